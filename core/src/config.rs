@@ -1,0 +1,553 @@
+//! Client configuration: which environment, where it lives, and how to authenticate.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use url::{Host, Url};
+
+use crate::retry::RetryPolicy;
+use crate::secret::Secret;
+
+/// Regions whose environments are served by the mainland gateway. Every other region
+/// uses the international gateway origin (the node-sdk rule, protocol README).
+const MAINLAND_REGIONS: &[&str] = &[
+    "ap-shanghai",
+    "ap-guangzhou",
+    "ap-shenzhen-fsi",
+    "ap-shanghai-fsi",
+    "ap-nanjing",
+    "ap-beijing",
+    "ap-chengdu",
+    "ap-chongqing",
+    "ap-hongkong",
+];
+
+/// The region used when none is given, as in the official SDKs.
+pub const DEFAULT_REGION: &str = "ap-shanghai";
+
+/// What the client presents when no user is signed in.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Credential {
+    /// Nothing: gateway calls need a signed-in user.
+    #[default]
+    None,
+    /// A Publishable Key: safe to ship in clients, grants anonymous-user rights.
+    PublishableKey(Secret),
+    /// An API key: server-side only, grants admin rights.
+    ApiKey(Secret),
+}
+
+impl Credential {
+    /// The key, if any.
+    pub fn key(&self) -> Option<&Secret> {
+        match self {
+            Credential::None => None,
+            Credential::PublishableKey(k) | Credential::ApiKey(k) => Some(k),
+        }
+    }
+}
+
+/// The language the server answers messages in (`Accept-Language`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Language {
+    /// `zh-CN`, the official SDKs' default.
+    #[default]
+    ZhCn,
+    /// `en-US`.
+    EnUs,
+}
+
+impl Language {
+    /// The header value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Language::ZhCn => "zh-CN",
+            Language::EnUs => "en-US",
+        }
+    }
+}
+
+/// Limits every adapter applies to its HTTP library, so both behave the same.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TransportOptions {
+    /// Time allowed to open a connection.
+    pub connect_timeout: Duration,
+    /// Time allowed for one attempt, from connecting to the last byte of the body.
+    pub request_timeout: Duration,
+    /// Largest response body accepted; a larger one is a
+    /// [`TransportErrorKind::ResponseTooLarge`](crate::TransportErrorKind::ResponseTooLarge).
+    pub max_response_bytes: u64,
+}
+
+impl Default for TransportOptions {
+    /// 10 s to connect, 60 s per attempt (cloud functions may run long; the JS SDK's
+    /// 15 s browser default is too short for them), 32 MiB per response.
+    fn default() -> Self {
+        Self {
+            connect_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(60),
+            max_response_bytes: 32 * 1024 * 1024,
+        }
+    }
+}
+
+/// Why a [`Config`] was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The environment id is empty.
+    #[error("the environment id is empty")]
+    EmptyEnvId,
+    /// The environment id cannot be a host label.
+    #[error("environment id {env_id:?} is not a valid host label: {reason}")]
+    InvalidEnvId {
+        /// The id given.
+        env_id: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// The region cannot be a host label.
+    #[error("region {0:?} is not valid: use letters, digits and '-' (e.g. ap-shanghai)")]
+    InvalidRegion(String),
+    /// The client id is empty or not printable ASCII.
+    #[error("client id {0:?} must be non-empty printable ASCII without spaces")]
+    InvalidClientId(String),
+    /// The device id is not 16–48 characters of letters, digits, `-` or `_`.
+    #[error("device id must be 16 to 48 characters of letters, digits, '-' or '_'")]
+    InvalidDeviceId,
+    /// A key is empty or cannot go in an HTTP header.
+    #[error("the key is empty or contains characters not allowed in an HTTP header")]
+    InvalidKey,
+    /// The base URL cannot be used.
+    #[error("base URL {url:?} is not usable: {reason}")]
+    InvalidBaseUrl {
+        /// The URL given.
+        url: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// Plain `http://` to a host that is not loopback.
+    #[error(
+        "base URL {0:?} uses plain http to a non-loopback host; use https (plain http is only for a local emulator)"
+    )]
+    InsecureBaseUrl(String),
+}
+
+/// Everything the client needs to know about the environment it talks to.
+///
+/// Build one with [`Config::builder`]; every field is validated there, so a `Config`
+/// that exists is usable.
+///
+/// ```
+/// use cloudbase_core::Config;
+///
+/// let config = Config::builder("my-env-1a2b")
+///     .region("ap-singapore")
+///     .publishable_key("pk_example")
+///     .build()?;
+/// assert_eq!(config.gateway_origin().as_str(), "https://my-env-1a2b.api.intl.tcloudbasegateway.com/");
+/// assert_eq!(config.client_id(), "my-env-1a2b");
+/// # Ok::<(), cloudbase_core::ConfigError>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct Config {
+    env_id: String,
+    region: String,
+    credential: Credential,
+    client_id: String,
+    language: Language,
+    device_id: Option<String>,
+    origin: Url,
+    retry: RetryPolicy,
+    transport: TransportOptions,
+}
+
+impl Config {
+    /// Starts a configuration for environment `env_id`.
+    pub fn builder(env_id: impl Into<String>) -> ConfigBuilder {
+        ConfigBuilder {
+            env_id: env_id.into(),
+            region: None,
+            credential: Credential::None,
+            client_id: None,
+            language: Language::default(),
+            device_id: None,
+            base_url: None,
+            retry: RetryPolicy::default(),
+            transport: TransportOptions::default(),
+        }
+    }
+
+    /// The environment id.
+    pub fn env_id(&self) -> &str {
+        &self.env_id
+    }
+
+    /// The region (default `ap-shanghai`).
+    pub fn region(&self) -> &str {
+        &self.region
+    }
+
+    /// The credential used when no user is signed in.
+    pub fn credential(&self) -> &Credential {
+        &self.credential
+    }
+
+    /// The OAuth client id (defaults to the environment id).
+    pub fn client_id(&self) -> &str {
+        &self.client_id
+    }
+
+    /// The `Accept-Language` choice.
+    pub fn language(&self) -> Language {
+        self.language
+    }
+
+    /// The caller-provided device id, if any (otherwise the client generates one).
+    pub fn device_id(&self) -> Option<&str> {
+        self.device_id.as_deref()
+    }
+
+    /// The retry policy.
+    pub fn retry(&self) -> &RetryPolicy {
+        &self.retry
+    }
+
+    /// Timeouts and size limits for the adapters.
+    pub fn transport(&self) -> &TransportOptions {
+        &self.transport
+    }
+
+    /// Whether this region is served by the international gateway.
+    pub fn uses_intl_gateway(&self) -> bool {
+        !MAINLAND_REGIONS.contains(&self.region.as_str())
+    }
+
+    /// The origin every `/auth/...` and `/v1/...` path is appended to: the base-URL
+    /// override if set, else `https://{env}.api.tcloudbasegateway.com` (or the
+    /// `api.intl.` host outside the mainland regions).
+    pub fn gateway_origin(&self) -> &Url {
+        &self.origin
+    }
+}
+
+/// Builder for [`Config`]; see [`Config::builder`].
+#[derive(Clone, Debug)]
+#[must_use]
+pub struct ConfigBuilder {
+    env_id: String,
+    region: Option<String>,
+    credential: Credential,
+    client_id: Option<String>,
+    language: Language,
+    device_id: Option<String>,
+    base_url: Option<String>,
+    retry: RetryPolicy,
+    transport: TransportOptions,
+}
+
+impl ConfigBuilder {
+    /// The region, e.g. `ap-shanghai` (default) or `ap-singapore`.
+    pub fn region(mut self, region: impl Into<String>) -> Self {
+        self.region = Some(region.into());
+        self
+    }
+
+    /// Use a Publishable Key when no user is signed in.
+    pub fn publishable_key(mut self, key: impl Into<Secret>) -> Self {
+        self.credential = Credential::PublishableKey(key.into());
+        self
+    }
+
+    /// Use an API key (server-side, admin rights) when no user is signed in.
+    pub fn api_key(mut self, key: impl Into<Secret>) -> Self {
+        self.credential = Credential::ApiKey(key.into());
+        self
+    }
+
+    /// Set the credential directly.
+    pub fn credential(mut self, credential: Credential) -> Self {
+        self.credential = credential;
+        self
+    }
+
+    /// The OAuth client id; defaults to the environment id.
+    pub fn client_id(mut self, client_id: impl Into<String>) -> Self {
+        self.client_id = Some(client_id.into());
+        self
+    }
+
+    /// The `Accept-Language` sent with every request.
+    pub fn language(mut self, language: Language) -> Self {
+        self.language = language;
+        self
+    }
+
+    /// A stable device id (16–48 characters). Without one, the client generates a
+    /// 32-hex id from its random source; persist and pass it back to keep anonymous
+    /// users stable across restarts.
+    pub fn device_id(mut self, device_id: impl Into<String>) -> Self {
+        self.device_id = Some(device_id.into());
+        self
+    }
+
+    /// Send everything to this origin instead of the public gateway, e.g. a local
+    /// emulator at `http://127.0.0.1:8787`. Plain `http` is accepted only for loopback
+    /// hosts.
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = Some(url.into());
+        self
+    }
+
+    /// How failed attempts are retried.
+    pub fn retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// Timeouts and the response-size limit.
+    pub fn transport(mut self, transport: TransportOptions) -> Self {
+        self.transport = transport;
+        self
+    }
+
+    /// Validates everything and builds the [`Config`].
+    pub fn build(self) -> Result<Config, ConfigError> {
+        validate_env_id(&self.env_id)?;
+        let region = self.region.unwrap_or_else(|| DEFAULT_REGION.to_owned());
+        if !is_host_label(&region) {
+            return Err(ConfigError::InvalidRegion(region));
+        }
+        let client_id = self.client_id.unwrap_or_else(|| self.env_id.clone());
+        if client_id.is_empty() || !client_id.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(ConfigError::InvalidClientId(client_id));
+        }
+        if let Some(key) = self.credential.key()
+            && (key.is_empty() || !key.expose().bytes().all(|b| b.is_ascii_graphic()))
+        {
+            return Err(ConfigError::InvalidKey);
+        }
+        if let Some(id) = &self.device_id {
+            let ok_chars = id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+            if !(16..=48).contains(&id.len()) || !ok_chars {
+                return Err(ConfigError::InvalidDeviceId);
+            }
+        }
+        let origin = match self.base_url.as_deref() {
+            Some(raw) => parse_base_url(raw)?,
+            None => {
+                let intl = !MAINLAND_REGIONS.contains(&region.as_str());
+                let host = if intl {
+                    "api.intl.tcloudbasegateway.com"
+                } else {
+                    "api.tcloudbasegateway.com"
+                };
+                Url::parse(&format!("https://{}.{host}/", self.env_id)).map_err(|_| {
+                    ConfigError::InvalidEnvId {
+                        env_id: self.env_id.clone(),
+                        reason: "does not form a valid host name",
+                    }
+                })?
+            }
+        };
+        Ok(Config {
+            env_id: self.env_id,
+            region,
+            credential: self.credential,
+            client_id,
+            language: self.language,
+            device_id: self.device_id,
+            origin,
+            retry: self.retry,
+            transport: self.transport,
+        })
+    }
+}
+
+fn validate_env_id(env_id: &str) -> Result<(), ConfigError> {
+    if env_id.is_empty() {
+        return Err(ConfigError::EmptyEnvId);
+    }
+    let invalid = |reason| ConfigError::InvalidEnvId {
+        env_id: env_id.to_owned(),
+        reason,
+    };
+    if env_id.len() > 63 {
+        return Err(invalid("longer than 63 characters"));
+    }
+    if !env_id
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    {
+        return Err(invalid("only letters, digits and '-' are allowed"));
+    }
+    if env_id.starts_with('-') || env_id.ends_with('-') {
+        return Err(invalid("must not start or end with '-'"));
+    }
+    Ok(())
+}
+
+fn is_host_label(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 63
+        && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        && !s.starts_with('-')
+        && !s.ends_with('-')
+}
+
+fn parse_base_url(raw: &str) -> Result<Url, ConfigError> {
+    let invalid = |reason| ConfigError::InvalidBaseUrl {
+        url: raw.to_owned(),
+        reason,
+    };
+    let mut url = Url::parse(raw).map_err(|_| invalid("not an absolute URL"))?;
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(invalid("must not have a query or fragment"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(invalid("must not carry user info"));
+    }
+    let host = url.host().ok_or_else(|| invalid("has no host"))?;
+    match url.scheme() {
+        "https" => {}
+        "http" if is_loopback(&host) => {}
+        "http" => return Err(ConfigError::InsecureBaseUrl(raw.to_owned())),
+        _ => return Err(invalid("scheme must be https (or http for loopback)")),
+    }
+    // Paths are appended to the base; make sure it ends with exactly one '/'.
+    if !url.path().ends_with('/') {
+        let path = format!("{}/", url.path());
+        url.set_path(&path);
+    }
+    Ok(url)
+}
+
+fn is_loopback(host: &Host<&str>) -> bool {
+    match host {
+        Host::Domain(d) => d.eq_ignore_ascii_case("localhost"),
+        Host::Ipv4(ip) => IpAddr::V4(*ip).is_loopback(),
+        Host::Ipv6(ip) => IpAddr::V6(*ip).is_loopback(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn build(b: ConfigBuilder) -> Result<Config, ConfigError> {
+        b.build()
+    }
+
+    #[test]
+    fn defaults_follow_the_official_sdks() {
+        let c = build(Config::builder("demo-env")).expect("valid");
+        assert_eq!(c.region(), "ap-shanghai");
+        assert_eq!(c.client_id(), "demo-env");
+        assert_eq!(c.language().as_str(), "zh-CN");
+        assert_eq!(
+            c.gateway_origin().as_str(),
+            "https://demo-env.api.tcloudbasegateway.com/"
+        );
+        assert!(!c.uses_intl_gateway());
+    }
+
+    #[test]
+    fn international_regions_use_the_intl_gateway() {
+        let c = build(Config::builder("e1").region("ap-singapore")).expect("valid");
+        assert_eq!(
+            c.gateway_origin().as_str(),
+            "https://e1.api.intl.tcloudbasegateway.com/"
+        );
+        let hk = build(Config::builder("e1").region("ap-hongkong")).expect("valid");
+        assert!(!hk.uses_intl_gateway());
+    }
+
+    #[test]
+    fn env_id_must_be_a_host_label() {
+        assert_eq!(
+            build(Config::builder("")).err(),
+            Some(ConfigError::EmptyEnvId)
+        );
+        for bad in ["a.b", "a/b", "-a", "a-", "a b", "ä", &"x".repeat(64)] {
+            assert!(
+                matches!(
+                    build(Config::builder(bad)),
+                    Err(ConfigError::InvalidEnvId { .. })
+                ),
+                "{bad:?} accepted"
+            );
+        }
+    }
+
+    #[test]
+    fn plain_http_only_for_loopback() {
+        for ok in [
+            "http://127.0.0.1:8080",
+            "http://127.9.9.9",
+            "http://localhost:1",
+            "http://[::1]:9",
+            "https://example.com/prefix",
+        ] {
+            assert!(build(Config::builder("e").base_url(ok)).is_ok(), "{ok}");
+        }
+        for insecure in [
+            "http://example.com",
+            "http://10.0.0.1:80",
+            "http://192.168.1.1",
+        ] {
+            assert_eq!(
+                build(Config::builder("e").base_url(insecure)).err(),
+                Some(ConfigError::InsecureBaseUrl(insecure.to_owned()))
+            );
+        }
+        for bad in [
+            "ftp://127.0.0.1",
+            "not a url",
+            "https://h/?q=1",
+            "https://u:p@h/",
+        ] {
+            assert!(matches!(
+                build(Config::builder("e").base_url(bad)),
+                Err(ConfigError::InvalidBaseUrl { .. })
+            ));
+        }
+    }
+
+    #[test]
+    fn base_url_path_gets_a_trailing_slash() {
+        let c = build(Config::builder("e").base_url("https://proxy.example/cb")).expect("valid");
+        assert_eq!(c.gateway_origin().as_str(), "https://proxy.example/cb/");
+    }
+
+    #[test]
+    fn keys_device_ids_and_client_ids_are_checked() {
+        assert_eq!(
+            build(Config::builder("e").publishable_key("a b")).err(),
+            Some(ConfigError::InvalidKey)
+        );
+        assert_eq!(
+            build(Config::builder("e").api_key("")).err(),
+            Some(ConfigError::InvalidKey)
+        );
+        assert_eq!(
+            build(Config::builder("e").device_id("short")).err(),
+            Some(ConfigError::InvalidDeviceId)
+        );
+        assert!(build(Config::builder("e").device_id("0123456789abcdef")).is_ok());
+        assert!(matches!(
+            build(Config::builder("e").client_id("has space")),
+            Err(ConfigError::InvalidClientId(_))
+        ));
+    }
+
+    #[test]
+    fn debug_never_shows_the_key() {
+        let c = build(Config::builder("e").api_key("sk_very_secret")).expect("valid");
+        assert!(!format!("{c:?}").contains("sk_very_secret"));
+    }
+}

@@ -1,0 +1,307 @@
+//! The error layers: configuration, build, server, decode, transport.
+//!
+//! One [`Error`] type serves both adapters, so code written against the blocking
+//! client handles errors exactly like code written against the async one.
+
+use std::time::Duration;
+
+use http::StatusCode;
+
+use crate::codes::{AuthErrorCode, GatewayErrorCode};
+pub use crate::config::ConfigError;
+
+/// Everything a CloudBase call can fail with.
+///
+/// ```
+/// use cloudbase_core::{Error, GatewayErrorCode};
+///
+/// fn describe(err: &Error) -> &'static str {
+///     match err {
+///         Error::Server(e) if e.code.gateway() == Some(&GatewayErrorCode::ResourceNotFound) => "no such function",
+///         e if e.is_retryable() => "try again later",
+///         _ => "failed",
+///     }
+/// }
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The configuration was refused.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The request could not be built from the input; nothing was sent.
+    #[error(transparent)]
+    Build(#[from] BuildError),
+    /// The server answered with an error.
+    #[error(transparent)]
+    Server(#[from] ServerError),
+    /// The server's answer could not be read.
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
+    /// The request or response did not make it across the network.
+    #[error(transparent)]
+    Transport(#[from] TransportError),
+}
+
+impl Error {
+    /// Whether the same call may succeed if tried again later (after the retries the
+    /// SDK already made): transport failures that are not the caller's doing,
+    /// 429/502/503/504, and auth `unavailable`/`resource_exhausted`/`deadline_exceeded`.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Error::Transport(t) => t.kind.is_transient(),
+            Error::Server(s) => s.is_retryable(),
+            Error::Config(_) | Error::Build(_) | Error::Decode(_) => false,
+        }
+    }
+
+    /// The server's request id, when the failure came from a server answer.
+    pub fn request_id(&self) -> Option<&str> {
+        match self {
+            Error::Server(s) => s.request_id.as_deref(),
+            _ => None,
+        }
+    }
+}
+
+/// The input cannot become a valid request. Nothing was sent.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// A name (function, model, table…) does not match what the service accepts.
+    #[error("invalid {what} {value:?}: {rule}")]
+    InvalidName {
+        /// What kind of name.
+        what: &'static str,
+        /// The name given.
+        value: String,
+        /// The rule it breaks.
+        rule: &'static str,
+    },
+    /// A field value is not acceptable.
+    #[error("invalid {field}: {reason}")]
+    InvalidInput {
+        /// The field.
+        field: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The input could not be serialized to JSON.
+    #[error("could not serialize the request body: {0}")]
+    Serialize(String),
+    /// The call needs a signed-in user and there is none.
+    #[error("this call needs a signed-in user; sign in first")]
+    NotSignedIn,
+    /// The call needs a bearer token: no user is signed in and no key is configured.
+    #[error("no credential: sign in, or configure a publishable key or API key")]
+    MissingCredential,
+    /// A header value contains characters HTTP does not allow.
+    #[error("header {0} has a value HTTP does not allow")]
+    InvalidHeader(String),
+    /// The call driver was used out of order (an adapter bug, never caused by input).
+    #[error("call driver misuse: {0}")]
+    DriverMisuse(&'static str),
+}
+
+/// The server's code, typed by the envelope it came in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ServerCode {
+    /// An auth envelope `{error, error_code, error_description}`.
+    Auth(AuthErrorCode),
+    /// A gateway envelope `{code, message, requestId}`.
+    Gateway(GatewayErrorCode),
+    /// No CloudBase envelope: only the HTTP status is known (e.g. a proxy's 502 page).
+    HttpStatus,
+}
+
+impl ServerCode {
+    /// The auth code, if this came in an auth envelope.
+    pub fn auth(&self) -> Option<&AuthErrorCode> {
+        match self {
+            ServerCode::Auth(c) => Some(c),
+            _ => None,
+        }
+    }
+
+    /// The gateway code, if this came in a gateway envelope.
+    pub fn gateway(&self) -> Option<&GatewayErrorCode> {
+        match self {
+            ServerCode::Gateway(c) => Some(c),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for ServerCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ServerCode::Auth(c) => f.write_str(c.as_str()),
+            ServerCode::Gateway(c) => f.write_str(c.as_str()),
+            ServerCode::HttpStatus => f.write_str("HTTP error"),
+        }
+    }
+}
+
+/// An error answer from CloudBase.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{code} (HTTP {status}){}: {message}", request_id.as_deref().map(|r| format!(" [request {r}]")).unwrap_or_default())]
+#[non_exhaustive]
+pub struct ServerError {
+    /// The HTTP status (auth errors may come with 200: the body decides).
+    pub status: StatusCode,
+    /// The typed code.
+    pub code: ServerCode,
+    /// The server's description (`error_description` or `message`).
+    pub message: String,
+    /// The request id from the body or the `X-Request-Id` header.
+    pub request_id: Option<String>,
+    /// The numeric `error_code` of auth errors, a hint only (errors.md §3).
+    pub numeric_code: Option<i64>,
+    /// How long the server asked the client to wait (`Retry-After` or `retry_after`).
+    pub retry_after: Option<Duration>,
+}
+
+impl ServerError {
+    /// See [`Error::is_retryable`].
+    pub fn is_retryable(&self) -> bool {
+        matches!(self.status.as_u16(), 429 | 502 | 503 | 504)
+            || matches!(
+                self.code.auth(),
+                Some(
+                    AuthErrorCode::Unavailable
+                        | AuthErrorCode::ResourceExhausted
+                        | AuthErrorCode::DeadlineExceeded
+                )
+            )
+    }
+}
+
+/// The answer could not be read as what the operation expects.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DecodeError {
+    /// The body is not the expected JSON.
+    #[error(
+        "unexpected response body at `{path}` (HTTP {status}): {message}; body starts {snippet:?}"
+    )]
+    Json {
+        /// HTTP status of the answer.
+        status: StatusCode,
+        /// JSON path of the first mismatch (`.` for the whole body).
+        path: String,
+        /// What serde said.
+        message: String,
+        /// The start of the body, with credential-looking values masked.
+        snippet: String,
+    },
+    /// The body is not UTF-8 text where text was expected.
+    #[error("response body is not valid UTF-8 (HTTP {status})")]
+    NotUtf8 {
+        /// HTTP status of the answer.
+        status: StatusCode,
+    },
+    /// The server answered with a redirect, which the SDK never follows (a redirect
+    /// from an API gateway means a misconfigured base URL or a proxy in the way).
+    #[error("unexpected redirect (HTTP {status}) to {location:?}; redirects are not followed")]
+    Redirect {
+        /// The 3xx status.
+        status: StatusCode,
+        /// The `Location` header, if any.
+        location: Option<String>,
+    },
+}
+
+/// What kind of network failure happened. Decides whether a retry is safe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TransportErrorKind {
+    /// No connection could be made (refused, DNS, connect timeout): the request was
+    /// certainly not sent, so any operation may be retried.
+    Connect,
+    /// The attempt timed out after the connection was made: the server may have
+    /// received the request.
+    Timeout,
+    /// The connection broke after the request may have been sent.
+    ConnectionLost,
+    /// The response body was larger than the configured limit.
+    ResponseTooLarge {
+        /// The limit in bytes.
+        limit: u64,
+    },
+    /// Anything else the HTTP library reported (TLS, invalid URL…).
+    Other,
+}
+
+impl TransportErrorKind {
+    /// Whether the request certainly never reached the server.
+    pub fn nothing_sent(self) -> bool {
+        matches!(self, TransportErrorKind::Connect)
+    }
+
+    /// Whether trying again later may help.
+    pub fn is_transient(self) -> bool {
+        matches!(
+            self,
+            TransportErrorKind::Connect
+                | TransportErrorKind::Timeout
+                | TransportErrorKind::ConnectionLost
+        )
+    }
+}
+
+impl std::fmt::Display for TransportErrorKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TransportErrorKind::Connect => f.write_str("could not connect"),
+            TransportErrorKind::Timeout => f.write_str("timed out"),
+            TransportErrorKind::ConnectionLost => f.write_str("connection lost"),
+            TransportErrorKind::ResponseTooLarge { limit } => {
+                write!(f, "response larger than the {limit}-byte limit")
+            }
+            TransportErrorKind::Other => f.write_str("transport failure"),
+        }
+    }
+}
+
+/// A network failure, with the HTTP library's own error kept as the source.
+#[derive(Debug, thiserror::Error)]
+#[error("{kind} after {attempts} attempt(s)")]
+#[non_exhaustive]
+pub struct TransportError {
+    /// The classified failure.
+    pub kind: TransportErrorKind,
+    /// How many attempts the call made in all.
+    pub attempts: u32,
+    #[source]
+    source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
+}
+
+impl TransportError {
+    /// A classified failure with the library error that caused it. Adapters build
+    /// these; the call driver fills in the attempt count.
+    pub fn new(
+        kind: TransportErrorKind,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync + 'static>>,
+    ) -> Self {
+        Self {
+            kind,
+            attempts: 1,
+            source: Some(source.into()),
+        }
+    }
+
+    /// A classified failure with no underlying library error.
+    pub fn without_source(kind: TransportErrorKind) -> Self {
+        Self {
+            kind,
+            attempts: 1,
+            source: None,
+        }
+    }
+
+    pub(crate) fn with_attempts(mut self, attempts: u32) -> Self {
+        self.attempts = attempts;
+        self
+    }
+}

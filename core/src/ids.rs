@@ -1,0 +1,69 @@
+//! Request and device ids, drawn from the caller's random source.
+
+use rand_core::RngCore;
+
+/// 16 random bytes shaped as a UUID v4 (version nibble 4, variant 10xx).
+fn uuid_v4_bytes(rng: &mut dyn RngCore) -> [u8; 16] {
+    let mut b = [0u8; 16];
+    rng.fill_bytes(&mut b);
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    b
+}
+
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+}
+
+/// 32 lower-case hex digits in UUID v4 shape without dashes: the auth `x-request-id`.
+pub fn request_id_hex(rng: &mut dyn RngCore) -> String {
+    hex(&uuid_v4_bytes(rng))
+}
+
+/// A dashed 8-4-4-4-12 UUID v4: the gateway `X-Request-Id`.
+pub fn request_id_uuid(rng: &mut dyn RngCore) -> String {
+    let h = request_id_hex(rng);
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
+}
+
+/// A 32-hex device id, as the JS SDK generates when none is stored.
+pub fn device_id(rng: &mut dyn RngCore) -> String {
+    request_id_hex(rng)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    #[test]
+    fn shapes_match_the_js_sdk() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(1);
+        let h = request_id_hex(&mut rng);
+        assert_eq!(h.len(), 32);
+        assert!(
+            h.bytes()
+                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+        );
+        assert_eq!(&h[12..13], "4");
+        assert!("89ab".contains(&h[16..17]));
+        let u = request_id_uuid(&mut rng);
+        assert_eq!(u.len(), 36);
+        assert_eq!(u.matches('-').count(), 4);
+        assert_eq!(&u[14..15], "4");
+        assert_ne!(request_id_hex(&mut rng), h, "fresh per call");
+    }
+}

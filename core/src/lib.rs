@@ -1,0 +1,58 @@
+//! Sans-IO core of the Tencent CloudBase SDK.
+//!
+//! This crate knows the protocol and performs no I/O: it turns operations into
+//! [`http::Request`] values and [`http::Response`] values into typed results, and
+//! decides what happens next (retry after a delay, store credentials). It never reads
+//! a clock, sleeps, opens a socket or draws thread-local randomness: time and
+//! randomness come in as arguments, which makes every rule testable on virtual time.
+//!
+//! Use it through an adapter: `cloudbase-blocking` (ureq) or `cloudbase-async`
+//! (reqwest + tokio). Both drive the same [`Call`] state machine, so they behave the
+//! same.
+//!
+//! Driving a call by hand, with a canned response instead of a network:
+//!
+//! ```
+//! use std::time::SystemTime;
+//! use cloudbase_core::{auth::SignInAnonymously, Call, ClientState, Config, Step};
+//! use rand::SeedableRng;
+//!
+//! let config = Config::builder("demo-env").build()?;
+//! let mut state = ClientState::new(config, Box::new(rand::rngs::StdRng::seed_from_u64(1)));
+//! let mut call = Call::new(SignInAnonymously::new());
+//! let now = SystemTime::now();
+//!
+//! let Step::Send(request) = call.poll(&mut state, now) else { unreachable!() };
+//! assert_eq!(request.uri().path(), "/auth/v1/signin/anonymously");
+//!
+//! let body = br#"{"access_token":"a.b.c","expires_in":7200,"scope":"anonymous","sub":"anon-1"}"#;
+//! call.on_response(http::Response::new(body.to_vec()));
+//! let Step::Done(Ok(credentials)) = call.poll(&mut state, now) else { unreachable!() };
+//! assert_eq!(credentials.sub.as_deref(), Some("anon-1"));
+//! assert!(state.session().credentials().is_some());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+pub mod auth;
+pub mod call;
+mod codes;
+pub mod config;
+pub mod error;
+pub mod functions;
+pub mod ids;
+pub mod request;
+pub mod response;
+pub mod retry;
+mod secret;
+pub mod session;
+
+pub use call::{Call, ClientState, Operation, ResponseContext, Step};
+pub use codes::{AuthErrorCode, GatewayErrorCode};
+pub use config::{Config, ConfigBuilder, ConfigError, Credential, Language, TransportOptions};
+pub use error::{
+    BuildError, DecodeError, Error, ServerCode, ServerError, TransportError, TransportErrorKind,
+};
+pub use request::{HttpRequest, HttpResponse};
+pub use retry::RetryPolicy;
+pub use secret::Secret;
+pub use session::{Credentials, Session};

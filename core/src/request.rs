@@ -1,0 +1,383 @@
+//! A declarative description of a request ([`RequestSpec`]) and the one place that
+//! turns it into an `http::Request` with the common headers, credentials and ids.
+
+use http::header::{AUTHORIZATION, CONTENT_TYPE, HeaderName, HeaderValue};
+use http::{HeaderMap, Method};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+
+use crate::config::Config;
+use crate::error::BuildError;
+use crate::secret::Secret;
+
+/// The request type every adapter sends.
+pub type HttpRequest = http::Request<Vec<u8>>;
+/// The response type every adapter hands back.
+pub type HttpResponse = http::Response<Vec<u8>>;
+
+/// The SDK's `X-SDK-Version`. Deliberately not the JS SDK's value: the server sees
+/// which client it is talking to.
+pub const SDK_VERSION: &str = concat!("cloudbase-rust/", env!("CARGO_PKG_VERSION"));
+
+/// What `encodeURIComponent` leaves alone; everything else is percent-encoded, so
+/// query values can never change the query's structure.
+const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'!')
+    .remove(b'~')
+    .remove(b'*')
+    .remove(b'\'')
+    .remove(b'(')
+    .remove(b')');
+
+/// Which family of API a request belongs to: decides the path prefix, the ids and
+/// headers added, and how error answers are read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Api {
+    /// `/auth/v1/...`: auth envelope, `x-request-id` (32 hex) and `x-device-id`.
+    AuthV1,
+    /// `/auth/v2/...`: as v1.
+    AuthV2,
+    /// `/v1/...`: gateway envelope.
+    Gateway,
+}
+
+impl Api {
+    fn prefix(self) -> &'static str {
+        match self {
+            Api::AuthV1 => "auth/v1",
+            Api::AuthV2 => "auth/v2",
+            Api::Gateway => "v1",
+        }
+    }
+
+    /// Whether this is one of the auth APIs.
+    pub fn is_auth(self) -> bool {
+        matches!(self, Api::AuthV1 | Api::AuthV2)
+    }
+}
+
+/// Which credential a request carries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Access {
+    /// No credential; auth calls get `?client_id=` instead (auth.md §1).
+    ClientId,
+    /// The signed-in user's access token; without one, nothing is sent.
+    User,
+    /// The user's access token, else the configured Publishable Key or API key.
+    Bearer,
+}
+
+/// Which request id header the call carries (protocol README: auth calls, function
+/// calls and storage carry one; models, MySQL, `apis` and `callContainer` do not).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RequestIdStyle {
+    /// `x-request-id`, 32 lower-case hex digits (auth calls).
+    Hex32,
+    /// `X-Request-Id`, a dashed UUID (function and storage gateway calls).
+    Uuid,
+    /// No request id header.
+    None,
+}
+
+/// An operation's request, before the shared parts are added.
+#[derive(Clone, Debug)]
+#[must_use]
+pub struct RequestSpec {
+    pub(crate) api: Api,
+    pub(crate) method: Method,
+    pub(crate) path: String,
+    pub(crate) query: Vec<(String, String)>,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Vec<u8>,
+    pub(crate) access: Access,
+    pub(crate) request_id: RequestIdStyle,
+}
+
+impl RequestSpec {
+    /// A request to `api` with `method`; the path starts empty.
+    pub fn new(api: Api, method: Method, access: Access) -> Self {
+        let request_id = if api.is_auth() {
+            RequestIdStyle::Hex32
+        } else {
+            RequestIdStyle::None
+        };
+        Self {
+            api,
+            method,
+            path: String::new(),
+            query: Vec::new(),
+            headers: HeaderMap::new(),
+            body: Vec::new(),
+            access,
+            request_id,
+        }
+    }
+
+    /// Appends fixed path text such as `"signin/anonymously"` (written as is).
+    pub fn path(mut self, fixed: &str) -> Self {
+        for part in fixed.split('/').filter(|p| !p.is_empty()) {
+            self.path.push('/');
+            self.path.push_str(part);
+        }
+        self
+    }
+
+    /// Appends one path segment from user input, percent-encoded so it cannot add
+    /// segments, a query or a fragment.
+    pub fn segment(mut self, value: &str) -> Self {
+        self.path.push('/');
+        self.path.extend(utf8_percent_encode(value, COMPONENT));
+        self
+    }
+
+    /// Appends a query pair (encoded when the request is built).
+    pub fn query(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.query.push((name.into(), value.into()));
+        self
+    }
+
+    /// Sets a header.
+    pub fn header(mut self, name: HeaderName, value: HeaderValue) -> Self {
+        self.headers.insert(name, value);
+        self
+    }
+
+    /// Sets a header from user input, refusing values HTTP does not allow.
+    pub fn try_header(mut self, name: &str, value: &str) -> Result<Self, BuildError> {
+        let n = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| BuildError::InvalidHeader(name.to_owned()))?;
+        let v =
+            HeaderValue::from_str(value).map_err(|_| BuildError::InvalidHeader(name.to_owned()))?;
+        self.headers.insert(n, v);
+        Ok(self)
+    }
+
+    /// A JSON body with the given `Content-Type`.
+    pub fn json_body(mut self, bytes: Vec<u8>, content_type: &'static str) -> Self {
+        self.body = bytes;
+        self.headers
+            .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+        self
+    }
+
+    /// Overrides which request id header is sent.
+    pub fn request_id(mut self, style: RequestIdStyle) -> Self {
+        self.request_id = style;
+        self
+    }
+
+    /// Which credential this request needs.
+    pub fn access(&self) -> Access {
+        self.access
+    }
+
+    /// The API family.
+    pub fn api(&self) -> Api {
+        self.api
+    }
+
+    /// The request id style.
+    pub fn request_id_style(&self) -> RequestIdStyle {
+        self.request_id
+    }
+}
+
+/// The per-attempt values the shared builder needs.
+pub(crate) struct Envelope<'a> {
+    pub config: &'a Config,
+    pub device_id: &'a str,
+    pub request_id: &'a str,
+    pub user_token: Option<&'a Secret>,
+}
+
+fn header_value(name: &str, value: &str) -> Result<HeaderValue, BuildError> {
+    HeaderValue::from_str(value).map_err(|_| BuildError::InvalidHeader(name.to_owned()))
+}
+
+/// Assembles the final request: origin + prefix + path, encoded query (with
+/// `client_id` for credential-less auth calls), common headers and credentials.
+pub(crate) fn build(spec: &RequestSpec, env: &Envelope<'_>) -> Result<HttpRequest, BuildError> {
+    let config = env.config;
+    let mut query = spec.query.clone();
+    let mut headers = HeaderMap::new();
+
+    let bearer = match spec.access {
+        Access::ClientId => {
+            if spec.api.is_auth() && !query.iter().any(|(k, _)| k == "client_id") {
+                query.push(("client_id".to_owned(), config.client_id().to_owned()));
+            }
+            None
+        }
+        Access::User => Some(env.user_token.ok_or(BuildError::NotSignedIn)?),
+        Access::Bearer => Some(
+            env.user_token
+                .or_else(|| config.credential().key())
+                .ok_or(BuildError::MissingCredential)?,
+        ),
+    };
+
+    let mut url = config.gateway_origin().as_str().to_owned();
+    url.push_str(spec.api.prefix());
+    url.push_str(&spec.path);
+    for (i, (k, v)) in query.iter().enumerate() {
+        url.push(if i == 0 { '?' } else { '&' });
+        url.extend(utf8_percent_encode(k, COMPONENT));
+        url.push('=');
+        url.extend(utf8_percent_encode(v, COMPONENT));
+    }
+
+    headers.insert(
+        HeaderName::from_static("x-sdk-version"),
+        HeaderValue::from_static(SDK_VERSION),
+    );
+    headers.insert(
+        http::header::ACCEPT_LANGUAGE,
+        HeaderValue::from_static(config.language().as_str()),
+    );
+    match spec.request_id {
+        RequestIdStyle::Hex32 | RequestIdStyle::Uuid => {
+            headers.insert(
+                HeaderName::from_static("x-request-id"),
+                header_value("x-request-id", env.request_id)?,
+            );
+        }
+        RequestIdStyle::None => {}
+    }
+    if spec.api.is_auth() {
+        headers.insert(
+            HeaderName::from_static("x-device-id"),
+            header_value("x-device-id", env.device_id)?,
+        );
+    }
+    if let Some(token) = bearer {
+        let mut v = header_value("authorization", &format!("Bearer {}", token.expose()))?;
+        v.set_sensitive(true);
+        headers.insert(AUTHORIZATION, v);
+    }
+    // Operation headers last, so a caller's explicit header wins over a default.
+    for (name, value) in &spec.headers {
+        headers.insert(name.clone(), value.clone());
+    }
+
+    let mut builder = http::Request::builder()
+        .method(spec.method.clone())
+        .uri(&url);
+    if let Some(h) = builder.headers_mut() {
+        *h = headers;
+    }
+    builder
+        .body(spec.body.clone())
+        .map_err(|e| BuildError::InvalidInput {
+            field: "request",
+            reason: e.to_string(),
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config() -> Config {
+        Config::builder("demo-env")
+            .publishable_key("pk_demo_publishable")
+            .build()
+            .expect("valid config")
+    }
+
+    fn env<'a>(config: &'a Config, token: Option<&'a Secret>) -> Envelope<'a> {
+        Envelope {
+            config,
+            device_id: "0123456789abcdef0123456789abcdef",
+            request_id: "fedcba9876543210fedcba9876543210",
+            user_token: token,
+        }
+    }
+
+    #[test]
+    fn unauthenticated_auth_call_matches_the_transcript() {
+        let c = config();
+        let spec = RequestSpec::new(Api::AuthV1, Method::POST, Access::ClientId)
+            .path("signin/anonymously")
+            .json_body(b"{}".to_vec(), "application/json");
+        let req = build(&spec, &env(&c, None)).expect("builds");
+        assert_eq!(req.method(), Method::POST);
+        assert_eq!(
+            req.uri().to_string(),
+            "https://demo-env.api.tcloudbasegateway.com/auth/v1/signin/anonymously?client_id=demo-env"
+        );
+        let h = req.headers();
+        assert_eq!(h["x-sdk-version"], SDK_VERSION);
+        assert_eq!(h["accept-language"], "zh-CN");
+        assert_eq!(h["x-request-id"], "fedcba9876543210fedcba9876543210");
+        assert_eq!(h["x-device-id"], "0123456789abcdef0123456789abcdef");
+        assert_eq!(h["content-type"], "application/json");
+        assert!(
+            h.get("authorization").is_none(),
+            "no bearer on client_id calls"
+        );
+        assert_eq!(req.body(), b"{}");
+    }
+
+    #[test]
+    fn user_calls_carry_the_bearer_and_no_client_id() {
+        let c = config();
+        let token = Secret::new("tok");
+        let spec = RequestSpec::new(Api::AuthV1, Method::GET, Access::User).path("user/me");
+        let req = build(&spec, &env(&c, Some(&token))).expect("builds");
+        assert_eq!(req.uri().query(), None);
+        assert_eq!(req.headers()["authorization"], "Bearer tok");
+        assert!(req.headers()["authorization"].is_sensitive());
+        let none = build(&spec, &env(&c, None));
+        assert_eq!(none.err(), Some(BuildError::NotSignedIn));
+    }
+
+    #[test]
+    fn gateway_bearer_falls_back_to_the_configured_key() {
+        let c = config();
+        let spec = RequestSpec::new(Api::Gateway, Method::POST, Access::Bearer)
+            .path("functions")
+            .segment("echo")
+            .request_id(RequestIdStyle::Uuid);
+        let req = build(&spec, &env(&c, None)).expect("builds");
+        assert_eq!(req.uri().path(), "/v1/functions/echo");
+        assert_eq!(req.headers()["authorization"], "Bearer pk_demo_publishable");
+        assert!(req.headers().get("x-device-id").is_none());
+        let bare = Config::builder("e").build().expect("valid");
+        assert_eq!(
+            build(&spec, &env(&bare, None)).err(),
+            Some(BuildError::MissingCredential)
+        );
+    }
+
+    #[test]
+    fn segments_and_query_values_cannot_change_the_structure() {
+        let c = config();
+        let spec = RequestSpec::new(Api::Gateway, Method::GET, Access::Bearer)
+            .path("x")
+            .segment("a/b?c#d")
+            .query("q", "a b&c=d#e")
+            .query("ü", "+%");
+        let req = build(&spec, &env(&c, None)).expect("builds");
+        assert_eq!(req.uri().path(), "/v1/x/a%2Fb%3Fc%23d");
+        assert_eq!(req.uri().query(), Some("q=a%20b%26c%3Dd%23e&%C3%BC=%2B%25"));
+    }
+
+    #[test]
+    fn base_url_override_keeps_its_path_prefix() {
+        let c = Config::builder("e")
+            .base_url("http://127.0.0.1:9/prefix")
+            .build()
+            .expect("valid");
+        let spec = RequestSpec::new(Api::AuthV1, Method::POST, Access::ClientId).path("signin");
+        let req = build(&spec, &env(&c, None)).expect("builds");
+        assert_eq!(
+            req.uri().to_string(),
+            "http://127.0.0.1:9/prefix/auth/v1/signin?client_id=e"
+        );
+    }
+}
