@@ -1,1 +1,185 @@
-//! stub
+//! Async client for Tencent CloudBase, on [reqwest](https://docs.rs/reqwest) and tokio.
+//!
+//! All protocol knowledge (paths, headers, credentials, retries, error mapping) lives
+//! in [`cloudbase_core`]; this crate only sends requests, sleeps and reads the clock,
+//! so it behaves exactly like the blocking client in `cloudbase-blocking`.
+//!
+//! ```no_run
+//! use cloudbase_async::{Client, Config};
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let client = Client::new(Config::builder("my-env-1a2b").publishable_key("pk_...").build()?)?;
+//! client.sign_in_anonymously().await?;
+//! let result = client.call_function("echo", &serde_json::json!({"hello": "world"})).await?;
+//! println!("{}", result.text()?);
+//! # Ok(()) }
+//! ```
+
+use std::sync::{Mutex, MutexGuard};
+use std::time::SystemTime;
+
+use rand::SeedableRng;
+use serde::Serialize;
+
+pub use cloudbase_core;
+use cloudbase_core::auth::SignInAnonymously;
+pub use cloudbase_core::functions::{CallFunction, FunctionResult};
+use cloudbase_core::{
+    Call, ClientState, HttpRequest, HttpResponse, Step, TransportError, TransportErrorKind,
+};
+pub use cloudbase_core::{
+    Config, Credentials, Error, Operation, RetryPolicy, Secret, Session, TransportOptions,
+};
+
+/// An async CloudBase client. Share it (`Arc<Client>` or `&Client`) across tasks: one
+/// connection pool serves all calls, and the lock on the shared state is held only
+/// while the core decides the next step, never across an `.await`.
+pub struct Client {
+    state: Mutex<ClientState>,
+    http: reqwest::Client,
+    max_response_bytes: u64,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("state", &*self.lock())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// A client for `config`, with an OS-seeded random source. Fails only if the TLS
+    /// backend cannot be initialised.
+    ///
+    /// ```
+    /// let config = cloudbase_async::Config::builder("demo-env").build()?;
+    /// let client = cloudbase_async::Client::new(config)?;
+    /// assert!(client.session().credentials().is_none());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn new(config: Config) -> Result<Self, Error> {
+        let t = config.transport().clone();
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none()) // a redirect is reported, never followed
+            .connect_timeout(t.connect_timeout)
+            .timeout(t.request_timeout)
+            .user_agent(cloudbase_core::request::SDK_VERSION)
+            .build()
+            .map_err(|e| TransportError::new(TransportErrorKind::Other, e))?;
+        let rng = rand::rngs::StdRng::from_os_rng();
+        Ok(Self {
+            state: Mutex::new(ClientState::new(config, Box::new(rng))),
+            http,
+            max_response_bytes: t.max_response_bytes,
+        })
+    }
+
+    /// Runs any core operation to completion: sends, retries and sleeps as the core
+    /// decides.
+    ///
+    /// ```no_run
+    /// use cloudbase_async::{CallFunction, Client, Config};
+    ///
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// let client = Client::new(Config::builder("my-env").api_key("key").build()?)?;
+    /// // Safe to repeat, so it may be retried after a 503 or a timeout.
+    /// let call = CallFunction::new("get-prices")?.data(&["BTC"])?.idempotent(true);
+    /// let prices: Vec<f64> = client.execute(call).await?.json()?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn execute<O: Operation>(&self, op: O) -> Result<O::Output, Error> {
+        let mut call = Call::new(op);
+        loop {
+            let step = call.poll(&mut self.lock(), SystemTime::now());
+            match step {
+                Step::Send(request) => match self.send(request).await {
+                    Ok(response) => call.on_response(response),
+                    Err(failure) => call.on_failure(failure),
+                },
+                Step::Sleep(until) => {
+                    if let Ok(wait) = until.duration_since(SystemTime::now()) {
+                        tokio::time::sleep(wait).await;
+                    }
+                }
+                Step::Done(result) => return result,
+            }
+        }
+    }
+
+    /// Signs in anonymously; the credentials are kept for later calls.
+    pub async fn sign_in_anonymously(&self) -> Result<Credentials, Error> {
+        self.execute(SignInAnonymously::new()).await
+    }
+
+    /// Calls cloud function `name` with `data` (not retried after it may have reached
+    /// the server; use [`Client::execute`] with [`CallFunction::idempotent`] for that).
+    pub async fn call_function<T: Serialize + ?Sized>(
+        &self,
+        name: &str,
+        data: &T,
+    ) -> Result<FunctionResult, Error> {
+        self.execute(CallFunction::new(name)?.data(data)?).await
+    }
+
+    /// A snapshot of the session.
+    pub fn session(&self) -> Session {
+        self.lock().session().clone()
+    }
+
+    /// The `x-device-id` this client sends; persist it to keep anonymous users stable.
+    pub fn device_id(&self) -> String {
+        self.lock().device_id().to_owned()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, ClientState> {
+        // The core updates the state in single assignments, so a lock poisoned by a
+        // panic elsewhere is still consistent.
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+        let request = reqwest::Request::try_from(request)
+            .map_err(|e| TransportError::new(TransportErrorKind::Other, e))?;
+        let mut response = self.http.execute(request).await.map_err(classify)?;
+        let limit = self.max_response_bytes;
+        let too_large =
+            || TransportError::without_source(TransportErrorKind::ResponseTooLarge { limit });
+        if response.content_length().is_some_and(|len| len > limit) {
+            return Err(too_large());
+        }
+        let mut builder = http::Response::builder()
+            .status(response.status())
+            .version(response.version());
+        if let Some(headers) = builder.headers_mut() {
+            *headers = std::mem::take(response.headers_mut());
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(classify)? {
+            if body.len() as u64 + chunk.len() as u64 > limit {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        builder
+            .body(body)
+            .map_err(|e| TransportError::new(TransportErrorKind::Other, e))
+    }
+}
+
+/// Maps reqwest's error to the core's kinds: only a failure to connect counts as
+/// [`TransportErrorKind::Connect`] (nothing was sent).
+fn classify(error: reqwest::Error) -> TransportError {
+    let kind = if error.is_connect() {
+        TransportErrorKind::Connect
+    } else if error.is_timeout() {
+        TransportErrorKind::Timeout
+    } else if error.is_request() || error.is_body() {
+        TransportErrorKind::ConnectionLost
+    } else {
+        TransportErrorKind::Other
+    };
+    TransportError::new(kind, error)
+}

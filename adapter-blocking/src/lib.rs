@@ -1,1 +1,178 @@
-//! stub
+//! Blocking client for Tencent CloudBase, on [ureq](https://docs.rs/ureq) 3.
+//!
+//! All protocol knowledge (paths, headers, credentials, retries, error mapping) lives
+//! in [`cloudbase_core`]; this crate only sends requests, sleeps and reads the clock,
+//! so it behaves exactly like the async client in `cloudbase-async`.
+//!
+//! ```no_run
+//! use cloudbase_blocking::{Client, Config};
+//!
+//! let client = Client::new(Config::builder("my-env-1a2b").publishable_key("pk_...").build()?);
+//! client.sign_in_anonymously()?;
+//! let result = client.call_function("echo", &serde_json::json!({"hello": "world"}))?;
+//! println!("{}", result.text()?);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use std::sync::{Mutex, MutexGuard};
+use std::time::SystemTime;
+
+use rand::SeedableRng;
+use serde::Serialize;
+
+pub use cloudbase_core;
+use cloudbase_core::auth::SignInAnonymously;
+pub use cloudbase_core::functions::{CallFunction, FunctionResult};
+use cloudbase_core::{
+    Call, ClientState, HttpRequest, HttpResponse, Step, TransportError, TransportErrorKind,
+};
+pub use cloudbase_core::{
+    Config, Credentials, Error, Operation, RetryPolicy, Secret, Session, TransportOptions,
+};
+
+/// A blocking CloudBase client. Cheap to share by reference across threads: calls
+/// run concurrently, and the lock on the shared state is held only while the core
+/// decides the next step, never while a request is on the wire.
+pub struct Client {
+    state: Mutex<ClientState>,
+    agent: ureq::Agent,
+    max_response_bytes: u64,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("state", &*self.lock())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// A client for `config`, with an OS-seeded random source.
+    ///
+    /// ```
+    /// let config = cloudbase_blocking::Config::builder("demo-env").build()?;
+    /// let client = cloudbase_blocking::Client::new(config);
+    /// assert!(client.session().credentials().is_none());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn new(config: Config) -> Self {
+        let t = config.transport().clone();
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false) // error bodies carry the server's code
+            .max_redirects(0) // a redirect is reported, never followed
+            .timeout_connect(Some(t.connect_timeout))
+            .timeout_global(Some(t.request_timeout))
+            .user_agent(cloudbase_core::request::SDK_VERSION)
+            .build()
+            .into();
+        let rng = rand::rngs::StdRng::from_os_rng();
+        Self {
+            state: Mutex::new(ClientState::new(config, Box::new(rng))),
+            agent,
+            max_response_bytes: t.max_response_bytes,
+        }
+    }
+
+    /// Runs any core operation to completion: sends, retries and sleeps as the core
+    /// decides.
+    ///
+    /// ```no_run
+    /// use cloudbase_blocking::{CallFunction, Client, Config};
+    ///
+    /// let client = Client::new(Config::builder("my-env").api_key("key").build()?);
+    /// // Safe to repeat, so it may be retried after a 503 or a timeout.
+    /// let call = CallFunction::new("get-prices")?.data(&["BTC"])?.idempotent(true);
+    /// let prices: Vec<f64> = client.execute(call)?.json()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn execute<O: Operation>(&self, op: O) -> Result<O::Output, Error> {
+        let mut call = Call::new(op);
+        loop {
+            let step = call.poll(&mut self.lock(), SystemTime::now());
+            match step {
+                Step::Send(request) => match self.send(request) {
+                    Ok(response) => call.on_response(response),
+                    Err(failure) => call.on_failure(failure),
+                },
+                Step::Sleep(until) => {
+                    if let Ok(wait) = until.duration_since(SystemTime::now()) {
+                        std::thread::sleep(wait);
+                    }
+                }
+                Step::Done(result) => return result,
+            }
+        }
+    }
+
+    /// Signs in anonymously; the credentials are kept for later calls.
+    pub fn sign_in_anonymously(&self) -> Result<Credentials, Error> {
+        self.execute(SignInAnonymously::new())
+    }
+
+    /// Calls cloud function `name` with `data` (not retried after it may have reached
+    /// the server; use [`Client::execute`] with [`CallFunction::idempotent`] for that).
+    pub fn call_function<T: Serialize + ?Sized>(
+        &self,
+        name: &str,
+        data: &T,
+    ) -> Result<FunctionResult, Error> {
+        self.execute(CallFunction::new(name)?.data(data)?)
+    }
+
+    /// A snapshot of the session.
+    pub fn session(&self) -> Session {
+        self.lock().session().clone()
+    }
+
+    /// The `x-device-id` this client sends; persist it to keep anonymous users stable.
+    pub fn device_id(&self) -> String {
+        self.lock().device_id().to_owned()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, ClientState> {
+        // A panic elsewhere cannot leave the state half-written (the core updates it
+        // in single assignments), so a poisoned lock is still usable.
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+        let response = self.agent.run(request).map_err(classify)?;
+        let (parts, body) = response.into_parts();
+        let bytes = body
+            .into_with_config()
+            .limit(self.max_response_bytes)
+            .read_to_vec()
+            .map_err(|e| match e {
+                ureq::Error::BodyExceedsLimit(limit) => {
+                    TransportError::new(TransportErrorKind::ResponseTooLarge { limit }, e)
+                }
+                other => classify(other),
+            })?;
+        Ok(http::Response::from_parts(parts, bytes))
+    }
+}
+
+/// Maps ureq's error to the core's kinds: only failures that happen before the
+/// request could leave the machine count as [`TransportErrorKind::Connect`].
+fn classify(error: ureq::Error) -> TransportError {
+    use std::io::ErrorKind as Io;
+    use ureq::Timeout as T;
+    let kind = match &error {
+        ureq::Error::HostNotFound | ureq::Error::ConnectionFailed => TransportErrorKind::Connect,
+        ureq::Error::Timeout(T::Resolve | T::Connect) => TransportErrorKind::Connect,
+        ureq::Error::Timeout(_) => TransportErrorKind::Timeout,
+        ureq::Error::Io(e) if matches!(e.kind(), Io::ConnectionRefused | Io::AddrNotAvailable) => {
+            TransportErrorKind::Connect
+        }
+        ureq::Error::Io(e) if e.kind() == Io::TimedOut => TransportErrorKind::Timeout,
+        ureq::Error::Io(_) | ureq::Error::Protocol(_) => TransportErrorKind::ConnectionLost,
+        ureq::Error::BodyExceedsLimit(limit) => {
+            TransportErrorKind::ResponseTooLarge { limit: *limit }
+        }
+        _ => TransportErrorKind::Other,
+    };
+    TransportError::new(kind, error)
+}

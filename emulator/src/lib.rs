@@ -1,1 +1,511 @@
-//! stub
+//! A local Tencent CloudBase: the same HTTP protocol, state in SQLite, and hooks for
+//! tests (fault injection, request log, reset).
+//!
+//! Start it in-process on an ephemeral port and point a client's base URL at it:
+//!
+//! ```
+//! use cloudbase_emulator::{Emulator, FunctionResponse};
+//!
+//! let emulator = Emulator::builder()
+//!     .function("add", |req| {
+//!         let v: serde_json::Value = serde_json::from_slice(&req.body).unwrap_or_default();
+//!         FunctionResponse::json(&serde_json::json!({"sum": v["a"].as_i64().unwrap_or(0) + v["b"].as_i64().unwrap_or(0)}))
+//!     })
+//!     .start()?;
+//! println!("CloudBase emulator at {}", emulator.base_url());
+//! # Ok::<(), cloudbase_emulator::EmulatorError>(())
+//! ```
+//!
+//! Implemented so far: `POST /auth/v1/signin/anonymously`, `GET /auth/v1/user/me`,
+//! `POST /v1/functions/{name}` (built-in `echo`, plus registered closures). Admin
+//! routes for other languages live under [`ADMIN_PREFIX`].
+
+// Handlers return `Result<_, Response>` to short-circuit with an error answer, the
+// usual axum idiom; the size of `Response` does not matter on this path.
+#![allow(clippy::result_large_err)]
+
+mod faults;
+mod routes;
+mod store;
+mod tokens;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+use std::time::{Duration, SystemTime};
+
+pub use faults::{FaultAction, FaultRule, RecordedRequest};
+pub use tokens::Claims;
+
+use store::Store;
+use tokens::TokenKeys;
+
+/// Admin routes (`/__emulator/...`): `GET health`, `POST faults`, `DELETE faults`,
+/// `GET requests`, `POST reset`. Not part of CloudBase; never used by the SDK.
+pub const ADMIN_PREFIX: &str = "/__emulator";
+
+/// Why the emulator could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum EmulatorError {
+    /// The address could not be bound.
+    #[error("could not bind {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The database could not be opened.
+    #[error("could not open the database: {0}")]
+    Database(#[from] rusqlite::Error),
+    /// The runtime or server thread could not start.
+    #[error("could not start the server: {0}")]
+    Start(#[source] std::io::Error),
+}
+
+/// Who called a function, from the bearer token.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Caller {
+    /// A signed-in user.
+    User {
+        /// User id.
+        sub: String,
+        /// Token scope (`anonymous`, `user`…).
+        scope: String,
+    },
+    /// A Publishable Key.
+    PublishableKey,
+    /// An API key (admin).
+    ApiKey,
+}
+
+/// A function invocation as a registered closure sees it.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct FunctionRequest {
+    /// The function name.
+    pub name: String,
+    /// The body as sent (the caller's data as JSON, or empty).
+    pub body: Vec<u8>,
+    /// Request headers.
+    pub headers: http::HeaderMap,
+    /// Who called.
+    pub caller: Caller,
+}
+
+/// What a function answers.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct FunctionResponse {
+    /// HTTP status (200 unless the function says otherwise).
+    pub status: u16,
+    /// `Content-Type`.
+    pub content_type: String,
+    /// Extra headers.
+    pub headers: Vec<(String, String)>,
+    /// The body.
+    pub body: Vec<u8>,
+}
+
+impl FunctionResponse {
+    /// A JSON answer.
+    pub fn json<T: serde::Serialize + ?Sized>(value: &T) -> Self {
+        Self {
+            status: 200,
+            content_type: "application/json; charset=utf-8".to_owned(),
+            headers: Vec::new(),
+            body: serde_json::to_vec(value).unwrap_or_else(|_| b"null".to_vec()),
+        }
+    }
+
+    /// A `text/plain` answer.
+    pub fn text(text: impl Into<String>) -> Self {
+        Self {
+            status: 200,
+            content_type: "text/plain; charset=utf-8".to_owned(),
+            headers: Vec::new(),
+            body: text.into().into_bytes(),
+        }
+    }
+
+    /// Raw bytes with a content type.
+    pub fn bytes(content_type: impl Into<String>, body: Vec<u8>) -> Self {
+        Self {
+            status: 200,
+            content_type: content_type.into(),
+            headers: Vec::new(),
+            body,
+        }
+    }
+
+    /// Sets the status.
+    pub fn with_status(mut self, status: u16) -> Self {
+        self.status = status;
+        self
+    }
+
+    /// Adds a header.
+    pub fn with_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+}
+
+/// A registered function.
+pub type FunctionHandler = Arc<dyn Fn(&FunctionRequest) -> FunctionResponse + Send + Sync>;
+
+/// Largest request body the emulator reads.
+const MAX_REQUEST_BYTES: usize = 64 * 1024 * 1024;
+/// Requests kept in the log.
+const MAX_RECORDED: usize = 100_000;
+
+pub(crate) struct Shared {
+    pub env_id: String,
+    pub store: Mutex<Store>,
+    pub keys: TokenKeys,
+    pub functions: RwLock<HashMap<String, FunctionHandler>>,
+    pub faults: Mutex<Vec<FaultRule>>,
+    pub requests: Mutex<Vec<RecordedRequest>>,
+    pub publishable_keys: Vec<String>,
+    pub api_keys: Vec<String>,
+    pub token_lifetime: Mutex<Duration>,
+    pub clock_offset_secs: Mutex<i64>,
+}
+
+/// Locks a mutex, recovering from poisoning (a panicking handler must not take the
+/// whole emulator down).
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Shared {
+    /// The emulator's clock in Unix seconds, with the test offset applied.
+    pub fn now(&self) -> u64 {
+        let real = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0) as i64;
+        (real + *lock(&self.clock_offset_secs)).max(0) as u64
+    }
+
+    fn take_fault(&self, method: &http::Method, path: &str) -> Option<FaultRule> {
+        let mut faults = lock(&self.faults);
+        let i = faults.iter().position(|f| f.matches(method, path))?;
+        if faults[i].times <= 1 {
+            return Some(faults.remove(i));
+        }
+        faults[i].times -= 1;
+        Some(faults[i].clone())
+    }
+
+    fn record(&self, req: RecordedRequest) {
+        let mut log = lock(&self.requests);
+        if log.len() < MAX_RECORDED {
+            log.push(req);
+        }
+    }
+
+    fn reset(&self) {
+        lock(&self.faults).clear();
+        lock(&self.requests).clear();
+        *lock(&self.clock_offset_secs) = 0;
+        if let Err(e) = lock(&self.store).reset() {
+            tracing::warn!("emulator reset failed: {e}");
+        }
+    }
+}
+
+/// Configures and starts an [`Emulator`].
+#[must_use]
+pub struct EmulatorBuilder {
+    addr: SocketAddr,
+    env_id: String,
+    db_path: Option<PathBuf>,
+    token_lifetime: Duration,
+    functions: HashMap<String, FunctionHandler>,
+    publishable_keys: Vec<String>,
+    api_keys: Vec<String>,
+}
+
+impl EmulatorBuilder {
+    /// Listen here instead of `127.0.0.1:0` (an ephemeral loopback port).
+    pub fn bind(mut self, addr: SocketAddr) -> Self {
+        self.addr = addr;
+        self
+    }
+
+    /// The environment id put in tokens (default `emulator-env`; any id is served).
+    pub fn env_id(mut self, env_id: impl Into<String>) -> Self {
+        self.env_id = env_id.into();
+        self
+    }
+
+    /// Keep state in this SQLite file instead of memory.
+    pub fn database_path(mut self, path: impl Into<PathBuf>) -> Self {
+        self.db_path = Some(path.into());
+        self
+    }
+
+    /// Lifetime of issued access tokens (default 7200 s, as the real service).
+    pub fn token_lifetime(mut self, lifetime: Duration) -> Self {
+        self.token_lifetime = lifetime;
+        self
+    }
+
+    /// Registers a cloud function.
+    pub fn function<F>(mut self, name: impl Into<String>, handler: F) -> Self
+    where
+        F: Fn(&FunctionRequest) -> FunctionResponse + Send + Sync + 'static,
+    {
+        self.functions.insert(name.into(), Arc::new(handler));
+        self
+    }
+
+    /// Accepts this Publishable Key as a bearer.
+    pub fn publishable_key(mut self, key: impl Into<String>) -> Self {
+        self.publishable_keys.push(key.into());
+        self
+    }
+
+    /// Accepts this API key as a bearer (admin rights).
+    pub fn api_key(mut self, key: impl Into<String>) -> Self {
+        self.api_keys.push(key.into());
+        self
+    }
+
+    /// Starts serving on a background thread with its own runtime; usable from
+    /// blocking code and from inside any async runtime alike.
+    pub fn start(self) -> Result<Emulator, EmulatorError> {
+        let listener =
+            std::net::TcpListener::bind(self.addr).map_err(|source| EmulatorError::Bind {
+                addr: self.addr,
+                source,
+            })?;
+        listener
+            .set_nonblocking(true)
+            .map_err(EmulatorError::Start)?;
+        let local = listener.local_addr().map_err(EmulatorError::Start)?;
+        let mut secret = [0u8; 32];
+        rand::RngCore::fill_bytes(&mut rand::rng(), &mut secret);
+        let mut functions = self.functions;
+        functions
+            .entry("echo".to_owned())
+            .or_insert_with(|| Arc::new(routes::functions::echo));
+        let shared = Arc::new(Shared {
+            env_id: self.env_id,
+            store: Mutex::new(Store::open(self.db_path.as_deref())?),
+            keys: TokenKeys::new(&secret),
+            functions: RwLock::new(functions),
+            faults: Mutex::new(Vec::new()),
+            requests: Mutex::new(Vec::new()),
+            publishable_keys: self.publishable_keys,
+            api_keys: self.api_keys,
+            token_lifetime: Mutex::new(self.token_lifetime),
+            clock_offset_secs: Mutex::new(0),
+        });
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("cloudbase-emulator")
+            .enable_all()
+            .build()
+            .map_err(EmulatorError::Start)?;
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel();
+        let app = routes::router(shared.clone());
+        let thread = std::thread::Builder::new()
+            .name("cloudbase-emulator".to_owned())
+            .spawn(move || runtime.block_on(serve(listener, app, stop_rx)))
+            .map_err(EmulatorError::Start)?;
+        let host = match local.ip() {
+            std::net::IpAddr::V6(ip) => format!("[{ip}]"),
+            std::net::IpAddr::V4(ip) => ip.to_string(),
+        };
+        Ok(Emulator {
+            base_url: format!("http://{host}:{}", local.port()),
+            addr: local,
+            shared,
+            stop: Some(stop_tx),
+            thread: Some(thread),
+        })
+    }
+}
+
+/// A running emulator; stops when dropped.
+pub struct Emulator {
+    base_url: String,
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for Emulator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Emulator")
+            .field("base_url", &self.base_url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Emulator {
+    /// A builder with defaults: `127.0.0.1:0`, in-memory SQLite, 2 h tokens.
+    pub fn builder() -> EmulatorBuilder {
+        EmulatorBuilder {
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            env_id: "emulator-env".to_owned(),
+            db_path: None,
+            token_lifetime: Duration::from_secs(7200),
+            functions: HashMap::new(),
+            publishable_keys: Vec::new(),
+            api_keys: Vec::new(),
+        }
+    }
+
+    /// Starts an emulator with the defaults.
+    pub fn start() -> Result<Self, EmulatorError> {
+        Self::builder().start()
+    }
+
+    /// `http://127.0.0.1:PORT`: use it as the client's base URL.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The environment id the emulator puts in tokens.
+    pub fn env_id(&self) -> &str {
+        &self.shared.env_id
+    }
+
+    /// Adds a fault for the next requests matching it.
+    pub fn inject(&self, rule: FaultRule) {
+        lock(&self.shared.faults).push(rule);
+    }
+
+    /// Removes all pending faults.
+    pub fn clear_faults(&self) {
+        lock(&self.shared.faults).clear();
+    }
+
+    /// Registers (or replaces) a function while running.
+    pub fn register_function<F>(&self, name: impl Into<String>, handler: F)
+    where
+        F: Fn(&FunctionRequest) -> FunctionResponse + Send + Sync + 'static,
+    {
+        let mut functions = self
+            .shared
+            .functions
+            .write()
+            .unwrap_or_else(|p| p.into_inner());
+        functions.insert(name.into(), Arc::new(handler));
+    }
+
+    /// Every request received so far, oldest first.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        lock(&self.shared.requests).clone()
+    }
+
+    /// Requests received for exactly this path.
+    pub fn requests_to(&self, path: &str) -> Vec<RecordedRequest> {
+        lock(&self.shared.requests)
+            .iter()
+            .filter(|r| r.path == path)
+            .cloned()
+            .collect()
+    }
+
+    /// Sets the lifetime of tokens issued from now on.
+    pub fn set_token_lifetime(&self, lifetime: Duration) {
+        *lock(&self.shared.token_lifetime) = lifetime;
+    }
+
+    /// Shifts the emulator's clock (token expiry checks) by `secs`.
+    pub fn set_clock_offset(&self, secs: i64) {
+        *lock(&self.shared.clock_offset_secs) = secs;
+    }
+
+    /// Forgets users, tokens, faults, the request log and the clock offset; keeps
+    /// registered functions.
+    pub fn reset(&self) {
+        self.shared.reset();
+    }
+
+    /// Decodes and verifies one of this emulator's access tokens.
+    pub fn verify_token(&self, token: &str) -> Option<Claims> {
+        self.shared.keys.verify(token, self.shared.now()).ok()
+    }
+
+    /// Blocks until the server stops (it stops only when the process ends).
+    pub fn wait(mut self) {
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Marks a request's connection so a fault can close it without an answer.
+#[derive(Clone)]
+pub(crate) struct ConnectionKill(pub Arc<tokio::sync::Notify>);
+
+/// The accept loop: hyper per connection, so a `Drop` fault can end the connection
+/// after the request arrived (axum's own `serve` offers no such handle).
+async fn serve(
+    listener: std::net::TcpListener,
+    app: axum::Router,
+    mut stop: tokio::sync::oneshot::Receiver<()>,
+) {
+    use tower::ServiceExt;
+    let listener = match tokio::net::TcpListener::from_std(listener) {
+        Ok(l) => l,
+        Err(e) => {
+            tracing::error!("emulator listener failed: {e}");
+            return;
+        }
+    };
+    loop {
+        let stream = tokio::select! {
+            _ = &mut stop => return,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(_) => continue,
+            },
+        };
+        let kill = Arc::new(tokio::sync::Notify::new());
+        let app = app.clone();
+        let marker = ConnectionKill(kill.clone());
+        let service =
+            hyper::service::service_fn(move |mut req: http::Request<hyper::body::Incoming>| {
+                req.extensions_mut().insert(marker.clone());
+                app.clone().oneshot(req)
+            });
+        tokio::spawn(async move {
+            let conn = hyper::server::conn::http1::Builder::new()
+                .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+            tokio::select! {
+                _ = conn => {}
+                _ = kill.notified() => {}
+            }
+        });
+    }
+}
+
+pub(crate) use faults::FaultRuleJson;
+pub(crate) const MAX_BODY: usize = MAX_REQUEST_BYTES;

@@ -1,0 +1,48 @@
+//! Test hooks under `/__emulator/`, for clients in other languages.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+use crate::{FaultRuleJson, Shared, lock};
+
+pub(crate) async fn health() -> Json<serde_json::Value> {
+    Json(serde_json::json!({"ok": true}))
+}
+
+/// `POST /__emulator/faults` `{path, prefix?, method?, times?, delay_ms?, status?,
+/// retry_after?, body?, drop?}`.
+pub(crate) async fn add_fault(
+    State(shared): State<Arc<Shared>>,
+    Json(rule): Json<FaultRuleJson>,
+) -> Response {
+    match rule.into_rule() {
+        Ok(rule) => {
+            lock(&shared.faults).push(rule);
+            StatusCode::NO_CONTENT.into_response()
+        }
+        Err(message) => (
+            StatusCode::BAD_REQUEST,
+            Json(serde_json::json!({"message": message})),
+        )
+            .into_response(),
+    }
+}
+
+pub(crate) async fn clear_faults(State(shared): State<Arc<Shared>>) -> StatusCode {
+    lock(&shared.faults).clear();
+    StatusCode::NO_CONTENT
+}
+
+pub(crate) async fn requests(State(shared): State<Arc<Shared>>) -> Response {
+    let log = lock(&shared.requests).clone();
+    Json(log).into_response()
+}
+
+pub(crate) async fn reset(State(shared): State<Arc<Shared>>) -> StatusCode {
+    shared.reset();
+    StatusCode::NO_CONTENT
+}

@@ -1,0 +1,243 @@
+//! HTTP routes and the middleware that records requests and applies faults.
+
+pub(crate) mod admin;
+pub(crate) mod auth;
+pub(crate) mod functions;
+
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::json;
+
+use crate::faults::{FaultAction, RecordedRequest};
+use crate::{ADMIN_PREFIX, Caller, ConnectionKill, MAX_BODY, Shared};
+
+pub(crate) fn router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route(
+            "/auth/v1/signin/anonymously",
+            post(auth::sign_in_anonymously),
+        )
+        .route("/auth/v1/user/me", get(auth::user_me))
+        .route("/v1/functions/{name}", post(functions::call))
+        .route(&format!("{ADMIN_PREFIX}/health"), get(admin::health))
+        .route(
+            &format!("{ADMIN_PREFIX}/faults"),
+            post(admin::add_fault).delete(admin::clear_faults),
+        )
+        .route(&format!("{ADMIN_PREFIX}/requests"), get(admin::requests))
+        .route(&format!("{ADMIN_PREFIX}/reset"), post(admin::reset))
+        .fallback(not_implemented)
+        .layer(middleware::from_fn_with_state(shared.clone(), intercept))
+        .with_state(shared)
+}
+
+/// A JSON answer with `application/json; charset=utf-8`, as the gateway sends.
+pub(crate) fn json_response(status: StatusCode, body: &serde_json::Value) -> Response {
+    let mut resp = (status, body.to_string()).into_response();
+    resp.headers_mut().insert(
+        axum::http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json; charset=utf-8"),
+    );
+    resp
+}
+
+/// The auth envelope `{error, error_code, error_description}` (errors.md §1).
+pub(crate) fn auth_error(
+    status: StatusCode,
+    error: &str,
+    code: i64,
+    description: &str,
+) -> Response {
+    json_response(
+        status,
+        &json!({"error": error, "error_code": code, "error_description": description}),
+    )
+}
+
+/// The gateway envelope `{code, message, requestId}` (errors.md §1).
+pub(crate) fn gateway_error(
+    status: StatusCode,
+    code: &str,
+    message: &str,
+    headers: &HeaderMap,
+) -> Response {
+    let request_id = headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    json_response(
+        status,
+        &json!({"code": code, "message": message, "requestId": request_id}),
+    )
+}
+
+pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers
+        .get(axum::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
+/// Checks a gateway call's bearer: an API key, a Publishable Key or one of this
+/// emulator's unexpired access tokens.
+pub(crate) fn authorize_gateway(shared: &Shared, headers: &HeaderMap) -> Result<Caller, Response> {
+    let Some(token) = bearer(headers) else {
+        return Err(gateway_error(
+            StatusCode::UNAUTHORIZED,
+            "INVALID_ACCESS_TOKEN",
+            "Authorization header is missing or malformed",
+            headers,
+        ));
+    };
+    if shared.api_keys.iter().any(|k| k == token) {
+        return Ok(Caller::ApiKey);
+    }
+    if shared.publishable_keys.iter().any(|k| k == token) {
+        return Ok(Caller::PublishableKey);
+    }
+    match shared.keys.verify(token, shared.now()) {
+        Ok(claims) => Ok(Caller::User {
+            sub: claims.sub,
+            scope: claims.scope,
+        }),
+        Err(crate::tokens::TokenError::Expired) => Err(gateway_error(
+            StatusCode::UNAUTHORIZED,
+            "ACCESS_TOKEN_EXPIRED",
+            "access token expired",
+            headers,
+        )),
+        Err(crate::tokens::TokenError::Invalid) => Err(gateway_error(
+            StatusCode::UNAUTHORIZED,
+            "INVALID_ACCESS_TOKEN",
+            "access token is not valid",
+            headers,
+        )),
+    }
+}
+
+async fn not_implemented(req: Request) -> Response {
+    let path = req.uri().path().to_owned();
+    let message = format!(
+        "{} {path} is not implemented by cloudbase-emulator",
+        req.method()
+    );
+    if path.starts_with("/auth/") {
+        auth_error(StatusCode::NOT_FOUND, "not_found", 5, &message)
+    } else {
+        gateway_error(
+            StatusCode::NOT_FOUND,
+            "RESOURCE_NOT_FOUND",
+            &message,
+            req.headers(),
+        )
+    }
+}
+
+fn fresh_request_id() -> String {
+    let mut b = [0u8; 16];
+    rand::RngCore::fill_bytes(&mut rand::rng(), &mut b);
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// Records every non-admin request, applies a matching fault, and makes sure every
+/// answer carries `X-Request-Id` (the caller's, else a fresh one).
+async fn intercept(State(shared): State<Arc<Shared>>, req: Request, next: Next) -> Response {
+    if req.uri().path().starts_with(ADMIN_PREFIX) {
+        return next.run(req).await;
+    }
+    let (parts, body) = req.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY).await else {
+        return gateway_error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "INVALID_REQUEST",
+            "request body too large",
+            &parts.headers,
+        );
+    };
+    let request_id = parts
+        .headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .unwrap_or_else(fresh_request_id);
+    let path = parts.uri.path().to_owned();
+    shared.record(RecordedRequest {
+        method: parts.method.to_string(),
+        path: path.clone(),
+        query: parts.uri.query().map(str::to_owned),
+        headers: parts
+            .headers
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_owned(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect(),
+        body: bytes.to_vec(),
+        received_at: SystemTime::now(),
+    });
+
+    let mut response = match shared.take_fault(&parts.method, &path) {
+        Some(rule) => {
+            if let Some(d) = rule.delay {
+                tokio::time::sleep(d).await;
+            }
+            match rule.action {
+                FaultAction::Drop => {
+                    if let Some(kill) = parts.extensions.get::<ConnectionKill>() {
+                        kill.0.notify_one();
+                    }
+                    // The connection task drops this future when it closes the socket.
+                    return std::future::pending::<Response>().await;
+                }
+                FaultAction::Status {
+                    status,
+                    retry_after,
+                    body,
+                } => {
+                    let status =
+                        StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+                    let body = body.unwrap_or_else(|| {
+                        if path.starts_with("/auth/") {
+                            json!({"error": "unavailable", "error_code": 14, "error_description": "injected fault"})
+                        } else {
+                            json!({"code": "RESOURCE_UNAVAILABLE", "message": "injected fault", "requestId": request_id})
+                        }
+                    });
+                    let mut r = json_response(status, &body);
+                    if let Some(secs) = retry_after {
+                        r.headers_mut()
+                            .insert(axum::http::header::RETRY_AFTER, HeaderValue::from(secs));
+                    }
+                    r
+                }
+                FaultAction::Pass => {
+                    next.run(Request::from_parts(parts, Body::from(bytes)))
+                        .await
+                }
+            }
+        }
+        None => {
+            next.run(Request::from_parts(parts, Body::from(bytes)))
+                .await
+        }
+    };
+    if !response.headers().contains_key("x-request-id")
+        && let Ok(v) = HeaderValue::from_str(&request_id)
+    {
+        response.headers_mut().insert("x-request-id", v);
+    }
+    response
+}

@@ -1,0 +1,79 @@
+//! Both adapters against the in-process emulator: every scenario in
+//! `common/scenarios.rs` runs once per adapter.
+#![allow(clippy::unwrap_used, missing_docs)]
+
+mod common;
+
+macro_rules! for_both_adapters {
+    ($($name:ident),* $(,)?) => {
+        mod blocking {
+            $(#[test] fn $name() { super::common::scenarios::$name::<cloudbase_blocking::Client>() })*
+        }
+        mod async_reqwest {
+            $(#[test] fn $name() { super::common::scenarios::$name::<super::common::AsyncClient>() })*
+        }
+    };
+}
+
+for_both_adapters!(
+    anonymous_sign_in_then_echo,
+    the_same_device_gets_the_same_anonymous_user,
+    idempotent_503_with_retry_after_is_retried_after_the_delay,
+    non_idempotent_503_is_a_typed_retryable_error_without_retry,
+    connection_refused_is_retried_even_for_non_idempotent_calls,
+    a_dropped_connection_is_not_retried_for_non_idempotent_calls,
+    a_dropped_connection_is_retried_for_idempotent_calls,
+    redirects_are_not_followed,
+    an_oversized_response_is_a_typed_error,
+    an_unknown_function_is_the_typed_server_error,
+    an_invalid_name_is_refused_before_sending,
+    keys_and_bad_tokens,
+    an_expired_token_is_reported_as_access_token_expired,
+    debug_output_never_shows_tokens_or_keys,
+);
+
+/// Many concurrent calls through one async client (one shared connection pool).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_async_calls_share_one_client() {
+    let emu = common::emulator();
+    let client = std::sync::Arc::new(
+        cloudbase_async::Client::new(common::config_for(emu.base_url()).build().unwrap()).unwrap(),
+    );
+    client.sign_in_anonymously().await.unwrap();
+    let tasks: Vec<_> = (0..64)
+        .map(|i| {
+            let client = client.clone();
+            tokio::spawn(async move {
+                client
+                    .call_function("echo", &serde_json::json!({"i": i}))
+                    .await
+            })
+        })
+        .collect();
+    for (i, task) in tasks.into_iter().enumerate() {
+        let out = task.await.unwrap().unwrap();
+        assert_eq!(out.json::<serde_json::Value>().unwrap()["i"], i);
+    }
+    assert_eq!(emu.requests_to("/v1/functions/echo").len(), 64);
+}
+
+/// Threads share one blocking client.
+#[test]
+fn concurrent_blocking_calls_share_one_client() {
+    let emu = common::emulator();
+    let client =
+        cloudbase_blocking::Client::new(common::config_for(emu.base_url()).build().unwrap());
+    client.sign_in_anonymously().unwrap();
+    std::thread::scope(|s| {
+        for i in 0..16 {
+            let client = &client;
+            s.spawn(move || {
+                let out = client
+                    .call_function("echo", &serde_json::json!({"i": i}))
+                    .unwrap();
+                assert_eq!(out.json::<serde_json::Value>().unwrap()["i"], i);
+            });
+        }
+    });
+    assert_eq!(emu.requests_to("/v1/functions/echo").len(), 16);
+}

@@ -1,0 +1,202 @@
+//! Shared set-up for the end-to-end tests: one emulator per test, fast retries, and
+//! checks of what reached the wire.
+#![allow(dead_code, clippy::unwrap_used)]
+
+use std::time::Duration;
+
+use cloudbase_core::{Config, ConfigBuilder, RetryPolicy, TransportOptions};
+use cloudbase_emulator::{Emulator, FunctionResponse, RecordedRequest};
+
+pub const ENV: &str = "demo-env";
+pub const PUBLISHABLE_KEY: &str = "pk_test_publishable";
+pub const RESPONSE_LIMIT: u64 = 1024 * 1024;
+
+/// An emulator with test functions: `big` answers 2 MiB, `redirect` answers a 302.
+pub fn emulator() -> Emulator {
+    Emulator::builder()
+        .env_id(ENV)
+        .publishable_key(PUBLISHABLE_KEY)
+        .function("big", |_| {
+            FunctionResponse::bytes(
+                "application/octet-stream",
+                vec![b'x'; 2 * RESPONSE_LIMIT as usize],
+            )
+        })
+        .function("redirect", |_| {
+            FunctionResponse::text("moved")
+                .with_status(302)
+                .with_header("location", "/v1/functions/echo")
+        })
+        .start()
+        .unwrap()
+}
+
+/// Retries with millisecond backoff, so retry tests stay fast.
+pub fn fast_retry() -> RetryPolicy {
+    RetryPolicy::default()
+        .initial_backoff(Duration::from_millis(5))
+        .max_backoff(Duration::from_millis(20))
+}
+
+/// A client config pointed at `base_url`, with a 1 MiB response limit.
+pub fn config_for(base_url: &str) -> ConfigBuilder {
+    let mut transport = TransportOptions::default();
+    transport.max_response_bytes = RESPONSE_LIMIT;
+    Config::builder(ENV)
+        .base_url(base_url)
+        .retry(fast_retry())
+        .transport(transport)
+}
+
+/// A loopback URL where nothing listens (bound, then released).
+pub fn refused_base_url() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    format!("http://127.0.0.1:{port}")
+}
+
+fn is_hex(s: &str, len: usize) -> bool {
+    s.len() == len
+        && s.bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+}
+
+/// The sign-in request matches `auth/signInAnonymously` in auth.jsonl in everything
+/// that carries meaning (our X-SDK-Version names this SDK; Content-Type is
+/// `application/json` as auth.md §1 advises, where the web SDK lets the browser say
+/// `text/plain`).
+pub fn assert_sign_in_request(r: &RecordedRequest, device_id: &str) {
+    assert_eq!(r.method, "POST");
+    assert_eq!(r.path, "/auth/v1/signin/anonymously");
+    assert_eq!(r.query.as_deref(), Some("client_id=demo-env"));
+    assert_eq!(r.header("x-device-id"), Some(device_id));
+    assert!(is_hex(r.header("x-request-id").unwrap(), 32));
+    assert!(
+        r.header("x-sdk-version")
+            .unwrap()
+            .starts_with("cloudbase-rust/")
+    );
+    assert_eq!(r.header("accept-language"), Some("zh-CN"));
+    assert_eq!(r.header("content-type"), Some("application/json"));
+    assert_eq!(r.header("authorization"), None);
+    assert_eq!(r.body, b"{}");
+}
+
+/// The function call matches `functions/callFunction/plain` in functions.jsonl.
+pub fn assert_function_request(r: &RecordedRequest, bearer: &str, body: &serde_json::Value) {
+    assert_eq!(r.method, "POST");
+    assert_eq!(r.path, "/v1/functions/echo");
+    assert_eq!(r.query, None);
+    assert_eq!(
+        r.header("authorization"),
+        Some(format!("Bearer {bearer}").as_str())
+    );
+    assert_eq!(
+        r.header("content-type"),
+        Some("application/json; charset=utf-8")
+    );
+    let rid = r.header("x-request-id").unwrap();
+    assert_eq!(rid.len(), 36, "dashed uuid: {rid}");
+    assert_eq!(r.header("x-device-id"), None);
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&r.body).unwrap(),
+        *body
+    );
+}
+
+/// Requests to a path, with the gap between the first two.
+pub fn gap_between_first_two(requests: &[RecordedRequest]) -> Duration {
+    requests[1]
+        .received_at
+        .duration_since(requests[0].received_at)
+        .unwrap_or_default()
+}
+
+pub mod scenarios;
+
+use cloudbase_core::functions::FunctionResult;
+use cloudbase_core::{Credentials, Error, Operation, Session};
+
+/// What the scenarios need from a client; implemented by both adapters (the async
+/// one runs each call to completion on its own tokio runtime).
+pub trait TestClient {
+    fn connect(config: ConfigBuilder) -> Self;
+    fn execute<O>(&self, op: O) -> Result<O::Output, Error>
+    where
+        O: Operation + Send,
+        O::Output: Send;
+    fn sign_in_anonymously(&self) -> Result<Credentials, Error>;
+    fn call_function(&self, name: &str, data: &serde_json::Value) -> Result<FunctionResult, Error>;
+    fn session(&self) -> Session;
+    fn device_id(&self) -> String;
+    fn debug(&self) -> String;
+}
+
+impl TestClient for cloudbase_blocking::Client {
+    fn connect(config: ConfigBuilder) -> Self {
+        cloudbase_blocking::Client::new(config.build().unwrap())
+    }
+    fn execute<O>(&self, op: O) -> Result<O::Output, Error>
+    where
+        O: Operation + Send,
+        O::Output: Send,
+    {
+        cloudbase_blocking::Client::execute(self, op)
+    }
+    fn sign_in_anonymously(&self) -> Result<Credentials, Error> {
+        cloudbase_blocking::Client::sign_in_anonymously(self)
+    }
+    fn call_function(&self, name: &str, data: &serde_json::Value) -> Result<FunctionResult, Error> {
+        cloudbase_blocking::Client::call_function(self, name, data)
+    }
+    fn session(&self) -> Session {
+        cloudbase_blocking::Client::session(self)
+    }
+    fn device_id(&self) -> String {
+        cloudbase_blocking::Client::device_id(self)
+    }
+    fn debug(&self) -> String {
+        format!("{self:?} {self:#?}")
+    }
+}
+
+/// The async client plus a runtime to drive it from a plain `#[test]`.
+pub struct AsyncClient {
+    runtime: tokio::runtime::Runtime,
+    client: cloudbase_async::Client,
+}
+
+impl TestClient for AsyncClient {
+    fn connect(config: ConfigBuilder) -> Self {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let client = cloudbase_async::Client::new(config.build().unwrap()).unwrap();
+        Self { runtime, client }
+    }
+    fn execute<O>(&self, op: O) -> Result<O::Output, Error>
+    where
+        O: Operation + Send,
+        O::Output: Send,
+    {
+        self.runtime.block_on(self.client.execute(op))
+    }
+    fn sign_in_anonymously(&self) -> Result<Credentials, Error> {
+        self.runtime.block_on(self.client.sign_in_anonymously())
+    }
+    fn call_function(&self, name: &str, data: &serde_json::Value) -> Result<FunctionResult, Error> {
+        self.runtime.block_on(self.client.call_function(name, data))
+    }
+    fn session(&self) -> Session {
+        self.client.session()
+    }
+    fn device_id(&self) -> String {
+        self.client.device_id()
+    }
+    fn debug(&self) -> String {
+        format!("{:?} {:#?}", self.client, self.client)
+    }
+}
