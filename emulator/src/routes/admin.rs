@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use axum::Json;
+use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -14,12 +15,13 @@ pub(crate) async fn health() -> Json<serde_json::Value> {
 }
 
 /// `POST /__emulator/faults` `{path, prefix?, method?, times?, delay_ms?, status?,
-/// retry_after?, body?, drop?}`.
-pub(crate) async fn add_fault(
-    State(shared): State<Arc<Shared>>,
-    Json(rule): Json<FaultRuleJson>,
-) -> Response {
-    match rule.into_rule() {
+/// retry_after?, body?, drop?}`; the body is read as JSON whatever its
+/// `Content-Type`, so any HTTP client can call it.
+pub(crate) async fn add_fault(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+    let parsed = serde_json::from_slice::<FaultRuleJson>(&body)
+        .map_err(|e| format!("invalid fault rule: {e}"))
+        .and_then(FaultRuleJson::into_rule);
+    match parsed {
         Ok(rule) => {
             lock(&shared.faults).push(rule);
             StatusCode::NO_CONTENT.into_response()

@@ -1,0 +1,279 @@
+//! The emulator's wire behaviour for requests the SDK would never send, and its admin
+//! routes, checked with a plain HTTP client.
+#![allow(clippy::unwrap_used, missing_docs)]
+
+use cloudbase_emulator::{Emulator, FaultRule};
+use serde_json::{Value, json};
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into()
+}
+
+fn post(
+    emu: &Emulator,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (u16, Value, http::HeaderMap) {
+    let mut req = agent().post(format!("{}{path}", emu.base_url()));
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let mut resp = req.send(body).unwrap();
+    let status = resp.status().as_u16();
+    let headers = resp.headers().clone();
+    let text = resp.body_mut().read_to_string().unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        headers,
+    )
+}
+
+fn sign_in(emu: &Emulator) -> String {
+    let (status, body, _) = post(
+        emu,
+        "/auth/v1/signin/anonymously?client_id=e",
+        &[("x-device-id", "0123456789abcdef0123")],
+        "{}",
+    );
+    assert_eq!(status, 200, "{body}");
+    body["access_token"].as_str().unwrap().to_owned()
+}
+
+#[test]
+fn anonymous_sign_in_issues_a_documented_token_response_and_a_real_jwt() {
+    let emu = Emulator::builder().env_id("e").start().unwrap();
+    let (status, body, _) = post(
+        &emu,
+        "/auth/v1/signin/anonymously?client_id=e",
+        &[
+            ("x-device-id", "0123456789abcdef0123"),
+            ("content-type", "text/plain;charset=UTF-8"),
+        ],
+        "{}",
+    );
+    assert_eq!(status, 200);
+    assert_eq!(body["token_type"], "Bearer");
+    assert_eq!(body["scope"], "anonymous");
+    assert_eq!(body["expires_in"], 7200);
+    assert!(body["refresh_token"].as_str().unwrap().starts_with("rt-"));
+    let claims = emu
+        .verify_token(body["access_token"].as_str().unwrap())
+        .unwrap();
+    assert_eq!(claims.scope, "anonymous");
+    assert_eq!(Some(claims.sub.as_str()), body["sub"].as_str());
+    assert_eq!(claims.exp - claims.iat, 7200);
+}
+
+#[test]
+fn anonymous_sign_in_requires_a_device_id_and_a_json_object() {
+    let emu = Emulator::start().unwrap();
+    let (status, body, _) = post(&emu, "/auth/v1/signin/anonymously?client_id=e", &[], "{}");
+    assert_eq!(status, 400);
+    assert_eq!(body["error"], "invalid_argument");
+    assert_eq!(body["error_code"], 3);
+    let (status, body, _) = post(
+        &emu,
+        "/auth/v1/signin/anonymously",
+        &[("x-device-id", "0123456789abcdef0123")],
+        "[1,2]",
+    );
+    assert_eq!(status, 400);
+    assert_eq!(body["error"], "invalid_argument");
+}
+
+#[test]
+fn functions_reject_missing_malformed_and_expired_bearers() {
+    let emu = Emulator::builder()
+        .token_lifetime(std::time::Duration::from_secs(60))
+        .start()
+        .unwrap();
+    let (status, body, headers) = post(
+        &emu,
+        "/v1/functions/echo",
+        &[("x-request-id", "rid-1")],
+        "{}",
+    );
+    assert_eq!(status, 401);
+    assert_eq!(body["code"], "INVALID_ACCESS_TOKEN");
+    assert_eq!(body["requestId"], "rid-1");
+    assert_eq!(headers["x-request-id"], "rid-1");
+
+    let (status, body, _) = post(
+        &emu,
+        "/v1/functions/echo",
+        &[("authorization", "Bearer not.a.jwt")],
+        "{}",
+    );
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (401, Some("INVALID_ACCESS_TOKEN"))
+    );
+
+    let token = sign_in(&emu);
+    let bearer = format!("Bearer {token}");
+    let (status, body, _) = post(
+        &emu,
+        "/v1/functions/echo",
+        &[("authorization", &bearer)],
+        r#"{"x":1}"#,
+    );
+    assert_eq!((status, body), (200, json!({"x": 1})));
+
+    emu.set_clock_offset(61);
+    let (status, body, _) = post(
+        &emu,
+        "/v1/functions/echo",
+        &[("authorization", &bearer)],
+        "{}",
+    );
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (401, Some("ACCESS_TOKEN_EXPIRED"))
+    );
+}
+
+#[test]
+fn function_errors_use_the_gateway_envelope() {
+    let emu = Emulator::start().unwrap();
+    let bearer = format!("Bearer {}", sign_in(&emu));
+    let (status, body, _) = post(
+        &emu,
+        "/v1/functions/missing",
+        &[("authorization", &bearer)],
+        "{}",
+    );
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (404, Some("RESOURCE_NOT_FOUND"))
+    );
+    let (status, body, _) = post(
+        &emu,
+        "/v1/functions/echo",
+        &[("authorization", &bearer)],
+        "{not json",
+    );
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (400, Some("FUNCTION_PARAM_INVALID"))
+    );
+    let (status, body, _) = post(
+        &emu,
+        "/v1/nothing/here",
+        &[("authorization", &bearer)],
+        "{}",
+    );
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (404, Some("RESOURCE_NOT_FOUND"))
+    );
+    let (status, body, _) = post(&emu, "/auth/v1/nothing", &[], "{}");
+    assert_eq!((status, body["error"].as_str()), (404, Some("not_found")));
+}
+
+#[test]
+fn user_me_needs_a_valid_token() {
+    let emu = Emulator::start().unwrap();
+    let mut resp = agent()
+        .get(format!("{}/auth/v1/user/me", emu.base_url()))
+        .call()
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 401);
+    let body: Value = serde_json::from_str(&resp.body_mut().read_to_string().unwrap()).unwrap();
+    assert_eq!(body["error"], "unauthenticated");
+    let token = sign_in(&emu);
+    let mut resp = agent()
+        .get(format!("{}/auth/v1/user/me", emu.base_url()))
+        .header("authorization", &format!("Bearer {token}"))
+        .call()
+        .unwrap();
+    let body: Value = serde_json::from_str(&resp.body_mut().read_to_string().unwrap()).unwrap();
+    assert_eq!(body["name"], "anonymous");
+}
+
+#[test]
+fn admin_routes_inject_faults_list_requests_and_reset() {
+    let emu = Emulator::start().unwrap();
+    let admin = |path: &str, body: Value| {
+        post(&emu, &format!("/__emulator/{path}"), &[], &body.to_string())
+    };
+    let (status, _, _) = admin(
+        "faults",
+        json!({"path": "/v1/functions/", "prefix": true, "times": 2, "status": 502, "retry_after": 4}),
+    );
+    assert_eq!(status, 204);
+    for _ in 0..2 {
+        let (status, _, headers) = post(&emu, "/v1/functions/echo", &[], "{}");
+        assert_eq!(status, 502);
+        assert_eq!(headers["retry-after"], "4");
+    }
+    let (status, _, _) = post(&emu, "/v1/functions/echo", &[], "{}");
+    assert_eq!(status, 401, "the fault applied exactly twice");
+
+    let (status, body, _) = admin("faults", json!({"path": "/x", "status": 99}));
+    assert_eq!(status, 400, "{body}");
+
+    let mut resp = agent()
+        .get(format!("{}/__emulator/requests", emu.base_url()))
+        .call()
+        .unwrap();
+    let log: Value = serde_json::from_str(&resp.body_mut().read_to_string().unwrap()).unwrap();
+    assert_eq!(
+        log.as_array().unwrap().len(),
+        3,
+        "admin calls are not recorded"
+    );
+    assert_eq!(log[0]["path"], "/v1/functions/echo");
+
+    let (status, _, _) = admin("reset", json!({}));
+    assert_eq!(status, 204);
+    assert!(emu.requests().is_empty());
+}
+
+#[test]
+fn a_drop_fault_closes_the_connection_without_an_answer() {
+    let emu = Emulator::start().unwrap();
+    emu.inject(FaultRule::path("/v1/functions/echo").drop_connection());
+    let err = agent()
+        .post(format!("{}/v1/functions/echo", emu.base_url()))
+        .send("{}")
+        .unwrap_err();
+    assert!(!matches!(err, ureq::Error::StatusCode(_)), "{err:?}");
+    assert_eq!(
+        emu.requests_to("/v1/functions/echo").len(),
+        1,
+        "the request arrived"
+    );
+}
+
+#[test]
+fn state_survives_in_a_database_file() {
+    let dir = std::env::temp_dir().join(format!("cb-emu-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = dir.join("state.sqlite");
+    let _ = std::fs::remove_file(&db);
+    let first_sub = {
+        let emu = Emulator::builder().database_path(&db).start().unwrap();
+        let (_, body, _) = post(
+            &emu,
+            "/auth/v1/signin/anonymously",
+            &[("x-device-id", "device-0123456789ab")],
+            "{}",
+        );
+        body["sub"].clone()
+    };
+    let emu = Emulator::builder().database_path(&db).start().unwrap();
+    let (_, body, _) = post(
+        &emu,
+        "/auth/v1/signin/anonymously",
+        &[("x-device-id", "device-0123456789ab")],
+        "{}",
+    );
+    assert_eq!(body["sub"], first_sub, "the anonymous user was persisted");
+    drop(emu);
+    let _ = std::fs::remove_dir_all(&dir);
+}
