@@ -15,7 +15,6 @@
 //! # Ok(()) }
 //! ```
 
-use std::sync::{Mutex, MutexGuard};
 use std::time::SystemTime;
 
 use rand::SeedableRng;
@@ -23,19 +22,17 @@ use serde::Serialize;
 
 pub use cloudbase_core;
 use cloudbase_core::auth::SignInAnonymously;
-pub use cloudbase_core::functions::{CallFunction, FunctionResult};
+pub use cloudbase_core::prelude::*;
 use cloudbase_core::{
-    Call, ClientState, HttpRequest, HttpResponse, Step, TransportError, TransportErrorKind,
-};
-pub use cloudbase_core::{
-    Config, Credentials, Error, Operation, RetryPolicy, Secret, Session, TransportOptions,
+    Call, ClientState, HttpRequest, HttpResponse, SharedState, Step, TransportError,
+    TransportErrorKind,
 };
 
 /// An async CloudBase client. Share it (`Arc<Client>` or `&Client`) across tasks: one
 /// connection pool serves all calls, and the lock on the shared state is held only
 /// while the core decides the next step, never across an `.await`.
 pub struct Client {
-    state: Mutex<ClientState>,
+    state: SharedState,
     http: reqwest::Client,
     max_response_bytes: u64,
 }
@@ -43,7 +40,7 @@ pub struct Client {
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Client")
-            .field("state", &*self.lock())
+            .field("state", &self.state)
             .finish_non_exhaustive()
     }
 }
@@ -69,7 +66,7 @@ impl Client {
             .map_err(|e| TransportError::new(TransportErrorKind::Other, e))?;
         let rng = rand::rngs::StdRng::from_os_rng();
         Ok(Self {
-            state: Mutex::new(ClientState::new(config, Box::new(rng))),
+            state: SharedState::new(ClientState::new(config, Box::new(rng))),
             http,
             max_response_bytes: t.max_response_bytes,
         })
@@ -91,7 +88,7 @@ impl Client {
     pub async fn execute<O: Operation>(&self, op: O) -> Result<O::Output, Error> {
         let mut call = Call::new(op);
         loop {
-            let step = call.poll(&mut self.lock(), SystemTime::now());
+            let step = self.state.poll(&mut call, SystemTime::now());
             match step {
                 Step::Send(request) => match self.send(request).await {
                     Ok(response) => call.on_response(response),
@@ -124,20 +121,12 @@ impl Client {
 
     /// A snapshot of the session.
     pub fn session(&self) -> Session {
-        self.lock().session().clone()
+        self.state.session()
     }
 
     /// The `x-device-id` this client sends; persist it to keep anonymous users stable.
     pub fn device_id(&self) -> String {
-        self.lock().device_id().to_owned()
-    }
-
-    fn lock(&self) -> MutexGuard<'_, ClientState> {
-        // The core updates the state in single assignments, so a lock poisoned by a
-        // panic elsewhere is still consistent.
-        self.state
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.state.device_id()
     }
 
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {

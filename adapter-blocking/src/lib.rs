@@ -14,7 +14,6 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use std::sync::{Mutex, MutexGuard};
 use std::time::SystemTime;
 
 use rand::SeedableRng;
@@ -22,19 +21,17 @@ use serde::Serialize;
 
 pub use cloudbase_core;
 use cloudbase_core::auth::SignInAnonymously;
-pub use cloudbase_core::functions::{CallFunction, FunctionResult};
+pub use cloudbase_core::prelude::*;
 use cloudbase_core::{
-    Call, ClientState, HttpRequest, HttpResponse, Step, TransportError, TransportErrorKind,
-};
-pub use cloudbase_core::{
-    Config, Credentials, Error, Operation, RetryPolicy, Secret, Session, TransportOptions,
+    Call, ClientState, HttpRequest, HttpResponse, SharedState, Step, TransportError,
+    TransportErrorKind,
 };
 
 /// A blocking CloudBase client. Cheap to share by reference across threads: calls
 /// run concurrently, and the lock on the shared state is held only while the core
 /// decides the next step, never while a request is on the wire.
 pub struct Client {
-    state: Mutex<ClientState>,
+    state: SharedState,
     agent: ureq::Agent,
     max_response_bytes: u64,
 }
@@ -42,7 +39,7 @@ pub struct Client {
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Client")
-            .field("state", &*self.lock())
+            .field("state", &self.state)
             .finish_non_exhaustive()
     }
 }
@@ -68,7 +65,7 @@ impl Client {
             .into();
         let rng = rand::rngs::StdRng::from_os_rng();
         Self {
-            state: Mutex::new(ClientState::new(config, Box::new(rng))),
+            state: SharedState::new(ClientState::new(config, Box::new(rng))),
             agent,
             max_response_bytes: t.max_response_bytes,
         }
@@ -89,7 +86,7 @@ impl Client {
     pub fn execute<O: Operation>(&self, op: O) -> Result<O::Output, Error> {
         let mut call = Call::new(op);
         loop {
-            let step = call.poll(&mut self.lock(), SystemTime::now());
+            let step = self.state.poll(&mut call, SystemTime::now());
             match step {
                 Step::Send(request) => match self.send(request) {
                     Ok(response) => call.on_response(response),
@@ -122,20 +119,12 @@ impl Client {
 
     /// A snapshot of the session.
     pub fn session(&self) -> Session {
-        self.lock().session().clone()
+        self.state.session()
     }
 
     /// The `x-device-id` this client sends; persist it to keep anonymous users stable.
     pub fn device_id(&self) -> String {
-        self.lock().device_id().to_owned()
-    }
-
-    fn lock(&self) -> MutexGuard<'_, ClientState> {
-        // A panic elsewhere cannot leave the state half-written (the core updates it
-        // in single assignments), so a poisoned lock is still usable.
-        self.state
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.state.device_id()
     }
 
     fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {

@@ -18,6 +18,7 @@
 //! so tests drive calls on a virtual clock.
 
 use std::fmt;
+use std::sync::{Mutex, MutexGuard};
 use std::time::SystemTime;
 
 use rand_core::RngCore;
@@ -132,6 +133,48 @@ impl ClientState {
     /// The `x-device-id` this client sends.
     pub fn device_id(&self) -> &str {
         &self.device_id
+    }
+}
+
+/// A [`ClientState`] shared by concurrent calls: what every adapter's client holds.
+///
+/// The lock is taken only for [`SharedState::poll`] and the snapshots, never while a
+/// request is on the wire, so calls run concurrently.
+pub struct SharedState(Mutex<ClientState>);
+
+impl fmt::Debug for SharedState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.lock().fmt(f)
+    }
+}
+
+impl SharedState {
+    /// Shares `state`.
+    pub fn new(state: ClientState) -> Self {
+        Self(Mutex::new(state))
+    }
+
+    /// Locks the state. The core changes it in single assignments, so a lock
+    /// poisoned by a panic elsewhere is still consistent and is used as is.
+    pub fn lock(&self) -> MutexGuard<'_, ClientState> {
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Advances `call` at `now` under the lock.
+    pub fn poll<O: Operation>(&self, call: &mut Call<O>, now: SystemTime) -> Step<O::Output> {
+        call.poll(&mut self.lock(), now)
+    }
+
+    /// A snapshot of the session.
+    pub fn session(&self) -> Session {
+        self.lock().session().clone()
+    }
+
+    /// The `x-device-id` the client sends.
+    pub fn device_id(&self) -> String {
+        self.lock().device_id().to_owned()
     }
 }
 

@@ -46,7 +46,17 @@ pub mod retry;
 mod secret;
 pub mod session;
 
-pub use call::{Call, ClientState, Operation, ResponseContext, Step};
+/// What an application using an adapter needs in scope; both adapters re-export it,
+/// so their public surfaces cannot drift apart.
+pub mod prelude {
+    pub use crate::functions::{CallFunction, FunctionResult};
+    pub use crate::{
+        Config, Credential, Credentials, Error, Language, Operation, RetryPolicy, Secret, Session,
+        TransportOptions,
+    };
+}
+
+pub use call::{Call, ClientState, Operation, ResponseContext, SharedState, Step};
 pub use codes::{AuthErrorCode, GatewayErrorCode};
 pub use config::{Config, ConfigBuilder, ConfigError, Credential, Language, TransportOptions};
 pub use error::{

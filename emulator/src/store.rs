@@ -12,6 +12,14 @@ pub(crate) struct User {
     pub created_at: i64,
 }
 
+fn user_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<User> {
+    Ok(User {
+        id: r.get(0)?,
+        kind: r.get(1)?,
+        created_at: r.get(2)?,
+    })
+}
+
 pub(crate) struct Store {
     conn: Connection,
 }
@@ -62,13 +70,7 @@ impl Store {
             .query_row(
                 "SELECT id, kind, created_at FROM users WHERE device_id = ?1 AND kind = 'anonymous'",
                 params![device_id],
-                |r| {
-                    Ok(User {
-                        id: r.get(0)?,
-                        kind: r.get(1)?,
-                        created_at: r.get(2)?,
-                    })
-                },
+                user_from_row,
             )
             .optional()?;
         if let Some(user) = found {
@@ -90,13 +92,7 @@ impl Store {
             .query_row(
                 "SELECT id, kind, created_at FROM users WHERE id = ?1",
                 params![id],
-                |r| {
-                    Ok(User {
-                        id: r.get(0)?,
-                        kind: r.get(1)?,
-                        created_at: r.get(2)?,
-                    })
-                },
+                user_from_row,
             )
             .optional()
     }

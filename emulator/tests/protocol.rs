@@ -141,36 +141,24 @@ fn functions_reject_missing_malformed_and_expired_bearers() {
 fn function_errors_use_the_gateway_envelope() {
     let emu = Emulator::start().unwrap();
     let bearer = format!("Bearer {}", sign_in(&emu));
-    let (status, body, _) = post(
-        &emu,
-        "/v1/functions/missing",
-        &[("authorization", &bearer)],
-        "{}",
-    );
-    assert_eq!(
-        (status, body["code"].as_str()),
-        (404, Some("RESOURCE_NOT_FOUND"))
-    );
-    let (status, body, _) = post(
-        &emu,
-        "/v1/functions/echo",
-        &[("authorization", &bearer)],
-        "{not json",
-    );
-    assert_eq!(
-        (status, body["code"].as_str()),
-        (400, Some("FUNCTION_PARAM_INVALID"))
-    );
-    let (status, body, _) = post(
-        &emu,
-        "/v1/nothing/here",
-        &[("authorization", &bearer)],
-        "{}",
-    );
-    assert_eq!(
-        (status, body["code"].as_str()),
-        (404, Some("RESOURCE_NOT_FOUND"))
-    );
+    let cases = [
+        ("/v1/functions/missing", "{}", 404, "RESOURCE_NOT_FOUND"),
+        (
+            "/v1/functions/echo",
+            "{not json",
+            400,
+            "FUNCTION_PARAM_INVALID",
+        ),
+        ("/v1/nothing/here", "{}", 404, "RESOURCE_NOT_FOUND"),
+    ];
+    for (path, body, want_status, want_code) in cases {
+        let (status, answer, _) = post(&emu, path, &[("authorization", &bearer)], body);
+        assert_eq!(
+            (status, answer["code"].as_str()),
+            (want_status, Some(want_code)),
+            "{path}"
+        );
+    }
     let (status, body, _) = post(&emu, "/auth/v1/nothing", &[], "{}");
     assert_eq!((status, body["error"].as_str()), (404, Some("not_found")));
 }

@@ -13,6 +13,14 @@ use serde_json::json;
 
 use super::*;
 
+/// An emulator and a client signed in anonymously against it.
+fn signed_in<C: TestClient>() -> (cloudbase_emulator::Emulator, C) {
+    let emu = emulator();
+    let c = C::connect(config_for(emu.base_url()));
+    c.sign_in_anonymously().unwrap();
+    (emu, c)
+}
+
 pub fn anonymous_sign_in_then_echo<C: TestClient>() {
     let emu = emulator();
     let c = C::connect(config_for(emu.base_url()));
@@ -47,9 +55,7 @@ pub fn the_same_device_gets_the_same_anonymous_user<C: TestClient>() {
 }
 
 pub fn idempotent_503_with_retry_after_is_retried_after_the_delay<C: TestClient>() {
-    let emu = emulator();
-    let c = C::connect(config_for(emu.base_url()));
-    c.sign_in_anonymously().unwrap();
+    let (emu, c) = signed_in::<C>();
     emu.inject(
         FaultRule::path("/v1/functions/echo")
             .status(503)
@@ -76,9 +82,7 @@ pub fn idempotent_503_with_retry_after_is_retried_after_the_delay<C: TestClient>
 }
 
 pub fn non_idempotent_503_is_a_typed_retryable_error_without_retry<C: TestClient>() {
-    let emu = emulator();
-    let c = C::connect(config_for(emu.base_url()));
-    c.sign_in_anonymously().unwrap();
+    let (emu, c) = signed_in::<C>();
     emu.inject(
         FaultRule::path("/v1/functions/echo")
             .status(503)
@@ -116,9 +120,7 @@ pub fn connection_refused_is_retried_even_for_non_idempotent_calls<C: TestClient
 }
 
 pub fn a_dropped_connection_is_not_retried_for_non_idempotent_calls<C: TestClient>() {
-    let emu = emulator();
-    let c = C::connect(config_for(emu.base_url()));
-    c.sign_in_anonymously().unwrap();
+    let (emu, c) = signed_in::<C>();
     emu.inject(FaultRule::path("/v1/functions/echo").drop_connection());
     match c.call_function("echo", &json!({"once": true})).unwrap_err() {
         Error::Transport(t) => {
@@ -131,9 +133,7 @@ pub fn a_dropped_connection_is_not_retried_for_non_idempotent_calls<C: TestClien
 }
 
 pub fn a_dropped_connection_is_retried_for_idempotent_calls<C: TestClient>() {
-    let emu = emulator();
-    let c = C::connect(config_for(emu.base_url()));
-    c.sign_in_anonymously().unwrap();
+    let (emu, c) = signed_in::<C>();
     emu.inject(FaultRule::path("/v1/functions/echo").drop_connection());
     let call = CallFunction::new("echo")
         .unwrap()
@@ -145,9 +145,7 @@ pub fn a_dropped_connection_is_retried_for_idempotent_calls<C: TestClient>() {
 }
 
 pub fn redirects_are_not_followed<C: TestClient>() {
-    let emu = emulator();
-    let c = C::connect(config_for(emu.base_url()));
-    c.sign_in_anonymously().unwrap();
+    let (emu, c) = signed_in::<C>();
     match c.call_function("redirect", &json!({})).unwrap_err() {
         Error::Decode(DecodeError::Redirect { status, location }) => {
             assert_eq!(status.as_u16(), 302);
@@ -159,9 +157,7 @@ pub fn redirects_are_not_followed<C: TestClient>() {
 }
 
 pub fn an_oversized_response_is_a_typed_error<C: TestClient>() {
-    let emu = emulator();
-    let c = C::connect(config_for(emu.base_url()));
-    c.sign_in_anonymously().unwrap();
+    let (_emu, c) = signed_in::<C>();
     match c.call_function("big", &json!({})).unwrap_err() {
         Error::Transport(t) => assert_eq!(
             t.kind,
@@ -174,9 +170,7 @@ pub fn an_oversized_response_is_a_typed_error<C: TestClient>() {
 }
 
 pub fn an_unknown_function_is_the_typed_server_error<C: TestClient>() {
-    let emu = emulator();
-    let c = C::connect(config_for(emu.base_url()));
-    c.sign_in_anonymously().unwrap();
+    let (_emu, c) = signed_in::<C>();
     match c.call_function("no-such-fn", &json!({})).unwrap_err() {
         Error::Server(e) => {
             assert_eq!(e.status.as_u16(), 404);
@@ -229,9 +223,7 @@ pub fn keys_and_bad_tokens<C: TestClient>() {
 }
 
 pub fn an_expired_token_is_reported_as_access_token_expired<C: TestClient>() {
-    let emu = emulator();
-    let c = C::connect(config_for(emu.base_url()));
-    c.sign_in_anonymously().unwrap();
+    let (emu, c) = signed_in::<C>();
     emu.set_clock_offset(3 * 3600);
     match c.call_function("echo", &json!({})).unwrap_err() {
         Error::Server(e) => {
