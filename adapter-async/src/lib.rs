@@ -21,11 +21,10 @@ use rand::SeedableRng;
 use serde::Serialize;
 
 pub use cloudbase_core;
-use cloudbase_core::auth::SignInAnonymously;
+use cloudbase_core::auth::{GetUser, RefreshToken, SignInAnonymously, SignOut};
 pub use cloudbase_core::prelude::*;
 use cloudbase_core::{
-    Call, ClientState, HttpRequest, HttpResponse, SharedState, Step, TransportError,
-    TransportErrorKind,
+    ClientState, HttpRequest, HttpResponse, SharedState, Step, TransportError, TransportErrorKind,
 };
 
 /// An async CloudBase client. Share it (`Arc<Client>` or `&Client`) across tasks: one
@@ -33,6 +32,8 @@ use cloudbase_core::{
 /// while the core decides the next step, never across an `.await`.
 pub struct Client {
     state: SharedState,
+    /// The last refresh generation the waker announced, for calls in `Step::Wait`.
+    refresh: tokio::sync::watch::Sender<u64>,
     http: reqwest::Client,
     max_response_bytes: u64,
 }
@@ -65,8 +66,18 @@ impl Client {
             .build()
             .map_err(|e| TransportError::new(TransportErrorKind::Other, e))?;
         let rng = rand::rngs::StdRng::from_os_rng();
+        let (refresh, _) = tokio::sync::watch::channel(0u64);
+        let notify = refresh.clone();
+        let waker = move |generation: u64| {
+            notify.send_if_modified(|seen| {
+                let moved = generation > *seen;
+                *seen = (*seen).max(generation);
+                moved
+            });
+        };
         Ok(Self {
-            state: SharedState::new(ClientState::new(config, Box::new(rng))),
+            refresh,
+            state: SharedState::new(ClientState::new(config, Box::new(rng)), waker),
             http,
             max_response_bytes: t.max_response_bytes,
         })
@@ -86,18 +97,23 @@ impl Client {
     /// # Ok(()) }
     /// ```
     pub async fn execute<O: Operation>(&self, op: O) -> Result<O::Output, Error> {
-        let mut call = Call::new(op);
+        let mut call = self.state.start(op);
         loop {
-            let step = self.state.poll(&mut call, SystemTime::now());
+            let step = call.poll(SystemTime::now());
             match step {
                 Step::Send(request) => match self.send(request).await {
-                    Ok(response) => call.on_response(response),
+                    Ok(response) => call.on_response(SystemTime::now(), response),
                     Err(failure) => call.on_failure(failure),
                 },
                 Step::Sleep(until) => {
                     if let Ok(wait) = until.duration_since(SystemTime::now()) {
                         tokio::time::sleep(wait).await;
                     }
+                }
+                Step::Wait { generation, until } => {
+                    let wait = until.duration_since(SystemTime::now()).unwrap_or_default();
+                    let mut seen = self.refresh.subscribe();
+                    let _ = tokio::time::timeout(wait, seen.wait_for(|g| *g > generation)).await;
                 }
                 Step::Done(result) => return result,
             }
@@ -117,6 +133,39 @@ impl Client {
         data: &T,
     ) -> Result<FunctionResult, Error> {
         self.execute(CallFunction::new(name)?.data(data)?).await
+    }
+
+    /// Refreshes the session now with its refresh token (`TOKEN_REFRESHED`). Calls
+    /// refresh automatically when needed; this is for apps that want to force it.
+    /// `invalid_grant` ends the session (`SIGNED_OUT`).
+    pub async fn refresh_session(&self) -> Result<Credentials, Error> {
+        self.execute(RefreshToken::of_session()).await
+    }
+
+    /// Signs out: revokes the token on the server, then clears the session
+    /// (`SIGNED_OUT`). On a network failure the session is kept; try again.
+    pub async fn sign_out(&self) -> Result<(), Error> {
+        self.execute(SignOut::new()).await
+    }
+
+    /// The signed-in user's profile (`GET /auth/v1/user/me`).
+    pub async fn get_user(&self) -> Result<User, Error> {
+        self.execute(GetUser::new()).await
+    }
+
+    /// Calls `listener` with `INITIAL_SESSION` now and with every later auth event
+    /// (`SIGNED_IN`, `TOKEN_REFRESHED`, `SIGNED_OUT`, …), in order, outside any lock:
+    /// it may call back into the client.
+    pub fn on_auth_state_change(
+        &self,
+        listener: impl Fn(&AuthEvent) + Send + Sync + 'static,
+    ) -> ListenerId {
+        self.state.subscribe(listener)
+    }
+
+    /// Stops calling a listener.
+    pub fn remove_auth_listener(&self, id: ListenerId) {
+        self.state.unsubscribe(id);
     }
 
     /// A snapshot of the session.

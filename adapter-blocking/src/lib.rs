@@ -14,17 +14,17 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::SystemTime;
 
 use rand::SeedableRng;
 use serde::Serialize;
 
 pub use cloudbase_core;
-use cloudbase_core::auth::SignInAnonymously;
+use cloudbase_core::auth::{GetUser, RefreshToken, SignInAnonymously, SignOut};
 pub use cloudbase_core::prelude::*;
 use cloudbase_core::{
-    Call, ClientState, HttpRequest, HttpResponse, SharedState, Step, TransportError,
-    TransportErrorKind,
+    ClientState, HttpRequest, HttpResponse, SharedState, Step, TransportError, TransportErrorKind,
 };
 
 /// A blocking CloudBase client. Cheap to share by reference across threads: calls
@@ -32,6 +32,8 @@ use cloudbase_core::{
 /// decides the next step, never while a request is on the wire.
 pub struct Client {
     state: SharedState,
+    /// The last refresh generation the waker announced, for calls in `Step::Wait`.
+    refresh: Arc<(Mutex<u64>, Condvar)>,
     agent: ureq::Agent,
     max_response_bytes: u64,
 }
@@ -64,8 +66,17 @@ impl Client {
             .build()
             .into();
         let rng = rand::rngs::StdRng::from_os_rng();
+        let refresh = Arc::new((Mutex::new(0u64), Condvar::new()));
+        let notify = refresh.clone();
+        let waker = move |generation: u64| {
+            let (seen, moved) = &*notify;
+            let mut seen = seen.lock().unwrap_or_else(|p| p.into_inner());
+            *seen = (*seen).max(generation);
+            moved.notify_all();
+        };
         Self {
-            state: SharedState::new(ClientState::new(config, Box::new(rng))),
+            refresh,
+            state: SharedState::new(ClientState::new(config, Box::new(rng)), waker),
             agent,
             max_response_bytes: t.max_response_bytes,
         }
@@ -84,18 +95,24 @@ impl Client {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn execute<O: Operation>(&self, op: O) -> Result<O::Output, Error> {
-        let mut call = Call::new(op);
+        let mut call = self.state.start(op);
         loop {
-            let step = self.state.poll(&mut call, SystemTime::now());
+            let step = call.poll(SystemTime::now());
             match step {
                 Step::Send(request) => match self.send(request) {
-                    Ok(response) => call.on_response(response),
+                    Ok(response) => call.on_response(SystemTime::now(), response),
                     Err(failure) => call.on_failure(failure),
                 },
                 Step::Sleep(until) => {
                     if let Ok(wait) = until.duration_since(SystemTime::now()) {
                         std::thread::sleep(wait);
                     }
+                }
+                Step::Wait { generation, until } => {
+                    let wait = until.duration_since(SystemTime::now()).unwrap_or_default();
+                    let (seen, moved) = &*self.refresh;
+                    let seen = seen.lock().unwrap_or_else(|p| p.into_inner());
+                    let _unused = moved.wait_timeout_while(seen, wait, |g| *g <= generation);
                 }
                 Step::Done(result) => return result,
             }
@@ -115,6 +132,39 @@ impl Client {
         data: &T,
     ) -> Result<FunctionResult, Error> {
         self.execute(CallFunction::new(name)?.data(data)?)
+    }
+
+    /// Refreshes the session now with its refresh token (`TOKEN_REFRESHED`). Calls
+    /// refresh automatically when needed; this is for apps that want to force it.
+    /// `invalid_grant` ends the session (`SIGNED_OUT`).
+    pub fn refresh_session(&self) -> Result<Credentials, Error> {
+        self.execute(RefreshToken::of_session())
+    }
+
+    /// Signs out: revokes the token on the server, then clears the session
+    /// (`SIGNED_OUT`). On a network failure the session is kept; try again.
+    pub fn sign_out(&self) -> Result<(), Error> {
+        self.execute(SignOut::new())
+    }
+
+    /// The signed-in user's profile (`GET /auth/v1/user/me`).
+    pub fn get_user(&self) -> Result<User, Error> {
+        self.execute(GetUser::new())
+    }
+
+    /// Calls `listener` with `INITIAL_SESSION` now and with every later auth event
+    /// (`SIGNED_IN`, `TOKEN_REFRESHED`, `SIGNED_OUT`, …), in order, outside any lock:
+    /// it may call back into the client.
+    pub fn on_auth_state_change(
+        &self,
+        listener: impl Fn(&AuthEvent) + Send + Sync + 'static,
+    ) -> ListenerId {
+        self.state.subscribe(listener)
+    }
+
+    /// Stops calling a listener.
+    pub fn remove_auth_listener(&self, id: ListenerId) {
+        self.state.unsubscribe(id);
     }
 
     /// A snapshot of the session.

@@ -22,6 +22,9 @@ const MAINLAND_REGIONS: &[&str] = &[
     "ap-hongkong",
 ];
 
+/// The refresh margin used when none is given (auth.md §3: the JS SDK refreshes 30 s early).
+pub const DEFAULT_REFRESH_MARGIN: Duration = Duration::from_secs(30);
+
 /// The region used when none is given, as in the official SDKs.
 pub const DEFAULT_REGION: &str = "ap-shanghai";
 
@@ -163,6 +166,7 @@ pub struct Config {
     origin: Url,
     retry: RetryPolicy,
     transport: TransportOptions,
+    refresh_margin: Duration,
 }
 
 impl Config {
@@ -178,7 +182,13 @@ impl Config {
             base_url: None,
             retry: RetryPolicy::default(),
             transport: TransportOptions::default(),
+            refresh_margin: DEFAULT_REFRESH_MARGIN,
         }
+    }
+
+    /// How long before expiry an access token is refreshed (default 30 s).
+    pub fn refresh_margin(&self) -> Duration {
+        self.refresh_margin
     }
 
     /// The environment id.
@@ -247,9 +257,17 @@ pub struct ConfigBuilder {
     base_url: Option<String>,
     retry: RetryPolicy,
     transport: TransportOptions,
+    refresh_margin: Duration,
 }
 
 impl ConfigBuilder {
+    /// Refresh the access token this long before it expires (default 30 s, as the
+    /// JS SDK).
+    pub fn refresh_margin(mut self, margin: Duration) -> Self {
+        self.refresh_margin = margin;
+        self
+    }
+
     /// The region, e.g. `ap-shanghai` (default) or `ap-singapore`.
     pub fn region(mut self, region: impl Into<String>) -> Self {
         self.region = Some(region.into());
@@ -365,6 +383,7 @@ impl ConfigBuilder {
             origin,
             retry: self.retry,
             transport: self.transport,
+            refresh_margin: self.refresh_margin,
         })
     }
 }

@@ -92,6 +92,10 @@ pub enum BuildError {
     /// The call needs a signed-in user and there is none.
     #[error("this call needs a signed-in user; sign in first")]
     NotSignedIn,
+    /// The session's access token expired and cannot be renewed (no refresh token);
+    /// sign in again.
+    #[error("the session expired and cannot be refreshed; sign in again")]
+    SessionExpired,
     /// The call needs a bearer token: no user is signed in and no key is configured.
     #[error("no credential: sign in, or configure a publishable key or API key")]
     MissingCredential,

@@ -26,7 +26,7 @@
 //! assert_eq!(request.uri().path(), "/auth/v1/signin/anonymously");
 //!
 //! let body = br#"{"access_token":"a.b.c","expires_in":7200,"scope":"anonymous","sub":"anon-1"}"#;
-//! call.on_response(http::Response::new(body.to_vec()));
+//! call.on_response(now, http::Response::new(body.to_vec()));
 //! let Step::Done(Ok(credentials)) = call.poll(&mut state, now) else { unreachable!() };
 //! assert_eq!(credentials.sub.as_deref(), Some("anon-1"));
 //! assert!(state.session().credentials().is_some());
@@ -49,14 +49,18 @@ pub mod session;
 /// What an application using an adapter needs in scope; both adapters re-export it,
 /// so their public surfaces cannot drift apart.
 pub mod prelude {
+    pub use crate::auth::User;
     pub use crate::functions::{CallFunction, FunctionResult};
     pub use crate::{
-        Config, Credential, Credentials, Error, Language, Operation, RetryPolicy, Secret, Session,
-        TransportOptions,
+        AuthEvent, AuthEventKind, Config, Credential, Credentials, Error, Language, ListenerId,
+        Operation, RetryPolicy, Secret, Session, TransportOptions,
     };
 }
 
-pub use call::{Call, ClientState, Operation, ResponseContext, SharedState, Step};
+pub use call::{
+    ActiveCall, Call, ClientState, ListenerId, Operation, RequestContext, ResponseContext,
+    SharedState, Step,
+};
 pub use codes::{AuthErrorCode, GatewayErrorCode};
 pub use config::{Config, ConfigBuilder, ConfigError, Credential, Language, TransportOptions};
 pub use error::{
@@ -65,4 +69,4 @@ pub use error::{
 pub use request::{HttpRequest, HttpResponse};
 pub use retry::RetryPolicy;
 pub use secret::Secret;
-pub use session::{Credentials, Session};
+pub use session::{AuthEvent, AuthEventKind, Credentials, Session};

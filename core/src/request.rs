@@ -69,6 +69,9 @@ pub enum Access {
     User,
     /// The user's access token, else the configured Publishable Key or API key.
     Bearer,
+    /// `Basic base64("{client_id}:")` plus `?client_id=`: only the automatic anonymous
+    /// re-sign-in uses it (auth.md §1).
+    BasicClient,
 }
 
 /// Which request id header the call carries (protocol README: auth calls, function
@@ -211,6 +214,19 @@ pub(crate) fn build(spec: &RequestSpec, env: &Envelope<'_>) -> Result<HttpReques
             if spec.api.is_auth() && !query.iter().any(|(k, _)| k == "client_id") {
                 query.push(("client_id".to_owned(), config.client_id().to_owned()));
             }
+            None
+        }
+        Access::BasicClient => {
+            if !query.iter().any(|(k, _)| k == "client_id") {
+                query.push(("client_id".to_owned(), config.client_id().to_owned()));
+            }
+            use base64::Engine as _;
+            let basic = base64::engine::general_purpose::STANDARD
+                .encode(format!("{}:", config.client_id()));
+            headers.insert(
+                AUTHORIZATION,
+                header_value("authorization", &format!("Basic {basic}"))?,
+            );
             None
         }
         Access::User => Some(env.user_token.ok_or(BuildError::NotSignedIn)?),
@@ -365,6 +381,17 @@ mod tests {
         let req = build(&spec, &env(&c, None)).expect("builds");
         assert_eq!(req.uri().path(), "/v1/x/a%2Fb%3Fc%23d");
         assert_eq!(req.uri().query(), Some("q=a%20b%26c%3Dd%23e&%C3%BC=%2B%25"));
+    }
+
+    #[test]
+    fn basic_client_auth_matches_the_transcript() {
+        // auth.jsonl, auth/token/anonymous-expired.getUser-re-signs-in: `Basic ZGVtby1lbnY6`.
+        let c = config();
+        let spec = RequestSpec::new(Api::AuthV1, Method::POST, Access::BasicClient)
+            .path("signin/anonymously");
+        let req = build(&spec, &env(&c, Some(&Secret::new("ignored")))).expect("builds");
+        assert_eq!(req.headers()["authorization"], "Basic ZGVtby1lbnY6");
+        assert_eq!(req.uri().query(), Some("client_id=demo-env"));
     }
 
     #[test]

@@ -89,26 +89,95 @@ impl Credentials {
     }
 }
 
-/// The client's sign-in state.
+/// What changed in the sign-in state (auth.md §7).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[non_exhaustive]
+pub enum AuthEventKind {
+    /// The state a subscriber starts from (with or without a session).
+    InitialSession,
+    /// A user signed in (any sign-in kind, or a session was set).
+    SignedIn,
+    /// The user signed out, or the session ended (`invalid_grant` on refresh).
+    SignedOut,
+    /// The access token was refreshed.
+    TokenRefreshed,
+    /// The user's profile changed.
+    UserUpdated,
+    /// A password was reset through the recovery flow.
+    PasswordRecovery,
+    /// A third-party identity was bound.
+    BindIdentity,
+}
+
+/// An auth state change, with the credentials as they are after it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct AuthEvent {
+    /// What happened.
+    pub kind: AuthEventKind,
+    /// The credentials after the change (`None` when signed out).
+    pub credentials: Option<Credentials>,
+}
+
+/// The client's sign-in state, and the events its changes produced (drained by the
+/// adapter after every step; never persisted).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Session {
     credentials: Option<Credentials>,
+    #[serde(skip)]
+    events: Vec<AuthEvent>,
+}
+
+impl AuthEvent {
+    /// An event of `kind` with `credentials`.
+    pub fn new(kind: AuthEventKind, credentials: Option<Credentials>) -> Self {
+        Self { kind, credentials }
+    }
 }
 
 impl Session {
+    /// A session holding `credentials` (e.g. restored from a store). Emits nothing.
+    pub fn restored(credentials: Option<Credentials>) -> Self {
+        Self {
+            credentials,
+            events: Vec::new(),
+        }
+    }
+
     /// The current credentials, if signed in.
     pub fn credentials(&self) -> Option<&Credentials> {
         self.credentials.as_ref()
     }
 
-    /// Replaces the credentials (after a sign-in or refresh).
-    pub fn set(&mut self, credentials: Credentials) {
+    /// Stores the credentials of a new sign-in and emits `SIGNED_IN`.
+    pub fn sign_in(&mut self, credentials: Credentials) {
         self.credentials = Some(credentials);
+        self.emit(AuthEventKind::SignedIn);
     }
 
-    /// Forgets the credentials.
-    pub fn clear(&mut self) {
-        self.credentials = None;
+    /// Stores refreshed credentials and emits `TOKEN_REFRESHED`.
+    pub fn refreshed(&mut self, credentials: Credentials) {
+        self.credentials = Some(credentials);
+        self.emit(AuthEventKind::TokenRefreshed);
+    }
+
+    /// Forgets the credentials; emits `SIGNED_OUT` once, only if there were any.
+    pub fn sign_out(&mut self) {
+        if self.credentials.take().is_some() {
+            self.emit(AuthEventKind::SignedOut);
+        }
+    }
+
+    /// Records an event about the current credentials.
+    pub fn emit(&mut self, kind: AuthEventKind) {
+        self.events
+            .push(AuthEvent::new(kind, self.credentials.clone()));
+    }
+
+    /// Takes the events recorded since the last call.
+    pub fn take_events(&mut self) -> Vec<AuthEvent> {
+        std::mem::take(&mut self.events)
     }
 }
 
@@ -157,7 +226,8 @@ mod tests {
     fn debug_hides_tokens_and_serde_round_trips() {
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000);
         let mut s = Session::default();
-        s.set(Credentials::from_response(response(), now));
+        s.sign_in(Credentials::from_response(response(), now));
+        let _ = s.take_events();
         let shown = format!("{s:?} {s:#?}");
         assert!(
             !shown.contains("AT-secret") && !shown.contains("RT-secret"),
@@ -166,5 +236,30 @@ mod tests {
         let json = serde_json::to_string(&s).expect("serializes");
         let back: Session = serde_json::from_str(&json).expect("deserializes");
         assert_eq!(back, s);
+    }
+
+    #[test]
+    fn events_follow_the_changes_and_sign_out_fires_once() {
+        let now = SystemTime::UNIX_EPOCH;
+        let mut s = Session::default();
+        s.sign_out();
+        assert!(
+            s.take_events().is_empty(),
+            "no SIGNED_OUT without a session"
+        );
+        s.sign_in(Credentials::from_response(response(), now));
+        s.refreshed(Credentials::from_response(response(), now));
+        s.sign_out();
+        s.sign_out();
+        let kinds: Vec<_> = s.take_events().into_iter().map(|e| e.kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                AuthEventKind::SignedIn,
+                AuthEventKind::TokenRefreshed,
+                AuthEventKind::SignedOut
+            ]
+        );
+        assert!(s.take_events().is_empty());
     }
 }

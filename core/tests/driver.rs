@@ -63,7 +63,7 @@ fn idempotent_call_waits_for_retry_after_and_reuses_the_request_id() {
     let mut call = Call::new(CallFunction::new("echo").unwrap().idempotent(true));
     let first = expect_send(call.poll(&mut st, t0()));
     let rid = first.headers()["x-request-id"].clone();
-    call.on_response(response(503, &[("retry-after", "2")], UNAVAILABLE));
+    call.on_response(t0(), response(503, &[("retry-after", "2")], UNAVAILABLE));
 
     let until = expect_sleep(call.poll(&mut st, t0()));
     assert_eq!(until, t0() + Duration::from_secs(2));
@@ -80,11 +80,14 @@ fn idempotent_call_waits_for_retry_after_and_reuses_the_request_id() {
         "a retry keeps the call's request id"
     );
     assert_eq!(second.body(), first.body());
-    call.on_response(response(
-        200,
-        &[("content-type", "application/json")],
-        "{\"ok\":true}",
-    ));
+    call.on_response(
+        t0(),
+        response(
+            200,
+            &[("content-type", "application/json")],
+            "{\"ok\":true}",
+        ),
+    );
     let out = expect_done(call.poll(&mut st, until)).unwrap();
     assert_eq!(out.json::<serde_json::Value>().unwrap()["ok"], true);
     assert_eq!(call.attempts(), 2);
@@ -95,7 +98,7 @@ fn non_idempotent_503_is_a_retryable_error_without_retry() {
     let mut st = state();
     let mut call = Call::new(CallFunction::new("echo").unwrap());
     let _ = expect_send(call.poll(&mut st, t0()));
-    call.on_response(response(503, &[("retry-after", "1")], UNAVAILABLE));
+    call.on_response(t0(), response(503, &[("retry-after", "1")], UNAVAILABLE));
     let err = expect_done(call.poll(&mut st, t0())).unwrap_err();
     assert!(err.is_retryable());
     match err {
@@ -121,10 +124,10 @@ fn retries_stop_at_max_attempts_and_report_the_last_server_error() {
     let mut call = Call::new(CallFunction::new("echo").unwrap().idempotent(true));
     let mut now = t0();
     let _ = expect_send(call.poll(&mut st, now));
-    call.on_response(response(502, &[], "bad gateway"));
+    call.on_response(t0(), response(502, &[], "bad gateway"));
     now = expect_sleep(call.poll(&mut st, now));
     let _ = expect_send(call.poll(&mut st, now));
-    call.on_response(response(502, &[], "bad gateway"));
+    call.on_response(t0(), response(502, &[], "bad gateway"));
     let err = expect_done(call.poll(&mut st, now)).unwrap_err();
     assert!(matches!(err, Error::Server(ref e) if e.code == ServerCode::HttpStatus));
     assert_eq!(call.attempts(), 2);
@@ -188,7 +191,7 @@ fn sign_in_stores_credentials_and_later_calls_use_them() {
     let req = expect_send(sign_in.poll(&mut st, t0()));
     assert_eq!(req.uri().query(), Some("client_id=demo-env"));
     assert!(req.headers().get("authorization").is_none());
-    sign_in.on_response(response(
+    sign_in.on_response(t0(), response(
         200,
         &[],
         r#"{"token_type":"Bearer","access_token":"user-token","expires_in":7200,"scope":"anonymous","sub":"anon-1","groups":["anonymous"]}"#,
@@ -210,11 +213,10 @@ fn auth_error_in_a_200_body_is_a_server_error_and_stores_nothing() {
     let mut st = state();
     let mut call = Call::new(SignInAnonymously::new());
     let _ = expect_send(call.poll(&mut st, t0()));
-    call.on_response(response(
-        200,
-        &[],
-        r#"{"error":"permission_denied","error_code":7}"#,
-    ));
+    call.on_response(
+        t0(),
+        response(200, &[], r#"{"error":"permission_denied","error_code":7}"#),
+    );
     let err = expect_done(call.poll(&mut st, t0())).unwrap_err();
     assert!(
         matches!(err, Error::Server(ref e) if e.code == ServerCode::Auth(cloudbase_core::AuthErrorCode::PermissionDenied))
@@ -227,11 +229,14 @@ fn a_malformed_token_response_is_a_decode_error_with_path() {
     let mut st = state();
     let mut call = Call::new(SignInAnonymously::new());
     let _ = expect_send(call.poll(&mut st, t0()));
-    call.on_response(response(
-        200,
-        &[],
-        r#"{"access_token":"secret-at","scope":"anonymous"}"#,
-    ));
+    call.on_response(
+        t0(),
+        response(
+            200,
+            &[],
+            r#"{"access_token":"secret-at","scope":"anonymous"}"#,
+        ),
+    );
     match expect_done(call.poll(&mut st, t0())).unwrap_err() {
         Error::Decode(cloudbase_core::DecodeError::Json {
             message, snippet, ..

@@ -192,6 +192,15 @@ impl Shared {
         (real + *lock(&self.clock_offset_secs)).max(0) as u64
     }
 
+    /// Verifies an access token: signature, expiry (emulator clock) and revocation.
+    pub(crate) fn authenticate(&self, token: &str) -> Result<Claims, tokens::TokenError> {
+        let claims = self.keys.verify(token, self.now())?;
+        match lock(&self.store).is_access_token_revoked(token) {
+            Ok(false) => Ok(claims),
+            _ => Err(tokens::TokenError::Invalid),
+        }
+    }
+
     fn take_fault(&self, method: &http::Method, path: &str) -> Option<FaultRule> {
         let mut faults = lock(&self.faults);
         let i = faults.iter().position(|f| f.matches(method, path))?;
@@ -437,9 +446,17 @@ impl Emulator {
         self.shared.reset();
     }
 
-    /// Decodes and verifies one of this emulator's access tokens.
+    /// Decodes and verifies one of this emulator's access tokens (signature, expiry
+    /// on the emulator's clock, revocation).
     pub fn verify_token(&self, token: &str) -> Option<Claims> {
-        self.shared.keys.verify(token, self.shared.now()).ok()
+        self.shared.authenticate(token).ok()
+    }
+
+    /// Revokes every refresh token, so the next refresh answers `invalid_grant`.
+    pub fn revoke_refresh_tokens(&self) {
+        if let Err(e) = lock(&self.shared.store).revoke_all_refresh_tokens() {
+            tracing::warn!("revoking refresh tokens failed: {e}");
+        }
     }
 
     /// Blocks until the server stops (it stops only when the process ends).

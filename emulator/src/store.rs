@@ -32,6 +32,9 @@ CREATE TABLE IF NOT EXISTS users (
     created_at INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS users_device ON users(device_id, kind);
+CREATE TABLE IF NOT EXISTS revoked_access_tokens (
+    token TEXT PRIMARY KEY
+);
 CREATE TABLE IF NOT EXISTS refresh_tokens (
     token TEXT PRIMARY KEY,
     user_id TEXT NOT NULL,
@@ -52,8 +55,9 @@ impl Store {
     }
 
     pub fn reset(&mut self) -> rusqlite::Result<()> {
-        self.conn
-            .execute_batch("DELETE FROM refresh_tokens; DELETE FROM users;")
+        self.conn.execute_batch(
+            "DELETE FROM refresh_tokens; DELETE FROM revoked_access_tokens; DELETE FROM users;",
+        )
     }
 
     /// The anonymous user bound to this device, created on first sight. (Whether the
@@ -110,4 +114,67 @@ impl Store {
         )?;
         Ok(())
     }
+
+    /// Marks a refresh token used (rotation). A token presented twice is reuse: every
+    /// refresh token of its user is revoked (OAuth 2.0 security BCP).
+    pub fn consume_refresh_token(&mut self, token: &str) -> rusqlite::Result<Consumed> {
+        let row: Option<(String, String, i64)> = self
+            .conn
+            .query_row(
+                "SELECT user_id, scope, used FROM refresh_tokens WHERE token = ?1",
+                params![token],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?;
+        match row {
+            None => Ok(Consumed::Unknown),
+            Some((user_id, _, used)) if used != 0 => {
+                self.revoke_refresh_tokens(&user_id)?;
+                Ok(Consumed::Reused)
+            }
+            Some((user_id, scope, _)) => {
+                self.conn.execute(
+                    "UPDATE refresh_tokens SET used = 1 WHERE token = ?1",
+                    params![token],
+                )?;
+                Ok(Consumed::Valid { user_id, scope })
+            }
+        }
+    }
+
+    /// Deletes every refresh token of a user (sign-out, reuse detection).
+    pub fn revoke_refresh_tokens(&mut self, user_id: &str) -> rusqlite::Result<usize> {
+        self.conn.execute(
+            "DELETE FROM refresh_tokens WHERE user_id = ?1",
+            params![user_id],
+        )
+    }
+
+    /// Deletes every refresh token (a test hook: the next refresh gets `invalid_grant`).
+    pub fn revoke_all_refresh_tokens(&mut self) -> rusqlite::Result<usize> {
+        self.conn.execute("DELETE FROM refresh_tokens", [])
+    }
+
+    pub fn revoke_access_token(&mut self, token: &str) -> rusqlite::Result<()> {
+        self.conn.execute(
+            "INSERT OR IGNORE INTO revoked_access_tokens (token) VALUES (?1)",
+            params![token],
+        )?;
+        Ok(())
+    }
+
+    pub fn is_access_token_revoked(&self, token: &str) -> rusqlite::Result<bool> {
+        self.conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM revoked_access_tokens WHERE token = ?1)",
+            params![token],
+            |r| r.get(0),
+        )
+    }
+}
+
+/// The outcome of presenting a refresh token.
+pub(crate) enum Consumed {
+    Valid { user_id: String, scope: String },
+    Unknown,
+    Reused,
 }

@@ -22,6 +22,8 @@ pub struct Claims {
     pub groups: Vec<String>,
     /// The environment id.
     pub project_id: String,
+    /// A unique token id, so two tokens issued in the same second differ.
+    pub jti: String,
 }
 
 pub(crate) struct TokenKeys {

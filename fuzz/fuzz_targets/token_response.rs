@@ -15,7 +15,7 @@ fuzz_target!(|body: &[u8]| {
     let mut call = Call::new(SignInAnonymously::new());
     let now = SystemTime::UNIX_EPOCH;
     let Step::Send(_) = call.poll(&mut state, now) else { panic!("first step must send") };
-    call.on_response(http::Response::new(body.to_vec()));
+    call.on_response(now, http::Response::new(body.to_vec()));
     match call.poll(&mut state, now) {
         Step::Done(Ok(_)) => assert!(state.session().credentials().is_some()),
         Step::Done(Err(_)) => assert!(state.session().credentials().is_none()),

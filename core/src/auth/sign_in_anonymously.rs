@@ -2,7 +2,7 @@
 
 use http::Method;
 
-use crate::call::{Operation, ResponseContext};
+use crate::call::{Operation, RequestContext, ResponseContext};
 use crate::error::{BuildError, Error};
 use crate::request::{Access, Api, HttpResponse, RequestSpec};
 use crate::response::decode_json;
@@ -20,16 +20,17 @@ use crate::session::{Credentials, TokenResponse};
 ///
 /// ```
 /// use cloudbase_core::auth::SignInAnonymously;
-/// use cloudbase_core::Operation;
+/// use cloudbase_core::{Operation, RequestContext};
 ///
-/// let spec = SignInAnonymously::new().request()?;
+/// let spec = SignInAnonymously::new().request(&RequestContext::new(&cloudbase_core::Config::builder("demo-env").build()?, &Default::default()))?;
 /// assert!(!SignInAnonymously::new().is_idempotent());
-/// # Ok::<(), cloudbase_core::BuildError>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone, Debug, Default)]
 #[must_use]
 pub struct SignInAnonymously {
     provider_token: Option<Secret>,
+    renewal: bool,
 }
 
 impl SignInAnonymously {
@@ -42,6 +43,17 @@ impl SignInAnonymously {
     pub fn with_provider_token(token: impl Into<Secret>) -> Self {
         Self {
             provider_token: Some(token.into()),
+            renewal: false,
+        }
+    }
+
+    /// The automatic re-sign-in that renews an anonymous session without a refresh
+    /// token (auth.md §3): sent with `Basic base64("{client_id}:")` like the JS SDK,
+    /// and reported as `TOKEN_REFRESHED`, since to the app the session continues.
+    pub fn renewal() -> Self {
+        Self {
+            provider_token: None,
+            renewal: true,
         }
     }
 }
@@ -49,17 +61,20 @@ impl SignInAnonymously {
 impl Operation for SignInAnonymously {
     type Output = Credentials;
 
-    fn request(&self) -> Result<RequestSpec, BuildError> {
+    fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {
         let body = match &self.provider_token {
             Some(t) => serde_json::json!({ "provider_token": t.expose() }),
             None => serde_json::json!({}),
         };
         let bytes = serde_json::to_vec(&body).map_err(|e| BuildError::Serialize(e.to_string()))?;
-        Ok(
-            RequestSpec::new(Api::AuthV1, Method::POST, Access::ClientId)
-                .path("signin/anonymously")
-                .json_body(bytes, "application/json"),
-        )
+        let access = if self.renewal {
+            Access::BasicClient
+        } else {
+            Access::ClientId
+        };
+        Ok(RequestSpec::new(Api::AuthV1, Method::POST, access)
+            .path("signin/anonymously")
+            .json_body(bytes, "application/json"))
     }
 
     fn parse(
@@ -69,7 +84,11 @@ impl Operation for SignInAnonymously {
     ) -> Result<Credentials, Error> {
         let token: TokenResponse = decode_json(response.status(), response.body())?;
         let credentials = Credentials::from_response(token, cx.now);
-        cx.session.set(credentials.clone());
+        if self.renewal {
+            cx.session.refreshed(credentials.clone());
+        } else {
+            cx.session.sign_in(credentials.clone());
+        }
         Ok(credentials)
     }
 }

@@ -5,7 +5,7 @@ use http::header::{CONTENT_TYPE, HeaderName, HeaderValue};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::call::{Operation, ResponseContext};
+use crate::call::{Operation, RequestContext, ResponseContext};
 use crate::error::{BuildError, DecodeError, Error};
 use crate::request::{Access, Api, HttpResponse, RequestIdStyle, RequestSpec};
 use crate::response::decode_json;
@@ -58,7 +58,7 @@ pub fn validate_function_name(name: &str) -> Result<(), BuildError> {
 /// use cloudbase_core::functions::CallFunction;
 ///
 /// let call = CallFunction::new("sum")?.data(&serde_json::json!({"a": 1, "b": 2}))?.idempotent(true);
-/// # Ok::<(), cloudbase_core::BuildError>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone, Debug)]
 #[must_use]
@@ -143,7 +143,7 @@ impl FunctionResult {
 impl Operation for CallFunction {
     type Output = FunctionResult;
 
-    fn request(&self) -> Result<RequestSpec, BuildError> {
+    fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {
         let mut spec = RequestSpec::new(Api::Gateway, Method::POST, Access::Bearer)
             .path("functions")
             .segment(&self.name)
@@ -215,7 +215,10 @@ mod tests {
     fn qualifier_with_newline_is_refused() {
         let call = CallFunction::new("echo").map(|c| c.qualifier("1\n2"));
         assert!(matches!(
-            call.and_then(|c| c.request()),
+            call.and_then(|c| {
+                let config = crate::Config::builder("e").build().expect("valid");
+                c.request(&RequestContext::new(&config, &Default::default()))
+            }),
             Err(BuildError::InvalidHeader(_))
         ));
     }

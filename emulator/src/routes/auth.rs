@@ -10,7 +10,7 @@ use axum::response::Response;
 use serde_json::json;
 
 use super::{auth_error, bearer, json_response};
-use crate::store::User;
+use crate::store::{Consumed, User};
 use crate::tokens::Claims;
 use crate::{Shared, lock};
 
@@ -49,6 +49,7 @@ fn issue_credentials(
         exp: now + lifetime,
         groups: groups.clone(),
         project_id: shared.env_id.clone(),
+        jti: random_hex(16),
     };
     let access_token = shared.keys.issue(&claims).map_err(internal)?;
     let refresh_token = format!("rt-{}", random_hex(16));
@@ -145,7 +146,7 @@ pub(crate) async fn user_me(State(shared): State<Arc<Shared>>, headers: HeaderMa
     let Some(token) = bearer(&headers) else {
         return unauthenticated();
     };
-    let Ok(claims) = shared.keys.verify(token, shared.now()) else {
+    let Ok(claims) = shared.authenticate(token) else {
         return unauthenticated();
     };
     let user = match lock(&shared.store).user(&claims.sub) {
@@ -176,4 +177,115 @@ pub(crate) async fn user_me(State(shared): State<Arc<Shared>>, headers: HeaderMa
             "created_at": user.created_at,
         }),
     )
+}
+
+/// `POST /auth/v1/token`: the refresh grant, with rotation (every refresh token works
+/// once) and reuse detection (presenting a used one revokes all of the user's refresh
+/// tokens). Other grant types answer `unsupported_grant_type`.
+pub(crate) async fn token(
+    State(shared): State<Arc<Shared>>,
+    Query(query): Query<HashMap<String, String>>,
+    body: Bytes,
+) -> Response {
+    let body = match json_object(&body) {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    let text = |k: &str| body.get(k).and_then(|v| v.as_str());
+    match text("grant_type") {
+        Some("refresh_token") => {}
+        Some(_) => {
+            return auth_error(
+                StatusCode::BAD_REQUEST,
+                "unsupported_grant_type",
+                3,
+                "only refresh_token is supported by cloudbase-emulator",
+            );
+        }
+        None => {
+            return auth_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_argument",
+                3,
+                "grant_type is required",
+            );
+        }
+    }
+    let Some(refresh_token) = text("refresh_token").filter(|t| !t.is_empty()) else {
+        return auth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_argument",
+            3,
+            "refresh_token is required",
+        );
+    };
+    let client_id = query
+        .get("client_id")
+        .cloned()
+        .or_else(|| text("client_id").map(str::to_owned))
+        .unwrap_or_else(|| shared.env_id.clone());
+    let consumed = lock(&shared.store).consume_refresh_token(refresh_token);
+    let (user_id, scope) = match consumed {
+        Ok(Consumed::Valid { user_id, scope }) => (user_id, scope),
+        Ok(Consumed::Unknown) => {
+            return auth_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_grant",
+                3,
+                "refresh token is invalid or expired",
+            );
+        }
+        Ok(Consumed::Reused) => {
+            return auth_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_grant",
+                3,
+                "refresh token was already used; all refresh tokens of this user are revoked",
+            );
+        }
+        Err(e) => return internal(e),
+    };
+    let user = match lock(&shared.store).user(&user_id) {
+        Ok(Some(u)) => u,
+        Ok(None) => {
+            return auth_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_grant",
+                3,
+                "user no longer exists",
+            );
+        }
+        Err(e) => return internal(e),
+    };
+    match issue_credentials(&shared, &user, &scope, &client_id) {
+        Ok(creds) => json_response(StatusCode::OK, &creds),
+        Err(r) => r,
+    }
+}
+
+/// `POST /auth/v1/revoke` `{token}`: revokes the access token and every refresh token
+/// of its user (sign-out). An unknown token is still a success (RFC 7009 §2.2).
+pub(crate) async fn revoke(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+    let body = match json_object(&body) {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    let Some(token) = body.get("token").and_then(|v| v.as_str()) else {
+        return auth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_argument",
+            3,
+            "token is required",
+        );
+    };
+    if let Ok(claims) = shared.authenticate(token) {
+        let mut store = lock(&shared.store);
+        if let Err(e) = store
+            .revoke_access_token(token)
+            .and_then(|()| store.revoke_refresh_tokens(&claims.sub).map(|_| ()))
+        {
+            return internal(e);
+        }
+    }
+    json_response(StatusCode::OK, &json!({}))
 }

@@ -26,6 +26,8 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
             post(auth::sign_in_anonymously),
         )
         .route("/auth/v1/user/me", get(auth::user_me))
+        .route("/auth/v1/token", post(auth::token))
+        .route("/auth/v1/revoke", post(auth::revoke))
         .route("/v1/functions/{name}", post(functions::call))
         .route(&format!("{ADMIN_PREFIX}/health"), get(admin::health))
         .route(
@@ -105,7 +107,7 @@ pub(crate) fn authorize_gateway(shared: &Shared, headers: &HeaderMap) -> Result<
     if shared.publishable_keys.iter().any(|k| k == token) {
         return Ok(Caller::PublishableKey);
     }
-    match shared.keys.verify(token, shared.now()) {
+    match shared.authenticate(token) {
         Ok(claims) => Ok(Caller::User {
             sub: claims.sub,
             scope: claims.scope,

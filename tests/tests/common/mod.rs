@@ -115,8 +115,12 @@ pub fn gap_between_first_two(requests: &[RecordedRequest]) -> Duration {
 
 pub mod scenarios;
 
+use cloudbase_core::auth::User;
 use cloudbase_core::functions::FunctionResult;
-use cloudbase_core::{Credentials, Error, Operation, Session};
+use cloudbase_core::{
+    AuthEvent, AuthEventKind, Credentials, Error, ListenerId, Operation, Session,
+};
+use std::sync::{Arc, Mutex};
 
 /// What the scenarios need from a client; implemented by both adapters (the async
 /// one runs each call to completion on its own tokio runtime).
@@ -131,6 +135,22 @@ pub trait TestClient {
     fn session(&self) -> Session;
     fn device_id(&self) -> String;
     fn debug(&self) -> String;
+    fn refresh_session(&self) -> Result<Credentials, Error>;
+    fn sign_out(&self) -> Result<(), Error>;
+    fn get_user(&self) -> Result<User, Error>;
+    fn on_auth_state_change(
+        &self,
+        listener: impl Fn(&AuthEvent) + Send + Sync + 'static,
+    ) -> ListenerId;
+
+    /// Records the kinds of every auth event from now on (starting with
+    /// `INITIAL_SESSION`).
+    fn record_events(&self) -> Arc<Mutex<Vec<AuthEventKind>>> {
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let sink = log.clone();
+        self.on_auth_state_change(move |e| sink.lock().unwrap().push(e.kind));
+        log
+    }
 }
 
 impl TestClient for cloudbase_blocking::Client {
@@ -158,6 +178,21 @@ impl TestClient for cloudbase_blocking::Client {
     }
     fn debug(&self) -> String {
         format!("{self:?} {self:#?}")
+    }
+    fn refresh_session(&self) -> Result<Credentials, Error> {
+        cloudbase_blocking::Client::refresh_session(self)
+    }
+    fn sign_out(&self) -> Result<(), Error> {
+        cloudbase_blocking::Client::sign_out(self)
+    }
+    fn get_user(&self) -> Result<User, Error> {
+        cloudbase_blocking::Client::get_user(self)
+    }
+    fn on_auth_state_change(
+        &self,
+        listener: impl Fn(&AuthEvent) + Send + Sync + 'static,
+    ) -> ListenerId {
+        cloudbase_blocking::Client::on_auth_state_change(self, listener)
     }
 }
 
@@ -198,5 +233,20 @@ impl TestClient for AsyncClient {
     }
     fn debug(&self) -> String {
         format!("{:?} {:#?}", self.client, self.client)
+    }
+    fn refresh_session(&self) -> Result<Credentials, Error> {
+        self.runtime.block_on(self.client.refresh_session())
+    }
+    fn sign_out(&self) -> Result<(), Error> {
+        self.runtime.block_on(self.client.sign_out())
+    }
+    fn get_user(&self) -> Result<User, Error> {
+        self.runtime.block_on(self.client.get_user())
+    }
+    fn on_auth_state_change(
+        &self,
+        listener: impl Fn(&AuthEvent) + Send + Sync + 'static,
+    ) -> ListenerId {
+        self.client.on_auth_state_change(listener)
     }
 }

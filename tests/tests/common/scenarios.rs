@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use cloudbase_core::functions::CallFunction;
 use cloudbase_core::{
-    BuildError, DecodeError, Error, GatewayErrorCode, ServerCode, TransportErrorKind,
+    AuthEventKind, BuildError, DecodeError, Error, GatewayErrorCode, ServerCode, TransportErrorKind,
 };
 use cloudbase_emulator::FaultRule;
 use serde_json::json;
@@ -222,19 +222,207 @@ pub fn keys_and_bad_tokens<C: TestClient>() {
     ));
 }
 
-pub fn an_expired_token_is_reported_as_access_token_expired<C: TestClient>() {
+pub fn an_expired_token_is_refreshed_and_the_call_replayed_once<C: TestClient>() {
     let (emu, c) = signed_in::<C>();
+    let events = c.record_events();
+    let before = c.session().credentials().unwrap().access_token.clone();
+    // The server's clock moves past the token's expiry; the client's does not, so
+    // the first attempt is rejected with ACCESS_TOKEN_EXPIRED.
     emu.set_clock_offset(3 * 3600);
-    match c.call_function("echo", &json!({})).unwrap_err() {
-        Error::Server(e) => {
-            assert_eq!(
-                e.code,
-                ServerCode::Gateway(GatewayErrorCode::AccessTokenExpired)
-            );
-            assert_eq!(e.status.as_u16(), 401);
-        }
-        other => panic!("{other:?}"),
-    }
+    let out = c.call_function("echo", &json!({"n": 7})).unwrap();
+    assert_eq!(out.json::<serde_json::Value>().unwrap(), json!({"n": 7}));
+    let calls = emu.requests_to("/v1/functions/echo");
+    assert_eq!(calls.len(), 2, "one rejected attempt, one replay");
+    assert_eq!(
+        calls[0].header("x-request-id"),
+        calls[1].header("x-request-id")
+    );
+    assert_eq!(
+        emu.requests_to("/auth/v1/token").len(),
+        1,
+        "exactly one refresh"
+    );
+    let after = c.session().credentials().unwrap().access_token.clone();
+    assert_ne!(before, after);
+    assert_eq!(
+        *events.lock().unwrap(),
+        [AuthEventKind::InitialSession, AuthEventKind::TokenRefreshed]
+    );
+}
+
+pub fn a_token_near_expiry_is_refreshed_before_the_call<C: TestClient>() {
+    let emu = emulator();
+    emu.set_token_lifetime(Duration::from_secs(20)); // inside the 30 s margin
+    let c = C::connect(config_for(emu.base_url()));
+    c.sign_in_anonymously().unwrap();
+    emu.set_token_lifetime(Duration::from_secs(7200));
+    c.call_function("echo", &json!({})).unwrap();
+    let log: Vec<String> = emu.requests().iter().map(|r| r.path.clone()).collect();
+    assert_eq!(
+        log,
+        [
+            "/auth/v1/signin/anonymously",
+            "/auth/v1/token",
+            "/v1/functions/echo"
+        ]
+    );
+    let refresh = &emu.requests_to("/auth/v1/token")[0];
+    let body: serde_json::Value = serde_json::from_slice(&refresh.body).unwrap();
+    assert_eq!(body["grant_type"], "refresh_token");
+    assert_eq!(body["client_id"], ENV);
+    assert_eq!(body["client_secret"], "");
+    assert_eq!(refresh.query.as_deref(), Some("client_id=demo-env"));
+    assert_eq!(refresh.header("authorization"), None);
+    // The fresh token is used without another refresh.
+    c.call_function("echo", &json!({})).unwrap();
+    assert_eq!(emu.requests_to("/auth/v1/token").len(), 1);
+}
+
+pub fn short_lived_tokens_refresh_once_per_call_without_looping<C: TestClient>() {
+    let emu = emulator();
+    emu.set_token_lifetime(Duration::from_secs(20)); // always inside the 30 s margin
+    let c = C::connect(config_for(emu.base_url()));
+    c.sign_in_anonymously().unwrap();
+    c.call_function("echo", &json!({})).unwrap();
+    c.call_function("echo", &json!({})).unwrap();
+    assert_eq!(
+        emu.requests_to("/auth/v1/token").len(),
+        2,
+        "one refresh per call, never a loop"
+    );
+}
+
+pub fn a_refresh_that_meets_a_dropped_connection_keeps_the_session<C: TestClient>() {
+    let emu = emulator();
+    emu.set_token_lifetime(Duration::from_secs(20));
+    let c = C::connect(config_for(emu.base_url()));
+    let creds = c.sign_in_anonymously().unwrap();
+    let events = c.record_events();
+    emu.inject(FaultRule::path("/auth/v1/token").drop_connection());
+    // The refresh fails, but the token is still valid: the call goes through with it.
+    c.call_function("echo", &json!({})).unwrap();
+    assert_eq!(
+        emu.requests_to("/auth/v1/token").len(),
+        1,
+        "a lost refresh is not retried"
+    );
+    assert_eq!(
+        c.session().credentials().unwrap().access_token,
+        creds.access_token
+    );
+    assert_eq!(
+        *events.lock().unwrap(),
+        [AuthEventKind::InitialSession],
+        "no SIGNED_OUT"
+    );
+    // The next call tries the refresh again, and it works.
+    c.call_function("echo", &json!({})).unwrap();
+    assert_ne!(
+        c.session().credentials().unwrap().access_token,
+        creds.access_token
+    );
+}
+
+pub fn an_anonymous_session_whose_refresh_token_was_revoked_signs_in_again<C: TestClient>() {
+    let emu = emulator();
+    emu.set_token_lifetime(Duration::from_secs(20));
+    let c = C::connect(config_for(emu.base_url()));
+    let first = c.sign_in_anonymously().unwrap();
+    emu.set_token_lifetime(Duration::from_secs(7200));
+    emu.revoke_refresh_tokens();
+    let events = c.record_events();
+    c.call_function("echo", &json!({})).unwrap();
+    let renew = emu.requests_to("/auth/v1/signin/anonymously");
+    assert_eq!(renew.len(), 2);
+    assert!(
+        renew[1]
+            .header("authorization")
+            .unwrap()
+            .starts_with("Basic ")
+    );
+    assert_eq!(
+        c.session().credentials().unwrap().sub,
+        first.sub,
+        "same device, same user"
+    );
+    assert_eq!(
+        *events.lock().unwrap(),
+        [AuthEventKind::InitialSession, AuthEventKind::TokenRefreshed]
+    );
+}
+
+pub fn invalid_grant_signs_out_once<C: TestClient>() {
+    let emu = emulator();
+    emu.set_token_lifetime(Duration::from_secs(20));
+    let c = C::connect(config_for(emu.base_url()));
+    c.sign_in_anonymously().unwrap();
+    emu.revoke_refresh_tokens();
+    emu.inject(
+        FaultRule::path("/auth/v1/signin/anonymously")
+            .status(400)
+            .body(json!({"error": "invalid_grant", "error_description": "no"})),
+    );
+    let events = c.record_events();
+    let err = c.call_function("echo", &json!({})).unwrap_err();
+    assert!(
+        matches!(&err, Error::Server(e) if e.code.auth().is_some()),
+        "{err:?}"
+    );
+    assert!(c.session().credentials().is_none());
+    // Later calls do not sign out again.
+    assert!(matches!(
+        c.call_function("echo", &json!({})),
+        Err(Error::Build(BuildError::MissingCredential))
+    ));
+    assert!(matches!(
+        c.get_user(),
+        Err(Error::Build(BuildError::NotSignedIn))
+    ));
+    assert_eq!(
+        *events.lock().unwrap(),
+        [AuthEventKind::InitialSession, AuthEventKind::SignedOut]
+    );
+}
+
+pub fn get_user_refresh_session_and_sign_out<C: TestClient>() {
+    let (emu, c) = signed_in::<C>();
+    let events = c.record_events();
+    let user = c.get_user().unwrap();
+    assert!(user.is_anonymous());
+    assert_eq!(
+        Some(user.sub.as_str()),
+        c.session().credentials().unwrap().sub.as_deref()
+    );
+
+    let old = c.session().credentials().unwrap().clone();
+    let new = c.refresh_session().unwrap();
+    assert_ne!(new.access_token, old.access_token);
+    assert_ne!(
+        new.refresh_token, old.refresh_token,
+        "refresh tokens rotate"
+    );
+
+    c.sign_out().unwrap();
+    assert!(c.session().credentials().is_none());
+    assert!(
+        emu.verify_token(new.access_token.expose()).is_none(),
+        "the token was revoked"
+    );
+    let revoke = &emu.requests_to("/auth/v1/revoke")[0];
+    let body: serde_json::Value = serde_json::from_slice(&revoke.body).unwrap();
+    assert_eq!(body["token"], new.access_token.expose());
+    assert!(
+        matches!(c.sign_out(), Err(Error::Build(BuildError::NotSignedIn))),
+        "nothing to sign out"
+    );
+    assert_eq!(
+        *events.lock().unwrap(),
+        [
+            AuthEventKind::InitialSession,
+            AuthEventKind::TokenRefreshed,
+            AuthEventKind::SignedOut
+        ]
+    );
 }
 
 pub fn debug_output_never_shows_tokens_or_keys<C: TestClient>() {

@@ -1,0 +1,139 @@
+//! Sign-out and the current user (`/auth/v1/revoke`, `/auth/v1/user/me`).
+
+use http::Method;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::call::{Operation, RequestContext, ResponseContext};
+use crate::error::{BuildError, Error};
+use crate::request::{Access, Api, HttpResponse, RequestSpec};
+use crate::response::decode_json;
+
+/// Signs out: revokes the access token, then clears the session (`SIGNED_OUT`).
+///
+/// Wire, as the JS SDK's `signOut()`: `POST /auth/v1/revoke?client_id={client}` with
+/// `{"token": <access_token>}` and no `Authorization`. As there, the local session is
+/// cleared only when the server confirms, so a network failure leaves the user signed
+/// in and the call can be retried. Without a session it fails locally
+/// ([`BuildError::NotSignedIn`]) and sends nothing.
+///
+/// ```
+/// use cloudbase_core::auth::SignOut;
+/// let sign_out = SignOut::new();
+/// ```
+#[derive(Clone, Debug, Default)]
+#[must_use]
+pub struct SignOut;
+
+impl SignOut {
+    /// A sign-out.
+    pub fn new() -> Self {
+        Self
+    }
+}
+
+impl Operation for SignOut {
+    type Output = ();
+
+    fn request(&self, cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {
+        let creds = cx.session.credentials().ok_or(BuildError::NotSignedIn)?;
+        let body = json!({ "token": creds.access_token.expose() });
+        let bytes = serde_json::to_vec(&body).map_err(|e| BuildError::Serialize(e.to_string()))?;
+        Ok(
+            RequestSpec::new(Api::AuthV1, Method::POST, Access::ClientId)
+                .path("revoke")
+                .json_body(bytes, "application/json"),
+        )
+    }
+
+    fn parse(&self, _response: HttpResponse, cx: &mut ResponseContext<'_>) -> Result<(), Error> {
+        cx.session.sign_out();
+        Ok(())
+    }
+}
+
+/// The signed-in user's profile (`GET /auth/v1/user/me`, auth.md §5.4). Fields the
+/// server did not send are `None`; fields this SDK does not model are kept in `extra`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct User {
+    /// The user id.
+    pub sub: String,
+    /// Display name (`anonymous` for anonymous users).
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Login name.
+    #[serde(default)]
+    pub username: Option<String>,
+    /// Avatar URL.
+    #[serde(default)]
+    pub picture: Option<String>,
+    /// Email address.
+    #[serde(default)]
+    pub email: Option<String>,
+    /// Whether the email address is verified.
+    #[serde(default)]
+    pub email_verified: Option<bool>,
+    /// Phone number, `+CC NNNN`.
+    #[serde(default)]
+    pub phone_number: Option<String>,
+    /// `MALE`, `FEMALE`, …
+    #[serde(default)]
+    pub gender: Option<String>,
+    /// Account status, e.g. `ACTIVE`.
+    #[serde(default)]
+    pub status: Option<String>,
+    /// Whether a password is set.
+    #[serde(default)]
+    pub has_password: Option<bool>,
+    /// Groups, as sent (`[{id, expires_at?}]`).
+    #[serde(default)]
+    pub groups: Vec<serde_json::Value>,
+    /// Linked identities, as sent (`[{id, provider_user_id, name, …}]`).
+    #[serde(default)]
+    pub providers: Vec<serde_json::Value>,
+    /// Every other field.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl User {
+    /// Whether this is an anonymous user (the JS SDK's rule: `name == "anonymous"`).
+    pub fn is_anonymous(&self) -> bool {
+        self.name.as_deref() == Some("anonymous")
+    }
+}
+
+/// Fetches the signed-in user's profile: `GET /auth/v1/user/me` with the user's
+/// bearer (refreshed first if it is about to expire). Idempotent.
+///
+/// ```
+/// use cloudbase_core::auth::GetUser;
+/// let get_user = GetUser::new();
+/// ```
+#[derive(Clone, Debug, Default)]
+#[must_use]
+pub struct GetUser;
+
+impl GetUser {
+    /// A profile fetch.
+    pub fn new() -> Self {
+        Self
+    }
+}
+
+impl Operation for GetUser {
+    type Output = User;
+
+    fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {
+        Ok(RequestSpec::new(Api::AuthV1, Method::GET, Access::User).path("user/me"))
+    }
+
+    fn is_idempotent(&self) -> bool {
+        true
+    }
+
+    fn parse(&self, response: HttpResponse, _cx: &mut ResponseContext<'_>) -> Result<User, Error> {
+        Ok(decode_json(response.status(), response.body())?)
+    }
+}
