@@ -21,8 +21,12 @@ use rand::SeedableRng;
 use serde::Serialize;
 
 pub use cloudbase_core;
-use cloudbase_core::auth::{GetUser, RefreshToken, SignInAnonymously, SignOut};
+use cloudbase_core::auth::{Claims, GetUser, RefreshToken, SignInAnonymously, SignOut};
 pub use cloudbase_core::prelude::*;
+pub use cloudbase_core::store::{MemoryStore, SessionStore};
+pub use file_store::FileStore;
+
+mod file_store;
 use cloudbase_core::{
     ClientState, HttpRequest, HttpResponse, SharedState, Step, TransportError, TransportErrorKind,
 };
@@ -57,6 +61,27 @@ impl Client {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn new(config: Config) -> Result<Self, Error> {
+        Self::build(config, None)
+    }
+
+    /// A client whose session is restored from `store` and saved there on every
+    /// change; listeners then start from the restored session (`INITIAL_SESSION`).
+    ///
+    /// ```no_run
+    /// use cloudbase_async::{Client, Config, FileStore};
+    ///
+    /// let config = Config::builder("my-env").build()?;
+    /// let client = Client::with_store(config, FileStore::new("session.json"))?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn with_store(config: Config, store: impl SessionStore + 'static) -> Result<Self, Error> {
+        Self::build(config, Some(std::sync::Arc::new(store)))
+    }
+
+    fn build(
+        config: Config,
+        store: Option<std::sync::Arc<dyn SessionStore>>,
+    ) -> Result<Self, Error> {
         let t = config.transport().clone();
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none()) // a redirect is reported, never followed
@@ -75,9 +100,13 @@ impl Client {
                 moved
             });
         };
+        let mut state = SharedState::new(ClientState::new(config, Box::new(rng)), waker);
+        if let Some(store) = store {
+            state = state.with_store(store)?;
+        }
         Ok(Self {
             refresh,
-            state: SharedState::new(ClientState::new(config, Box::new(rng)), waker),
+            state,
             http,
             max_response_bytes: t.max_response_bytes,
         })
@@ -146,6 +175,12 @@ impl Client {
     /// (`SIGNED_OUT`). On a network failure the session is kept; try again.
     pub async fn sign_out(&self) -> Result<(), Error> {
         self.execute(SignOut::new()).await
+    }
+
+    /// The access token's claims, decoded locally (no request). **The signature is
+    /// not verified**: use them for display and routing, not for authorisation.
+    pub fn get_claims(&self) -> Result<Claims, Error> {
+        self.state.claims()
     }
 
     /// The signed-in user's profile (`GET /auth/v1/user/me`).

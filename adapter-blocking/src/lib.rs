@@ -21,8 +21,12 @@ use rand::SeedableRng;
 use serde::Serialize;
 
 pub use cloudbase_core;
-use cloudbase_core::auth::{GetUser, RefreshToken, SignInAnonymously, SignOut};
+use cloudbase_core::auth::{Claims, GetUser, RefreshToken, SignInAnonymously, SignOut};
 pub use cloudbase_core::prelude::*;
+pub use cloudbase_core::store::{MemoryStore, SessionStore};
+pub use file_store::FileStore;
+
+mod file_store;
 use cloudbase_core::{
     ClientState, HttpRequest, HttpResponse, SharedState, Step, TransportError, TransportErrorKind,
 };
@@ -56,6 +60,27 @@ impl Client {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn new(config: Config) -> Self {
+        Self::build(config)
+    }
+
+    /// A client whose session is restored from `store` and saved there on every
+    /// change; listeners then start from the restored session (`INITIAL_SESSION`).
+    /// A store that cannot be read is an error, and is left untouched.
+    ///
+    /// ```no_run
+    /// use cloudbase_blocking::{Client, Config, FileStore};
+    ///
+    /// let config = Config::builder("my-env").build()?;
+    /// let client = Client::with_store(config, FileStore::new("session.json"))?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn with_store(config: Config, store: impl SessionStore + 'static) -> Result<Self, Error> {
+        let mut client = Self::build(config);
+        client.state = client.state.with_store(std::sync::Arc::new(store))?;
+        Ok(client)
+    }
+
+    fn build(config: Config) -> Self {
         let t = config.transport().clone();
         let agent = ureq::Agent::config_builder()
             .http_status_as_error(false) // error bodies carry the server's code
@@ -145,6 +170,12 @@ impl Client {
     /// (`SIGNED_OUT`). On a network failure the session is kept; try again.
     pub fn sign_out(&self) -> Result<(), Error> {
         self.execute(SignOut::new())
+    }
+
+    /// The access token's claims, decoded locally (no request). **The signature is
+    /// not verified**: use them for display and routing, not for authorisation.
+    pub fn get_claims(&self) -> Result<Claims, Error> {
+        self.state.claims()
     }
 
     /// The signed-in user's profile (`GET /auth/v1/user/me`).

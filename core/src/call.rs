@@ -36,7 +36,7 @@ use std::time::SystemTime;
 
 use rand_core::RngCore;
 
-use crate::auth::{RefreshToken, SignInAnonymously, refresh::ends_session};
+use crate::auth::{Claims, RefreshToken, SignInAnonymously, decode_claims, refresh::ends_session};
 use crate::codes::{AuthErrorCode, GatewayErrorCode};
 use crate::config::Config;
 use crate::error::{BuildError, Error, ServerError, TransportError};
@@ -48,6 +48,7 @@ use crate::response::check_status;
 use crate::retry::{self, AttemptFailure, RetryDecision, is_retryable_status, parse_retry_after};
 use crate::secret::Secret;
 use crate::session::{AuthEvent, AuthEventKind, Credentials, Session};
+use crate::store::{SessionStore, StoreError, StoreKey};
 
 /// One CloudBase operation: how to ask, and how to read the answer.
 ///
@@ -250,6 +251,7 @@ type Listener = Arc<dyn Fn(&AuthEvent) + Send + Sync>;
 /// the client without deadlocking.
 pub struct SharedState {
     state: Mutex<ClientState>,
+    store: Option<(Arc<dyn SessionStore>, StoreKey)>,
     waker: Waker,
     listeners: Mutex<Vec<(u64, Listener)>>,
     next_listener: Mutex<u64>,
@@ -271,10 +273,36 @@ impl SharedState {
     pub fn new(state: ClientState, waker: impl Fn(u64) + Send + Sync + 'static) -> Self {
         Self {
             state: Mutex::new(state),
+            store: None,
             waker: Box::new(waker),
             listeners: Mutex::new(Vec::new()),
             next_listener: Mutex::new(0),
         }
+    }
+
+    /// Restores the session from `store` and keeps it there from now on: the
+    /// credentials are saved after every change (sign-in, refresh, sign-out), in order.
+    /// A store that cannot be read is an error; nothing is overwritten.
+    pub fn with_store(mut self, store: Arc<dyn SessionStore>) -> Result<Self, StoreError> {
+        let key = {
+            let st = self.lock();
+            StoreKey {
+                env_id: st.config.env_id().to_owned(),
+                client_id: st.config.client_id().to_owned(),
+            }
+        };
+        let restored = store.load(&key)?;
+        self.lock().session = Session::restored(restored);
+        self.store = Some((store, key));
+        Ok(self)
+    }
+
+    /// The access token's claims, decoded locally; see [`decode_claims`]. The
+    /// signature is **not** verified.
+    pub fn claims(&self) -> Result<Claims, Error> {
+        let st = self.lock();
+        let creds = st.session.credentials().ok_or(BuildError::NotSignedIn)?;
+        Ok(decode_claims(creds.access_token.expose())?)
     }
 
     /// Locks the state. The core changes it in single assignments, so a lock
@@ -312,11 +340,15 @@ impl SharedState {
             let before = st.refresh.generation;
             let result = f(&mut st);
             let after = st.refresh.generation;
-            (
-                result,
-                (after != before).then_some(after),
-                st.session.take_events(),
-            )
+            let events = st.session.take_events();
+            // Saved under the lock, so concurrent changes reach the store in order.
+            if let Some((store, key)) = &self.store
+                && !events.is_empty()
+                && let Err(e) = store.save(key, st.session.credentials())
+            {
+                tracing::warn!(error = %e, "could not save the session");
+            }
+            (result, (after != before).then_some(after), events)
         };
         if let Some(g) = generation {
             (self.waker)(g);

@@ -41,6 +41,9 @@ pub enum Error {
     /// The request or response did not make it across the network.
     #[error(transparent)]
     Transport(#[from] TransportError),
+    /// The session store failed.
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
 }
 
 impl Error {
@@ -51,7 +54,7 @@ impl Error {
         match self {
             Error::Transport(t) => t.kind.is_transient(),
             Error::Server(s) => s.is_retryable(),
-            Error::Config(_) | Error::Build(_) | Error::Decode(_) => false,
+            Error::Config(_) | Error::Build(_) | Error::Decode(_) | Error::Store(_) => false,
         }
     }
 
@@ -204,6 +207,12 @@ pub enum DecodeError {
     NotUtf8 {
         /// HTTP status of the answer.
         status: StatusCode,
+    },
+    /// A token could not be decoded.
+    #[error("malformed token: {reason}")]
+    Token {
+        /// What is wrong.
+        reason: String,
     },
     /// The server answered with a redirect, which the SDK never follows (a redirect
     /// from an API gateway means a misconfigured base URL or a proxy in the way).

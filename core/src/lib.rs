@@ -45,6 +45,7 @@ pub mod response;
 pub mod retry;
 mod secret;
 pub mod session;
+pub mod store;
 
 /// What an application using an adapter needs in scope; both adapters re-export it,
 /// so their public surfaces cannot drift apart.

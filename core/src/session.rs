@@ -64,13 +64,18 @@ pub struct Credentials {
 }
 
 impl Credentials {
-    /// Fixes the expiry of a token response received at `now`.
+    /// Fixes the expiry of a token response received at `now`, in whole seconds
+    /// rounded down (the safe side), so it survives persistence unchanged.
     pub fn from_response(response: TokenResponse, now: SystemTime) -> Self {
+        let whole = now
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map(|d| SystemTime::UNIX_EPOCH + Duration::from_secs(d.as_secs()))
+            .unwrap_or(SystemTime::UNIX_EPOCH);
         Self {
             token_type: response.token_type,
             access_token: response.access_token,
             refresh_token: response.refresh_token,
-            expires_at: now + Duration::from_secs(response.expires_in),
+            expires_at: whole + Duration::from_secs(response.expires_in),
             scope: response.scope,
             sub: response.sub,
             groups: response.groups,

@@ -35,6 +35,7 @@ for_both_adapters!(
     an_anonymous_session_whose_refresh_token_was_revoked_signs_in_again,
     invalid_grant_signs_out_once,
     get_user_refresh_session_and_sign_out,
+    a_restart_restores_the_session_from_the_file_store,
     debug_output_never_shows_tokens_or_keys,
 );
 

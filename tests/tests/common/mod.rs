@@ -115,8 +115,9 @@ pub fn gap_between_first_two(requests: &[RecordedRequest]) -> Duration {
 
 pub mod scenarios;
 
-use cloudbase_core::auth::User;
+use cloudbase_core::auth::{Claims, User};
 use cloudbase_core::functions::FunctionResult;
+use cloudbase_core::store::SessionStore;
 use cloudbase_core::{
     AuthEvent, AuthEventKind, Credentials, Error, ListenerId, Operation, Session,
 };
@@ -124,8 +125,15 @@ use std::sync::{Arc, Mutex};
 
 /// What the scenarios need from a client; implemented by both adapters (the async
 /// one runs each call to completion on its own tokio runtime).
-pub trait TestClient {
+pub trait TestClient: Sized {
     fn connect(config: ConfigBuilder) -> Self;
+    fn connect_with_store(
+        config: ConfigBuilder,
+        store: Arc<dyn SessionStore>,
+    ) -> Result<Self, Error>;
+    /// This adapter's own file store.
+    fn file_store(path: &std::path::Path) -> Arc<dyn SessionStore>;
+    fn get_claims(&self) -> Result<Claims, Error>;
     fn execute<O>(&self, op: O) -> Result<O::Output, Error>
     where
         O: Operation + Send,
@@ -156,6 +164,18 @@ pub trait TestClient {
 impl TestClient for cloudbase_blocking::Client {
     fn connect(config: ConfigBuilder) -> Self {
         cloudbase_blocking::Client::new(config.build().unwrap())
+    }
+    fn connect_with_store(
+        config: ConfigBuilder,
+        store: Arc<dyn SessionStore>,
+    ) -> Result<Self, Error> {
+        cloudbase_blocking::Client::with_store(config.build().unwrap(), store)
+    }
+    fn file_store(path: &std::path::Path) -> Arc<dyn SessionStore> {
+        Arc::new(cloudbase_blocking::FileStore::new(path))
+    }
+    fn get_claims(&self) -> Result<Claims, Error> {
+        cloudbase_blocking::Client::get_claims(self)
     }
     fn execute<O>(&self, op: O) -> Result<O::Output, Error>
     where
@@ -204,13 +224,29 @@ pub struct AsyncClient {
 
 impl TestClient for AsyncClient {
     fn connect(config: ConfigBuilder) -> Self {
+        Self::connect_with_store(
+            config,
+            Arc::new(cloudbase_core::store::MemoryStore::default()),
+        )
+        .unwrap()
+    }
+    fn connect_with_store(
+        config: ConfigBuilder,
+        store: Arc<dyn SessionStore>,
+    ) -> Result<Self, Error> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
             .build()
             .unwrap();
-        let client = cloudbase_async::Client::new(config.build().unwrap()).unwrap();
-        Self { runtime, client }
+        let client = cloudbase_async::Client::with_store(config.build().unwrap(), store)?;
+        Ok(Self { runtime, client })
+    }
+    fn file_store(path: &std::path::Path) -> Arc<dyn SessionStore> {
+        Arc::new(cloudbase_async::FileStore::new(path))
+    }
+    fn get_claims(&self) -> Result<Claims, Error> {
+        self.client.get_claims()
     }
     fn execute<O>(&self, op: O) -> Result<O::Output, Error>
     where

@@ -10,6 +10,7 @@ use cloudbase_core::{
 };
 use cloudbase_emulator::FaultRule;
 use serde_json::json;
+use std::sync::{Arc, Mutex};
 
 use super::*;
 
@@ -423,6 +424,81 @@ pub fn get_user_refresh_session_and_sign_out<C: TestClient>() {
             AuthEventKind::SignedOut
         ]
     );
+}
+
+pub fn a_restart_restores_the_session_from_the_file_store<C: TestClient>() {
+    let dir = std::env::temp_dir().join(format!(
+        "cb-store-{}-{}",
+        std::process::id(),
+        std::any::type_name::<C>().len()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("session.json");
+    let emu = emulator();
+
+    let creds = {
+        let first =
+            C::connect_with_store(config_for(emu.base_url()), C::file_store(&path)).unwrap();
+        first.sign_in_anonymously().unwrap()
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+
+    let second = C::connect_with_store(config_for(emu.base_url()), C::file_store(&path)).unwrap();
+    assert_eq!(second.session().credentials(), Some(&creds));
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let sink = log.clone();
+    second
+        .on_auth_state_change(move |e| sink.lock().unwrap().push((e.kind, e.credentials.clone())));
+    assert_eq!(
+        *log.lock().unwrap(),
+        [(AuthEventKind::InitialSession, Some(creds.clone()))]
+    );
+    second.call_function("echo", &json!({})).unwrap();
+    assert_eq!(
+        emu.requests_to("/auth/v1/signin/anonymously").len(),
+        1,
+        "no new sign-in"
+    );
+    let claims = second.get_claims().unwrap();
+    assert_eq!(claims.sub(), creds.sub.as_deref());
+    assert_eq!(claims.get_str("scope"), Some("anonymous"));
+
+    second.sign_out().unwrap();
+    let third = C::connect_with_store(config_for(emu.base_url()), C::file_store(&path)).unwrap();
+    assert!(
+        third.session().credentials().is_none(),
+        "sign-out cleared the file"
+    );
+    assert!(matches!(
+        third.get_claims(),
+        Err(Error::Build(BuildError::NotSignedIn))
+    ));
+
+    std::fs::write(&path, b"{ definitely not json").unwrap();
+    let err = C::connect_with_store(config_for(emu.base_url()), C::file_store(&path))
+        .err()
+        .unwrap();
+    assert!(
+        matches!(
+            err,
+            Error::Store(cloudbase_core::store::StoreError::Corrupt { .. })
+        ),
+        "{err:?}"
+    );
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        b"{ definitely not json",
+        "left untouched"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 pub fn debug_output_never_shows_tokens_or_keys<C: TestClient>() {
