@@ -18,10 +18,8 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::SystemTime;
 
 use rand::SeedableRng;
-use serde::Serialize;
 
 pub use cloudbase_core;
-use cloudbase_core::auth::{Claims, GetUser, RefreshToken, SignInAnonymously, SignOut};
 pub use cloudbase_core::prelude::*;
 pub use cloudbase_core::store::{MemoryStore, SessionStore};
 pub use file_store::FileStore;
@@ -144,69 +142,7 @@ impl Client {
         }
     }
 
-    /// Signs in anonymously; the credentials are kept for later calls.
-    pub fn sign_in_anonymously(&self) -> Result<Credentials, Error> {
-        self.execute(SignInAnonymously::new())
-    }
-
-    /// Calls cloud function `name` with `data` (not retried after it may have reached
-    /// the server; use [`Client::execute`] with [`CallFunction::idempotent`] for that).
-    pub fn call_function<T: Serialize + ?Sized>(
-        &self,
-        name: &str,
-        data: &T,
-    ) -> Result<FunctionResult, Error> {
-        self.execute(CallFunction::new(name)?.data(data)?)
-    }
-
-    /// Refreshes the session now with its refresh token (`TOKEN_REFRESHED`). Calls
-    /// refresh automatically when needed; this is for apps that want to force it.
-    /// `invalid_grant` ends the session (`SIGNED_OUT`).
-    pub fn refresh_session(&self) -> Result<Credentials, Error> {
-        self.execute(RefreshToken::of_session())
-    }
-
-    /// Signs out: revokes the token on the server, then clears the session
-    /// (`SIGNED_OUT`). On a network failure the session is kept; try again.
-    pub fn sign_out(&self) -> Result<(), Error> {
-        self.execute(SignOut::new())
-    }
-
-    /// The access token's claims, decoded locally (no request). **The signature is
-    /// not verified**: use them for display and routing, not for authorisation.
-    pub fn get_claims(&self) -> Result<Claims, Error> {
-        self.state.claims()
-    }
-
-    /// The signed-in user's profile (`GET /auth/v1/user/me`).
-    pub fn get_user(&self) -> Result<User, Error> {
-        self.execute(GetUser::new())
-    }
-
-    /// Calls `listener` with `INITIAL_SESSION` now and with every later auth event
-    /// (`SIGNED_IN`, `TOKEN_REFRESHED`, `SIGNED_OUT`, …), in order, outside any lock:
-    /// it may call back into the client.
-    pub fn on_auth_state_change(
-        &self,
-        listener: impl Fn(&AuthEvent) + Send + Sync + 'static,
-    ) -> ListenerId {
-        self.state.subscribe(listener)
-    }
-
-    /// Stops calling a listener.
-    pub fn remove_auth_listener(&self, id: ListenerId) {
-        self.state.unsubscribe(id);
-    }
-
-    /// A snapshot of the session.
-    pub fn session(&self) -> Session {
-        self.state.session()
-    }
-
-    /// The `x-device-id` this client sends; persist it to keep anonymous users stable.
-    pub fn device_id(&self) -> String {
-        self.state.device_id()
-    }
+    cloudbase_core::client_methods!(,);
 
     fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
         let response = self.agent.run(request).map_err(classify)?;

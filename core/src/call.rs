@@ -90,6 +90,28 @@ pub trait Operation {
         response: HttpResponse,
         cx: &mut ResponseContext<'_>,
     ) -> Result<Self::Output, Error>;
+
+    /// For operations of several requests (e.g. verify a code, then sign in): reads
+    /// one answer and says whether the operation is done or wants its next request,
+    /// which [`Operation::request`] then builds from state the operation kept. Each
+    /// step is a request of its own (own request id, own retries). Defaults to
+    /// [`Operation::parse`], done after one request.
+    fn parse_step(
+        &self,
+        response: HttpResponse,
+        cx: &mut ResponseContext<'_>,
+    ) -> Result<Progress<Self::Output>, Error> {
+        self.parse(response, cx).map(Progress::Done)
+    }
+}
+
+/// What [`Operation::parse_step`] found.
+#[derive(Debug)]
+pub enum Progress<T> {
+    /// The operation is complete.
+    Done(T),
+    /// Send the operation's next request.
+    Next,
 }
 
 /// What [`Operation::request`] may look at.
@@ -99,12 +121,18 @@ pub struct RequestContext<'a> {
     pub config: &'a Config,
     /// The session as it is when the request is built.
     pub session: &'a Session,
+    /// The time the request is built (for expiry checks of typed flow state).
+    pub now: SystemTime,
 }
 
 impl<'a> RequestContext<'a> {
     /// A context for building a request outside the driver (tests, tools).
-    pub fn new(config: &'a Config, session: &'a Session) -> Self {
-        Self { config, session }
+    pub fn new(config: &'a Config, session: &'a Session, now: SystemTime) -> Self {
+        Self {
+            config,
+            session,
+            now,
+        }
     }
 }
 
@@ -760,6 +788,7 @@ impl<O: Operation> Call<O> {
         let cx = RequestContext {
             config: &state.config,
             session: &state.session,
+            now,
         };
         match self.op.request(&cx) {
             Ok(spec) => self.spec = Some(spec),
@@ -918,8 +947,18 @@ impl<O: Operation> Call<O> {
             request_id: self.request_id.as_deref().unwrap_or_default(),
             session: &mut state.session,
         };
-        let result = self.op.parse(response, &mut cx);
-        Some(self.finish(result))
+        match self.op.parse_step(response, &mut cx) {
+            Ok(Progress::Done(output)) => Some(self.finish(Ok(output))),
+            Ok(Progress::Next) => {
+                // A new request: fresh id, fresh attempts, same session rules.
+                self.request_id = None;
+                self.attempt = 0;
+                self.replayed = false;
+                self.phase = Phase::Ready;
+                None
+            }
+            Err(e) => Some(self.finish(Err(e))),
+        }
     }
 
     fn rid(&self) -> &str {

@@ -99,6 +99,12 @@ pub enum BuildError {
     /// sign in again.
     #[error("the session expired and cannot be refreshed; sign in again")]
     SessionExpired,
+    /// The verification code or token expired; request a new code.
+    #[error("the verification expired; request a new code")]
+    VerificationExpired,
+    /// A code was already accepted for this verification; request a new code.
+    #[error("this verification was already used; request a new code")]
+    VerificationUsed,
     /// The call needs a bearer token: no user is signed in and no key is configured.
     #[error("no credential: sign in, or configure a publishable key or API key")]
     MissingCredential,

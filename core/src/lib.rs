@@ -35,6 +35,9 @@
 
 pub mod auth;
 pub mod call;
+mod client_api;
+#[doc(hidden)]
+pub use serde;
 mod codes;
 pub mod config;
 pub mod error;
@@ -59,8 +62,8 @@ pub mod prelude {
 }
 
 pub use call::{
-    ActiveCall, Call, ClientState, ListenerId, Operation, RequestContext, ResponseContext,
-    SharedState, Step,
+    ActiveCall, Call, ClientState, ListenerId, Operation, Progress, RequestContext,
+    ResponseContext, SharedState, Step,
 };
 pub use codes::{AuthErrorCode, GatewayErrorCode};
 pub use config::{Config, ConfigBuilder, ConfigError, Credential, Language, TransportOptions};

@@ -394,6 +394,50 @@ fn sign_out_without_a_session_sends_nothing() {
     ));
 }
 
+#[test]
+fn an_expired_or_spent_otp_handle_sends_nothing() {
+    use cloudbase_core::auth::{Contact, SendVerification, VerifyCode};
+    let mut st = state_with(None);
+    let mut send = Call::new(SendVerification::for_sign_in(
+        Contact::parse("a@b.co").unwrap(),
+    ));
+    let _ = sent(send.poll(&mut st, t0()));
+    send.on_response(
+        t0(),
+        answer(
+            200,
+            r#"{"verification_id":"v1","expires_in":600,"is_user":false}"#,
+        ),
+    );
+    let handle = done(send.poll(&mut st, t0())).unwrap();
+    assert_eq!(handle.expires_at, t0() + Duration::from_secs(600));
+
+    let late = t0() + Duration::from_secs(600);
+    let err = done(Call::new(VerifyCode::new(&handle, "123456")).poll(&mut st, late)).unwrap_err();
+    assert!(matches!(
+        err,
+        Error::Build(cloudbase_core::BuildError::VerificationExpired)
+    ));
+    let err = done(Call::new(VerifyCode::new(&handle, "12a456")).poll(&mut st, t0())).unwrap_err();
+    assert!(matches!(
+        err,
+        Error::Build(cloudbase_core::BuildError::InvalidInput { .. })
+    ));
+
+    let mut verify = Call::new(VerifyCode::new(&handle, "123456"));
+    let _ = sent(verify.poll(&mut st, t0()));
+    verify.on_response(
+        t0(),
+        answer(200, r#"{"verification_token":"vt","expires_in":600}"#),
+    );
+    assert!(done(verify.poll(&mut st, t0())).is_ok());
+    let err = done(Call::new(VerifyCode::new(&handle, "123456")).poll(&mut st, t0())).unwrap_err();
+    assert!(matches!(
+        err,
+        Error::Build(cloudbase_core::BuildError::VerificationUsed)
+    ));
+}
+
 // ---- property test: arbitrary interleavings ----
 
 #[derive(Clone, Debug)]

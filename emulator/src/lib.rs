@@ -36,6 +36,7 @@ use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::{Duration, SystemTime};
 
 pub use faults::{FaultAction, FaultRule, RecordedRequest};
+pub use store::OutboxMessage;
 pub use tokens::Claims;
 
 use store::Store;
@@ -174,6 +175,8 @@ pub(crate) struct Shared {
     pub api_keys: Vec<String>,
     pub token_lifetime: Mutex<Duration>,
     pub clock_offset_secs: Mutex<i64>,
+    /// Codes per contact and window before `resource_exhausted`.
+    pub verification_limit: Mutex<(u32, Duration)>,
 }
 
 /// Locks a mutex, recovering from poisoning (a panicking handler must not take the
@@ -315,6 +318,7 @@ impl EmulatorBuilder {
             api_keys: self.api_keys,
             token_lifetime: Mutex::new(self.token_lifetime),
             clock_offset_secs: Mutex::new(0),
+            verification_limit: Mutex::new((5, Duration::from_secs(60))),
         });
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -450,6 +454,26 @@ impl Emulator {
     /// on the emulator's clock, revocation).
     pub fn verify_token(&self, token: &str) -> Option<Claims> {
         self.shared.authenticate(token).ok()
+    }
+
+    /// Every verification code sent, oldest first.
+    pub fn outbox(&self) -> Vec<OutboxMessage> {
+        lock(&self.shared.store).outbox().unwrap_or_default()
+    }
+
+    /// The latest code sent to `to` (an email address or `+CC NNNN` phone number).
+    pub fn last_code(&self, to: &str) -> Option<String> {
+        self.outbox()
+            .into_iter()
+            .rev()
+            .find(|m| m.to == to)
+            .map(|m| m.code)
+    }
+
+    /// At most `max` codes per contact within `window` (default 5 per 60 s); more
+    /// answer `resource_exhausted` with `retry_after`.
+    pub fn set_verification_rate_limit(&self, max: u32, window: Duration) {
+        *lock(&self.shared.verification_limit) = (max, window);
     }
 
     /// Revokes every refresh token, so the next refresh answers `invalid_grant`.

@@ -10,13 +10,48 @@ pub(crate) struct User {
     pub id: String,
     pub kind: String,
     pub created_at: i64,
+    pub username: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub name: Option<String>,
+    pub password_hash: Option<String>,
 }
+
+/// A code sent by the emulator, as tests read it from the outbox.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
+pub struct OutboxMessage {
+    /// The email address or `+CC NNNN` phone number it went to.
+    pub to: String,
+    /// The 6-digit code.
+    pub code: String,
+    /// The verification id it belongs to.
+    pub verification_id: String,
+    /// When it was sent (emulator clock, Unix seconds).
+    pub sent_at: i64,
+}
+
+/// A pending verification.
+pub(crate) struct Verification {
+    pub contact: String,
+    pub code: String,
+    pub expires_at: i64,
+    pub used: bool,
+    pub superseded: bool,
+}
+
+const USER_COLUMNS: &str = "id, kind, created_at, username, email, phone, name, password_hash";
 
 fn user_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<User> {
     Ok(User {
         id: r.get(0)?,
         kind: r.get(1)?,
         created_at: r.get(2)?,
+        username: r.get(3)?,
+        email: r.get(4)?,
+        phone: r.get(5)?,
+        name: r.get(6)?,
+        password_hash: r.get(7)?,
     })
 }
 
@@ -29,7 +64,33 @@ CREATE TABLE IF NOT EXISTS users (
     id TEXT PRIMARY KEY,
     kind TEXT NOT NULL,
     device_id TEXT,
-    created_at INTEGER NOT NULL
+    created_at INTEGER NOT NULL,
+    username TEXT UNIQUE,
+    email TEXT UNIQUE,
+    phone TEXT UNIQUE,
+    name TEXT,
+    password_hash TEXT
+);
+CREATE TABLE IF NOT EXISTS verifications (
+    id TEXT PRIMARY KEY,
+    contact TEXT NOT NULL,
+    code TEXT NOT NULL,
+    expires_at INTEGER NOT NULL,
+    used INTEGER NOT NULL DEFAULT 0,
+    superseded INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS verification_tokens (
+    token TEXT PRIMARY KEY,
+    contact TEXT NOT NULL,
+    expires_at INTEGER NOT NULL,
+    used INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS outbox (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    recipient TEXT NOT NULL,
+    code TEXT NOT NULL,
+    verification_id TEXT NOT NULL,
+    sent_at INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS users_device ON users(device_id, kind);
 CREATE TABLE IF NOT EXISTS revoked_access_tokens (
@@ -56,7 +117,8 @@ impl Store {
 
     pub fn reset(&mut self) -> rusqlite::Result<()> {
         self.conn.execute_batch(
-            "DELETE FROM refresh_tokens; DELETE FROM revoked_access_tokens; DELETE FROM users;",
+            "DELETE FROM refresh_tokens; DELETE FROM revoked_access_tokens; DELETE FROM users;
+             DELETE FROM verifications; DELETE FROM verification_tokens; DELETE FROM outbox;",
         )
     }
 
@@ -72,7 +134,9 @@ impl Store {
         let found = self
             .conn
             .query_row(
-                "SELECT id, kind, created_at FROM users WHERE device_id = ?1 AND kind = 'anonymous'",
+                &format!(
+                    "SELECT {USER_COLUMNS} FROM users WHERE device_id = ?1 AND kind = 'anonymous'"
+                ),
                 params![device_id],
                 user_from_row,
             )
@@ -88,13 +152,18 @@ impl Store {
             id: new_id,
             kind: "anonymous".to_owned(),
             created_at: now,
+            username: None,
+            email: None,
+            phone: None,
+            name: Some("anonymous".to_owned()),
+            password_hash: None,
         })
     }
 
     pub fn user(&self, id: &str) -> rusqlite::Result<Option<User>> {
         self.conn
             .query_row(
-                "SELECT id, kind, created_at FROM users WHERE id = ?1",
+                &format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1"),
                 params![id],
                 user_from_row,
             )
@@ -169,6 +238,146 @@ impl Store {
             params![token],
             |r| r.get(0),
         )
+    }
+
+    /// A user by login name, email or phone (whichever matches).
+    pub fn find_user(&self, login: &str) -> rusqlite::Result<Option<User>> {
+        self.conn
+            .query_row(
+                &format!("SELECT {USER_COLUMNS} FROM users WHERE username = ?1 OR email = ?1 OR phone = ?1"),
+                params![login],
+                user_from_row,
+            )
+            .optional()
+    }
+
+    /// Creates a registered user.
+    pub fn create_user(&mut self, user: &User) -> rusqlite::Result<()> {
+        self.conn.execute(
+            "INSERT INTO users (id, kind, created_at, username, email, phone, name, password_hash)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                user.id,
+                user.kind,
+                user.created_at,
+                user.username,
+                user.email,
+                user.phone,
+                user.name,
+                user.password_hash
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Codes sent to `contact` since `since` (for the rate limit).
+    pub fn sent_since(&self, contact: &str, since: i64) -> rusqlite::Result<u32> {
+        self.conn.query_row(
+            "SELECT COUNT(*) FROM outbox WHERE recipient = ?1 AND sent_at >= ?2",
+            params![contact, since],
+            |r| r.get(0),
+        )
+    }
+
+    /// Records a new code for `contact`; earlier pending codes for it stop working.
+    pub fn create_verification(
+        &mut self,
+        id: &str,
+        contact: &str,
+        code: &str,
+        now: i64,
+        expires_at: i64,
+    ) -> rusqlite::Result<()> {
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "UPDATE verifications SET superseded = 1 WHERE contact = ?1 AND used = 0",
+            params![contact],
+        )?;
+        tx.execute(
+            "INSERT INTO verifications (id, contact, code, expires_at) VALUES (?1, ?2, ?3, ?4)",
+            params![id, contact, code, expires_at],
+        )?;
+        tx.execute(
+            "INSERT INTO outbox (recipient, code, verification_id, sent_at) VALUES (?1, ?2, ?3, ?4)",
+            params![contact, code, id, now],
+        )?;
+        tx.commit()
+    }
+
+    pub fn verification(&self, id: &str) -> rusqlite::Result<Option<Verification>> {
+        self.conn
+            .query_row(
+                "SELECT contact, code, expires_at, used, superseded FROM verifications WHERE id = ?1",
+                params![id],
+                |r| {
+                    Ok(Verification {
+                        contact: r.get(0)?,
+                        code: r.get(1)?,
+                        expires_at: r.get(2)?,
+                        used: r.get(3)?,
+                        superseded: r.get(4)?,
+                    })
+                },
+            )
+            .optional()
+    }
+
+    /// Marks the verification used and issues its token.
+    pub fn complete_verification(
+        &mut self,
+        id: &str,
+        token: &str,
+        contact: &str,
+        expires_at: i64,
+    ) -> rusqlite::Result<()> {
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "UPDATE verifications SET used = 1 WHERE id = ?1",
+            params![id],
+        )?;
+        tx.execute(
+            "INSERT INTO verification_tokens (token, contact, expires_at) VALUES (?1, ?2, ?3)",
+            params![token, contact, expires_at],
+        )?;
+        tx.commit()
+    }
+
+    /// The contact a valid, unused verification token proves, marking it used.
+    pub fn consume_verification_token(
+        &mut self,
+        token: &str,
+        now: i64,
+    ) -> rusqlite::Result<Option<String>> {
+        let contact: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT contact FROM verification_tokens WHERE token = ?1 AND used = 0 AND expires_at > ?2",
+                params![token, now],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if contact.is_some() {
+            self.conn.execute(
+                "UPDATE verification_tokens SET used = 1 WHERE token = ?1",
+                params![token],
+            )?;
+        }
+        Ok(contact)
+    }
+
+    pub fn outbox(&self) -> rusqlite::Result<Vec<OutboxMessage>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT recipient, code, verification_id, sent_at FROM outbox ORDER BY seq")?;
+        let rows = stmt.query_map([], |r| {
+            Ok(OutboxMessage {
+                to: r.get(0)?,
+                code: r.get(1)?,
+                verification_id: r.get(2)?,
+                sent_at: r.get(3)?,
+            })
+        })?;
+        rows.collect()
     }
 }
 

@@ -36,6 +36,9 @@ for_both_adapters!(
     invalid_grant_signs_out_once,
     get_user_refresh_session_and_sign_out,
     a_restart_restores_the_session_from_the_file_store,
+    otp_sign_up_then_password_sign_in,
+    otp_sign_in_of_an_existing_user_by_phone,
+    otp_error_paths,
     debug_output_never_shows_tokens_or_keys,
 );
 

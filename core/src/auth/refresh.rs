@@ -35,7 +35,7 @@ pub fn ends_session(error: &ServerError) -> bool {
 /// use cloudbase_core::auth::RefreshToken;
 /// use cloudbase_core::{Operation, RequestContext};
 ///
-/// let spec = RefreshToken::new("rt-123").request(&RequestContext::new(&cloudbase_core::Config::builder("demo-env").build()?, &Default::default()))?;
+/// let spec = RefreshToken::new("rt-123").request(&RequestContext::new(&cloudbase_core::Config::builder("demo-env").build()?, &Default::default(), std::time::SystemTime::UNIX_EPOCH))?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone, Debug)]

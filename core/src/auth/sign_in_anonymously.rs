@@ -22,7 +22,7 @@ use crate::session::{Credentials, TokenResponse};
 /// use cloudbase_core::auth::SignInAnonymously;
 /// use cloudbase_core::{Operation, RequestContext};
 ///
-/// let spec = SignInAnonymously::new().request(&RequestContext::new(&cloudbase_core::Config::builder("demo-env").build()?, &Default::default()))?;
+/// let spec = SignInAnonymously::new().request(&RequestContext::new(&cloudbase_core::Config::builder("demo-env").build()?, &Default::default(), std::time::SystemTime::UNIX_EPOCH))?;
 /// assert!(!SignInAnonymously::new().is_idempotent());
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```

@@ -217,7 +217,11 @@ mod tests {
         assert!(matches!(
             call.and_then(|c| {
                 let config = crate::Config::builder("e").build().expect("valid");
-                c.request(&RequestContext::new(&config, &Default::default()))
+                c.request(&RequestContext::new(
+                    &config,
+                    &Default::default(),
+                    std::time::SystemTime::UNIX_EPOCH,
+                ))
             }),
             Err(BuildError::InvalidHeader(_))
         ));

@@ -48,3 +48,11 @@ pub(crate) async fn reset(State(shared): State<Arc<Shared>>) -> StatusCode {
     shared.reset();
     StatusCode::NO_CONTENT
 }
+
+/// `GET /__emulator/outbox`: every code sent, oldest first.
+pub(crate) async fn outbox(State(shared): State<Arc<Shared>>) -> Response {
+    match lock(&shared.store).outbox() {
+        Ok(list) => Json(list).into_response(),
+        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+    }
+}

@@ -115,7 +115,7 @@ pub fn gap_between_first_two(requests: &[RecordedRequest]) -> Duration {
 
 pub mod scenarios;
 
-use cloudbase_core::auth::{Claims, User};
+use cloudbase_core::auth::{Claims, OtpHandle, SignUpDetails, User};
 use cloudbase_core::functions::FunctionResult;
 use cloudbase_core::store::SessionStore;
 use cloudbase_core::{
@@ -150,6 +150,16 @@ pub trait TestClient: Sized {
         &self,
         listener: impl Fn(&AuthEvent) + Send + Sync + 'static,
     ) -> ListenerId;
+    fn sign_up(&self, contact: &str) -> Result<OtpHandle, Error>;
+    fn sign_in_with_otp(&self, contact: &str) -> Result<OtpHandle, Error>;
+    fn verify_otp(&self, handle: &OtpHandle, code: &str) -> Result<Credentials, Error>;
+    fn complete_sign_up(
+        &self,
+        handle: &OtpHandle,
+        code: &str,
+        details: SignUpDetails,
+    ) -> Result<Credentials, Error>;
+    fn sign_in_with_password(&self, login: &str, password: &str) -> Result<Credentials, Error>;
 
     /// Records the kinds of every auth event from now on (starting with
     /// `INITIAL_SESSION`).
@@ -213,6 +223,26 @@ impl TestClient for cloudbase_blocking::Client {
         listener: impl Fn(&AuthEvent) + Send + Sync + 'static,
     ) -> ListenerId {
         cloudbase_blocking::Client::on_auth_state_change(self, listener)
+    }
+    fn sign_up(&self, contact: &str) -> Result<OtpHandle, Error> {
+        cloudbase_blocking::Client::sign_up(self, contact)
+    }
+    fn sign_in_with_otp(&self, contact: &str) -> Result<OtpHandle, Error> {
+        cloudbase_blocking::Client::sign_in_with_otp(self, contact)
+    }
+    fn verify_otp(&self, handle: &OtpHandle, code: &str) -> Result<Credentials, Error> {
+        cloudbase_blocking::Client::verify_otp(self, handle, code)
+    }
+    fn complete_sign_up(
+        &self,
+        handle: &OtpHandle,
+        code: &str,
+        details: SignUpDetails,
+    ) -> Result<Credentials, Error> {
+        cloudbase_blocking::Client::complete_sign_up(self, handle, code, details)
+    }
+    fn sign_in_with_password(&self, login: &str, password: &str) -> Result<Credentials, Error> {
+        cloudbase_blocking::Client::sign_in_with_password(self, login, password)
     }
 }
 
@@ -284,5 +314,27 @@ impl TestClient for AsyncClient {
         listener: impl Fn(&AuthEvent) + Send + Sync + 'static,
     ) -> ListenerId {
         self.client.on_auth_state_change(listener)
+    }
+    fn sign_up(&self, contact: &str) -> Result<OtpHandle, Error> {
+        self.runtime.block_on(self.client.sign_up(contact))
+    }
+    fn sign_in_with_otp(&self, contact: &str) -> Result<OtpHandle, Error> {
+        self.runtime.block_on(self.client.sign_in_with_otp(contact))
+    }
+    fn verify_otp(&self, handle: &OtpHandle, code: &str) -> Result<Credentials, Error> {
+        self.runtime.block_on(self.client.verify_otp(handle, code))
+    }
+    fn complete_sign_up(
+        &self,
+        handle: &OtpHandle,
+        code: &str,
+        details: SignUpDetails,
+    ) -> Result<Credentials, Error> {
+        self.runtime
+            .block_on(self.client.complete_sign_up(handle, code, details))
+    }
+    fn sign_in_with_password(&self, login: &str, password: &str) -> Result<Credentials, Error> {
+        self.runtime
+            .block_on(self.client.sign_in_with_password(login, password))
     }
 }

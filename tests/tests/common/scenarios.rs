@@ -501,6 +501,172 @@ pub fn a_restart_restores_the_session_from_the_file_store<C: TestClient>() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+pub fn otp_sign_up_then_password_sign_in<C: TestClient>() {
+    let emu = emulator();
+    let c = C::connect(config_for(emu.base_url()));
+    let events = c.record_events();
+    let handle = c.sign_up("ada@example.com").unwrap();
+    assert!(!handle.is_user);
+    let sent = &emu.requests_to("/auth/v1/verification")[0];
+    let body: serde_json::Value = serde_json::from_slice(&sent.body).unwrap();
+    assert_eq!(
+        body,
+        json!({"email": "ada@example.com", "usage": "email"}),
+        "as the JS SDK's signUp"
+    );
+    assert_eq!(sent.query.as_deref(), Some("client_id=demo-env"));
+
+    let code = emu.last_code("ada@example.com").unwrap();
+    assert_eq!(code.len(), 6);
+    let details = cloudbase_core::auth::SignUpDetails::new()
+        .password("Passw0rd!")
+        .username("ada_l")
+        .name("Ada");
+    let creds = c.complete_sign_up(&handle, &code, details).unwrap();
+    assert_eq!(creds.scope.as_deref(), Some("user"));
+    let signup: serde_json::Value =
+        serde_json::from_slice(&emu.requests_to("/auth/v1/signup")[0].body).unwrap();
+    assert_eq!(signup["email"], "ada@example.com");
+    assert_eq!(signup["verification_code"], code.as_str());
+    assert!(
+        signup["verification_token"]
+            .as_str()
+            .unwrap()
+            .starts_with("vt-")
+    );
+
+    // The handle is spent: a second use fails before any request.
+    let before = emu.requests().len();
+    assert!(matches!(
+        c.verify_otp(&handle, &code),
+        Err(Error::Build(BuildError::VerificationUsed))
+    ));
+    assert_eq!(emu.requests().len(), before);
+
+    let user = c.get_user().unwrap();
+    assert_eq!(user.email.as_deref(), Some("ada@example.com"));
+    assert_eq!(user.username.as_deref(), Some("ada_l"));
+    assert_eq!(user.has_password, Some(true));
+
+    c.sign_out().unwrap();
+    c.sign_in_with_password("ada@example.com", "Passw0rd!")
+        .unwrap();
+    c.sign_out().unwrap();
+    c.sign_in_with_password("ada_l", "Passw0rd!").unwrap();
+    let signin: serde_json::Value =
+        serde_json::from_slice(&emu.requests_to("/auth/v1/signin")[1].body).unwrap();
+    assert_eq!(
+        signin,
+        json!({"username": "ada_l", "password": "Passw0rd!"})
+    );
+    match c.sign_in_with_password("ada_l", "wrong") {
+        Err(Error::Server(e)) => assert_eq!(
+            e.code.auth().map(|c| c.as_str()),
+            Some("invalid_username_or_password")
+        ),
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        c.session().credentials().is_some(),
+        "a failed sign-in keeps the session"
+    );
+    let kinds = events.lock().unwrap().clone();
+    assert_eq!(
+        kinds,
+        [
+            AuthEventKind::InitialSession,
+            AuthEventKind::SignedIn,
+            AuthEventKind::SignedOut,
+            AuthEventKind::SignedIn,
+            AuthEventKind::SignedOut,
+            AuthEventKind::SignedIn
+        ]
+    );
+}
+
+pub fn otp_sign_in_of_an_existing_user_by_phone<C: TestClient>() {
+    let emu = emulator();
+    let c = C::connect(config_for(emu.base_url()));
+    let handle = c.sign_up("+8613800138000").unwrap();
+    let body: serde_json::Value =
+        serde_json::from_slice(&emu.requests_to("/auth/v1/verification")[0].body).unwrap();
+    assert_eq!(
+        body,
+        json!({"phone_number": "+86 13800138000"}),
+        "normalised; no usage for phones"
+    );
+    let code = emu.last_code("+86 13800138000").unwrap();
+    c.complete_sign_up(&handle, &code, cloudbase_core::auth::SignUpDetails::new())
+        .unwrap();
+    c.sign_out().unwrap();
+
+    let again = c.sign_in_with_otp("+86 138 0013 8000").unwrap();
+    assert!(again.is_user);
+    let creds = c
+        .verify_otp(&again, &emu.last_code("+86 13800138000").unwrap())
+        .unwrap();
+    assert_eq!(creds.scope.as_deref(), Some("user"));
+    let signin: serde_json::Value =
+        serde_json::from_slice(&emu.requests_to("/auth/v1/signin")[0].body).unwrap();
+    assert_eq!(
+        signin["username"], "+86 13800138000",
+        "as the JS SDK: the contact as username"
+    );
+    assert!(signin["verification_token"].is_string());
+}
+
+pub fn otp_error_paths<C: TestClient>() {
+    let emu = emulator();
+    let c = C::connect(config_for(emu.base_url()));
+    // Bad input never leaves the machine.
+    assert!(matches!(c.sign_up("not-an-email@"), Err(Error::Build(_))));
+    assert!(matches!(c.sign_up("+86 12ab"), Err(Error::Build(_))));
+    assert!(emu.requests().is_empty());
+
+    // A wrong code is the server's typed error; the handle stays usable.
+    let handle = c.sign_up("bob@example.com").unwrap();
+    match c.verify_otp(&handle, "000000") {
+        Err(Error::Server(e)) => {
+            assert_eq!(e.code.auth().map(|c| c.as_str()), Some("invalid_argument"))
+        }
+        other => panic!("{other:?}"),
+    }
+    // A re-send invalidates the previous code.
+    let newer = c.sign_up("bob@example.com").unwrap();
+    let old_code = emu
+        .outbox()
+        .iter()
+        .find(|m| m.verification_id == handle.verification_id)
+        .unwrap()
+        .code
+        .clone();
+    assert!(matches!(
+        c.verify_otp(&handle, &old_code),
+        Err(Error::Server(_))
+    ));
+    // An expired code is refused by the server.
+    emu.set_clock_offset(601);
+    assert!(matches!(
+        c.verify_otp(&newer, &emu.last_code("bob@example.com").unwrap()),
+        Err(Error::Server(_))
+    ));
+    emu.set_clock_offset(0);
+
+    // The per-contact rate limit.
+    emu.set_verification_rate_limit(2, Duration::from_secs(60));
+    match c.sign_up("bob@example.com") {
+        Err(Error::Server(e)) => {
+            assert_eq!(
+                e.code.auth().map(|c| c.as_str()),
+                Some("resource_exhausted")
+            );
+            assert_eq!(e.retry_after, Some(Duration::from_secs(60)));
+            assert!(Error::Server(e).is_retryable());
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
 pub fn debug_output_never_shows_tokens_or_keys<C: TestClient>() {
     let emu = emulator();
     let c = C::connect(config_for(emu.base_url()).publishable_key(PUBLISHABLE_KEY));
