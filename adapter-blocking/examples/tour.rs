@@ -114,8 +114,43 @@ fn tour() -> Result<(), Box<dyn std::error::Error>> {
         println!("    answer: {}", client.execute(call)?.text()?);
     }
 
+    client.on_auth_state_change(|event| println!("    event: {:?}", event.kind));
+
+    if let Some(emulator) = &emulator {
+        step(4, "OTP sign-up, password sign-in, profile, sign-out");
+        let email = "ada@example.com";
+        let handle = client.sign_up(email)?;
+        println!("    code sent to {email} (a new user: {})", !handle.is_user);
+        // A real app asks the user; the emulator lets the tour read its outbox.
+        let code = emulator.last_code(email).ok_or("no code in the outbox")?;
+        println!("    code from the emulator outbox: {code}");
+        let details = cloudbase_core::auth::SignUpDetails::new()
+            .password("Passw0rd!")
+            .username("ada_l");
+        let creds = client.complete_sign_up(&handle, &code, details)?;
+        println!("    signed up as {}", creds.sub.unwrap_or_default());
+        client.sign_out()?;
+        client.sign_in_with_password("ada_l", "Passw0rd!")?;
+        let user = client.get_user()?;
+        println!(
+            "    profile: username {:?}, email {:?}, has password {:?}",
+            user.username, user.email, user.has_password
+        );
+        let claims = client.get_claims()?;
+        println!(
+            "    token claims (signature not verified): scope {:?}",
+            claims.get_str("scope")
+        );
+        client.sign_out()?;
+        println!(
+            "    signed out; session present: {}",
+            client.session().credentials().is_some()
+        );
+        client.sign_in_anonymously()?;
+    }
+
     step(
-        4,
+        5,
         "Errors are typed: calling a function that does not exist",
     );
     match client.call_function("no-such-function", &json!({})) {
@@ -129,7 +164,7 @@ fn tour() -> Result<(), Box<dyn std::error::Error>> {
         Ok(_) => println!("    unexpectedly, it exists"),
     }
 
-    step(5, "Bad input is refused before anything is sent");
+    step(6, "Bad input is refused before anything is sent");
     match client.call_function("../admin", &json!({})) {
         Err(e @ Error::Build(_)) => println!("    refused: {e}"),
         other => println!("    unexpected: {other:?}"),
