@@ -83,6 +83,17 @@ impl Credentials {
         }
     }
 
+    /// Decodes a token response body received at `now` (the JSON path of any
+    /// mismatch is in the error). Every sign-in kind and refresh answers with one.
+    pub fn decode(
+        response: &crate::request::HttpResponse,
+        now: SystemTime,
+    ) -> Result<Self, crate::error::DecodeError> {
+        let token: TokenResponse =
+            crate::response::decode_json(response.status(), response.body())?;
+        Ok(Self::from_response(token, now))
+    }
+
     /// Whether the access token expires within `margin` of `now`.
     pub fn expires_within(&self, now: SystemTime, margin: Duration) -> bool {
         now + margin >= self.expires_at

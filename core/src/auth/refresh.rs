@@ -7,9 +7,8 @@ use crate::call::{Operation, RequestContext, ResponseContext};
 use crate::codes::AuthErrorCode;
 use crate::error::{BuildError, Error, ServerError};
 use crate::request::{Access, Api, HttpResponse, RequestSpec};
-use crate::response::decode_json;
 use crate::secret::Secret;
-use crate::session::{Credentials, TokenResponse};
+use crate::session::Credentials;
 
 /// Whether a refresh failure means the session is over (the refresh token is
 /// expired, revoked or unknown), as opposed to a passing failure.
@@ -113,8 +112,7 @@ impl Operation for RefreshToken {
         response: HttpResponse,
         cx: &mut ResponseContext<'_>,
     ) -> Result<Credentials, Error> {
-        let token: TokenResponse = decode_json(response.status(), response.body())?;
-        let credentials = Credentials::from_response(token, cx.now);
+        let credentials = Credentials::decode(&response, cx.now)?;
         cx.session.refreshed(credentials.clone());
         Ok(credentials)
     }

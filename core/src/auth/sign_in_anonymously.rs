@@ -5,9 +5,8 @@ use http::Method;
 use crate::call::{Operation, RequestContext, ResponseContext};
 use crate::error::{BuildError, Error};
 use crate::request::{Access, Api, HttpResponse, RequestSpec};
-use crate::response::decode_json;
 use crate::secret::Secret;
-use crate::session::{Credentials, TokenResponse};
+use crate::session::Credentials;
 
 /// Signs in as a new (or this device's) anonymous user and stores the credentials in
 /// the session.
@@ -82,8 +81,7 @@ impl Operation for SignInAnonymously {
         response: HttpResponse,
         cx: &mut ResponseContext<'_>,
     ) -> Result<Credentials, Error> {
-        let token: TokenResponse = decode_json(response.status(), response.body())?;
-        let credentials = Credentials::from_response(token, cx.now);
+        let credentials = Credentials::decode(&response, cx.now)?;
         if self.renewal {
             cx.session.refreshed(credentials.clone());
         } else {

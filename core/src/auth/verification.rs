@@ -16,7 +16,7 @@ use crate::error::{BuildError, Error};
 use crate::request::{Access, Api, HttpResponse, RequestSpec};
 use crate::response::decode_json;
 use crate::secret::Secret;
-use crate::session::{Credentials, TokenResponse};
+use crate::session::Credentials;
 
 fn body(map: Map<String, Value>) -> Result<Vec<u8>, BuildError> {
     serde_json::to_vec(&Value::Object(map)).map_err(|e| BuildError::Serialize(e.to_string()))
@@ -366,8 +366,7 @@ fn sign_up_request(
 }
 
 fn signed_in(response: &HttpResponse, cx: &mut ResponseContext<'_>) -> Result<Credentials, Error> {
-    let token: TokenResponse = decode_json(response.status(), response.body())?;
-    let credentials = Credentials::from_response(token, cx.now);
+    let credentials = Credentials::decode(response, cx.now)?;
     cx.session.sign_in(credentials.clone());
     Ok(credentials)
 }
