@@ -1,6 +1,5 @@
 //! Client configuration: which environment, where it lives, and how to authenticate.
 
-use std::net::IpAddr;
 use std::time::Duration;
 
 use url::{Host, Url};
@@ -449,8 +448,8 @@ fn parse_base_url(raw: &str) -> Result<Url, ConfigError> {
 fn is_loopback(host: &Host<&str>) -> bool {
     match host {
         Host::Domain(d) => d.eq_ignore_ascii_case("localhost"),
-        Host::Ipv4(ip) => IpAddr::V4(*ip).is_loopback(),
-        Host::Ipv6(ip) => IpAddr::V6(*ip).is_loopback(),
+        Host::Ipv4(ip) => ip.is_loopback(),
+        Host::Ipv6(ip) => ip.is_loopback(),
     }
 }
 
