@@ -500,19 +500,19 @@ impl Renewal {
         match &creds.refresh_token {
             Some(rt) => {
                 let anonymous = creds.is_anonymous();
-                let mut op = RefreshToken::new(rt.clone());
+                let mut op = RefreshToken::new(rt.clone()).within_held_slot();
                 if anonymous {
                     // An anonymous session falls back to a new anonymous sign-in.
                     op = op.keep_session_on_rejection();
                 }
                 Some(Renewal::Refresh {
-                    call: Call::inner_renewal(op),
+                    call: Call::new(op),
                     anonymous,
                 })
             }
-            None if creds.is_anonymous() => Some(Renewal::Anonymous(Call::inner_renewal(
-                SignInAnonymously::renewal(),
-            ))),
+            None if creds.is_anonymous() => {
+                Some(Renewal::Anonymous(Call::new(SignInAnonymously::renewal())))
+            }
             None => None,
         }
     }
@@ -579,8 +579,6 @@ pub struct Call<O: Operation> {
     /// The refresh-slot ticket this call holds because its own operation renews the
     /// session; `None` for renewals run by another call, which holds the slot.
     own_ticket: Option<u64>,
-    /// Run as a renewal inside another call, which holds the slot.
-    inner_renewal: bool,
 }
 
 impl<O: Operation> fmt::Debug for Call<O> {
@@ -616,14 +614,6 @@ impl<O: Operation> Call<O> {
             renewal_failed: false,
             renewals: 0,
             own_ticket: None,
-            inner_renewal: false,
-        }
-    }
-
-    fn inner_renewal(op: O) -> Self {
-        Self {
-            inner_renewal: true,
-            ..Self::new(op)
         }
     }
 
@@ -775,7 +765,7 @@ impl<O: Operation> Call<O> {
     /// another call's refresh) when the call will carry an expiring user token.
     /// Returns a step to hand out, or leaves the phase `Ready` to send now.
     fn prepare(&mut self, state: &mut ClientState, now: SystemTime) -> Option<Step<O::Output>> {
-        if self.op.renews_session() && !self.inner_renewal && self.own_ticket.is_none() {
+        if self.op.renews_session() && self.own_ticket.is_none() {
             if state.refresh.in_flight() {
                 let (generation, until) = state.wait_for_refresh(now);
                 self.phase = Phase::AwaitingRenewal { generation, until };
@@ -861,9 +851,7 @@ impl<O: Operation> Call<O> {
             } if rejected => {
                 let ticket = state.refresh.start();
                 self.phase = Phase::Renewing {
-                    renewal: Box::new(Renewal::Anonymous(Call::inner_renewal(
-                        SignInAnonymously::renewal(),
-                    ))),
+                    renewal: Box::new(Renewal::Anonymous(Call::new(SignInAnonymously::renewal()))),
                     ticket,
                     forced,
                 };

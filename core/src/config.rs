@@ -232,7 +232,7 @@ impl Config {
 
     /// Whether this region is served by the international gateway.
     pub fn uses_intl_gateway(&self) -> bool {
-        !MAINLAND_REGIONS.contains(&self.region.as_str())
+        uses_intl_gateway(&self.region)
     }
 
     /// The origin every `/auth/...` and `/v1/...` path is appended to: the base-URL
@@ -358,8 +358,7 @@ impl ConfigBuilder {
         let origin = match self.base_url.as_deref() {
             Some(raw) => parse_base_url(raw)?,
             None => {
-                let intl = !MAINLAND_REGIONS.contains(&region.as_str());
-                let host = if intl {
+                let host = if uses_intl_gateway(&region) {
                     "api.intl.tcloudbasegateway.com"
                 } else {
                     "api.tcloudbasegateway.com"
@@ -385,6 +384,11 @@ impl ConfigBuilder {
             refresh_margin: self.refresh_margin,
         })
     }
+}
+
+/// Whether environments in `region` are served by the international gateway.
+fn uses_intl_gateway(region: &str) -> bool {
+    !MAINLAND_REGIONS.contains(&region)
 }
 
 fn validate_env_id(env_id: &str) -> Result<(), ConfigError> {

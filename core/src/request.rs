@@ -150,16 +150,6 @@ impl RequestSpec {
         self
     }
 
-    /// Sets a header from user input, refusing values HTTP does not allow.
-    pub fn try_header(mut self, name: &str, value: &str) -> Result<Self, BuildError> {
-        let n = HeaderName::from_bytes(name.as_bytes())
-            .map_err(|_| BuildError::InvalidHeader(name.to_owned()))?;
-        let v =
-            HeaderValue::from_str(value).map_err(|_| BuildError::InvalidHeader(name.to_owned()))?;
-        self.headers.insert(n, v);
-        Ok(self)
-    }
-
     /// A JSON body with the given `Content-Type`.
     pub fn json_body(mut self, bytes: Vec<u8>, content_type: &'static str) -> Self {
         self.body = bytes;

@@ -42,6 +42,9 @@ pub fn ends_session(error: &ServerError) -> bool {
 pub struct RefreshToken {
     refresh_token: Option<Secret>,
     end_session_on_rejection: bool,
+    /// Takes the client's refresh slot; false when run as the renewal of a call that
+    /// already holds it.
+    takes_slot: bool,
 }
 
 impl RefreshToken {
@@ -50,6 +53,7 @@ impl RefreshToken {
         Self {
             refresh_token: Some(refresh_token.into()),
             end_session_on_rejection: true,
+            takes_slot: true,
         }
     }
 
@@ -60,6 +64,7 @@ impl RefreshToken {
         Self {
             refresh_token: None,
             end_session_on_rejection: true,
+            takes_slot: true,
         }
     }
 
@@ -67,6 +72,12 @@ impl RefreshToken {
     /// anonymous re-sign-in, or is `set_session` whose errors go to the caller).
     pub(crate) fn keep_session_on_rejection(mut self) -> Self {
         self.end_session_on_rejection = false;
+        self
+    }
+
+    /// Run inside another call's renewal, which already holds the refresh slot.
+    pub(crate) fn within_held_slot(mut self) -> Self {
+        self.takes_slot = false;
         self
     }
 }
@@ -100,7 +111,7 @@ impl Operation for RefreshToken {
     }
 
     fn renews_session(&self) -> bool {
-        true
+        self.takes_slot
     }
 
     fn ends_session_on(&self, error: &ServerError) -> bool {

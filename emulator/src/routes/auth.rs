@@ -14,7 +14,7 @@ use crate::store::{Consumed, User};
 use crate::tokens::Claims;
 use crate::{Shared, lock};
 
-fn random_hex(bytes: usize) -> String {
+pub(crate) fn random_hex(bytes: usize) -> String {
     let mut b = vec![0u8; bytes];
     rand::RngCore::fill_bytes(&mut rand::rng(), &mut b);
     b.iter().map(|x| format!("{x:02x}")).collect()
@@ -67,6 +67,29 @@ fn issue_credentials(
     }))
 }
 
+/// The `client_id` of an auth call: the query's, else the environment id (auth.md §1).
+fn client_id(shared: &Shared, query: &HashMap<String, String>) -> String {
+    query
+        .get("client_id")
+        .cloned()
+        .unwrap_or_else(|| shared.env_id.clone())
+}
+
+/// The body of an auth call as a JSON object; rejects anything else with the auth
+/// envelope.
+pub(crate) struct AuthBody(pub serde_json::Map<String, serde_json::Value>);
+
+impl<S: Send + Sync> axum::extract::FromRequest<S> for AuthBody {
+    type Rejection = Response;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Response> {
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(axum::response::IntoResponse::into_response)?;
+        json_object(&bytes).map(AuthBody)
+    }
+}
+
 /// The body of an auth call: JSON whatever the `Content-Type` (the JS web SDK sends
 /// `text/plain`), an empty body counting as `{}`.
 fn json_object(body: &Bytes) -> Result<serde_json::Map<String, serde_json::Value>, Response> {
@@ -90,12 +113,8 @@ pub(crate) async fn sign_in_anonymously(
     State(shared): State<Arc<Shared>>,
     Query(query): Query<HashMap<String, String>>,
     headers: HeaderMap,
-    body: Bytes,
+    AuthBody(body): AuthBody,
 ) -> Response {
-    let body = match json_object(&body) {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
     if body.contains_key("provider_token") {
         return auth_error(
             StatusCode::NOT_IMPLEMENTED,
@@ -116,10 +135,7 @@ pub(crate) async fn sign_in_anonymously(
             "x-device-id header is required",
         );
     };
-    let client_id = query
-        .get("client_id")
-        .cloned()
-        .unwrap_or_else(|| shared.env_id.clone());
+    let client_id = client_id(&shared, &query);
     let user = {
         let new_id = format!("anon-{}", random_hex(8));
         match lock(&shared.store).anonymous_user(device_id, new_id, shared.now() as i64) {
@@ -189,12 +205,8 @@ pub(crate) async fn user_me(State(shared): State<Arc<Shared>>, headers: HeaderMa
 pub(crate) async fn token(
     State(shared): State<Arc<Shared>>,
     Query(query): Query<HashMap<String, String>>,
-    body: Bytes,
+    AuthBody(body): AuthBody,
 ) -> Response {
-    let body = match json_object(&body) {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
     let text = |k: &str| body.get(k).and_then(|v| v.as_str());
     match text("grant_type") {
         Some("refresh_token") => {}
@@ -269,11 +281,10 @@ pub(crate) async fn token(
 
 /// `POST /auth/v1/revoke` `{token}`: revokes the access token and every refresh token
 /// of its user (sign-out). An unknown token is still a success (RFC 7009 §2.2).
-pub(crate) async fn revoke(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
-    let body = match json_object(&body) {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
+pub(crate) async fn revoke(
+    State(shared): State<Arc<Shared>>,
+    AuthBody(body): AuthBody,
+) -> Response {
     let Some(token) = body.get("token").and_then(|v| v.as_str()) else {
         return auth_error(
             StatusCode::BAD_REQUEST,
@@ -366,12 +377,8 @@ fn password_matches(password: &str, hash: &str) -> bool {
 pub(crate) async fn send_verification(
     State(shared): State<Arc<Shared>>,
     headers: HeaderMap,
-    body: Bytes,
+    AuthBody(body): AuthBody,
 ) -> Response {
-    let body = match json_object(&body) {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
     let contact = match contact_of(&body) {
         Ok(c) => c,
         Err(r) => return r,
@@ -456,11 +463,10 @@ pub(crate) async fn send_verification(
 /// `POST /auth/v1/verification/verify`: a right, unexpired, unused, latest code gives
 /// a verification token (600 s). Every failure is `invalid_argument` (3), as in the
 /// SDK's error table (errors.md §3).
-pub(crate) async fn verify(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
-    let body = match json_object(&body) {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
+pub(crate) async fn verify(
+    State(shared): State<Arc<Shared>>,
+    AuthBody(body): AuthBody,
+) -> Response {
     let text = |k: &str| body.get(k).and_then(|v| v.as_str());
     let (Some(id), Some(code)) = (text("verification_id"), text("verification_code")) else {
         return auth_error(
@@ -508,21 +514,14 @@ pub(crate) async fn verify(State(shared): State<Arc<Shared>>, body: Bytes) -> Re
 pub(crate) async fn sign_in(
     State(shared): State<Arc<Shared>>,
     Query(query): Query<HashMap<String, String>>,
-    body: Bytes,
+    AuthBody(body): AuthBody,
 ) -> Response {
-    let body = match json_object(&body) {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
     let text = |k: &str| {
         body.get(k)
             .and_then(|v| v.as_str())
             .filter(|s| !s.is_empty())
     };
-    let client_id = query
-        .get("client_id")
-        .cloned()
-        .unwrap_or_else(|| shared.env_id.clone());
+    let client_id = client_id(&shared, &query);
     let user = match (
         text("verification_token"),
         text("username"),
@@ -598,12 +597,8 @@ pub(crate) async fn sign_in(
 pub(crate) async fn sign_up(
     State(shared): State<Arc<Shared>>,
     Query(query): Query<HashMap<String, String>>,
-    body: Bytes,
+    AuthBody(body): AuthBody,
 ) -> Response {
-    let body = match json_object(&body) {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
     let contact = match contact_of(&body) {
         Ok(c) => c,
         Err(r) => return r,
@@ -680,10 +675,7 @@ pub(crate) async fn sign_up(
         );
     }
     drop(store);
-    let client_id = query
-        .get("client_id")
-        .cloned()
-        .unwrap_or_else(|| shared.env_id.clone());
+    let client_id = client_id(&shared, &query);
     match issue_credentials(&shared, &user, "user", &client_id) {
         Ok(creds) => json_response(StatusCode::OK, &creds),
         Err(r) => r,

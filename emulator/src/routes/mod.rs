@@ -150,12 +150,6 @@ async fn not_implemented(req: Request) -> Response {
     }
 }
 
-fn fresh_request_id() -> String {
-    let mut b = [0u8; 16];
-    rand::RngCore::fill_bytes(&mut rand::rng(), &mut b);
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
-
 /// Records every non-admin request, applies a matching fault, and makes sure every
 /// answer carries `X-Request-Id` (the caller's, else a fresh one).
 async fn intercept(State(shared): State<Arc<Shared>>, req: Request, next: Next) -> Response {
@@ -176,7 +170,7 @@ async fn intercept(State(shared): State<Arc<Shared>>, req: Request, next: Next) 
         .get("x-request-id")
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned)
-        .unwrap_or_else(fresh_request_id);
+        .unwrap_or_else(|| auth::random_hex(16));
     let path = parts.uri.path().to_owned();
     shared.record(RecordedRequest {
         method: parts.method.to_string(),

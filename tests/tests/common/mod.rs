@@ -246,6 +246,14 @@ impl TestClient for cloudbase_blocking::Client {
     }
 }
 
+fn test_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
 /// The async client plus a runtime to drive it from a plain `#[test]`.
 pub struct AsyncClient {
     runtime: tokio::runtime::Runtime,
@@ -253,24 +261,24 @@ pub struct AsyncClient {
 }
 
 impl TestClient for AsyncClient {
+    // Like the blocking client: `connect` without a store, `connect_with_store` with one,
+    // so both adapters run every scenario through the same path.
     fn connect(config: ConfigBuilder) -> Self {
-        Self::connect_with_store(
-            config,
-            Arc::new(cloudbase_core::store::MemoryStore::default()),
-        )
-        .unwrap()
+        let client = cloudbase_async::Client::new(config.build().unwrap()).unwrap();
+        Self {
+            runtime: test_runtime(),
+            client,
+        }
     }
     fn connect_with_store(
         config: ConfigBuilder,
         store: Arc<dyn SessionStore>,
     ) -> Result<Self, Error> {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
         let client = cloudbase_async::Client::with_store(config.build().unwrap(), store)?;
-        Ok(Self { runtime, client })
+        Ok(Self {
+            runtime: test_runtime(),
+            client,
+        })
     }
     fn file_store(path: &std::path::Path) -> Arc<dyn SessionStore> {
         Arc::new(cloudbase_async::FileStore::new(path))
