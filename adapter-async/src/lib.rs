@@ -149,6 +149,24 @@ impl Client {
 
     cloudbase_core::client_methods!(async, .await);
 
+    /// Auth events as a channel: `INITIAL_SESSION` first, then every change, in
+    /// order. Dropping the receiver ends the subscription.
+    ///
+    /// ```
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// let client = cloudbase_async::Client::new(cloudbase_async::Config::builder("demo-env").build()?)?;
+    /// let mut events = client.auth_events();
+    /// let first = events.recv().await.expect("INITIAL_SESSION");
+    /// assert_eq!(first.kind, cloudbase_async::AuthEventKind::InitialSession);
+    /// # Ok(()) }
+    /// ```
+    pub fn auth_events(&self) -> tokio::sync::mpsc::UnboundedReceiver<AuthEvent> {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        self.state
+            .subscribe_while(move |event| tx.send(event.clone()).is_ok());
+        rx
+    }
+
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
         let request = reqwest::Request::try_from(request)
             .map_err(|e| TransportError::new(TransportErrorKind::Other, e))?;

@@ -144,6 +144,22 @@ impl Client {
 
     cloudbase_core::client_methods!(,);
 
+    /// Auth events as a channel: `INITIAL_SESSION` first, then every change, in
+    /// order. Dropping the receiver ends the subscription.
+    ///
+    /// ```
+    /// let client = cloudbase_blocking::Client::new(cloudbase_blocking::Config::builder("demo-env").build()?)?;
+    /// let events = client.auth_events();
+    /// assert_eq!(events.recv()?.kind, cloudbase_blocking::AuthEventKind::InitialSession);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn auth_events(&self) -> std::sync::mpsc::Receiver<AuthEvent> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        self.state
+            .subscribe_while(move |event| tx.send(event.clone()).is_ok());
+        rx
+    }
+
     fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
         let response = self.agent.run(request).map_err(classify)?;
         let (parts, body) = response.into_parts();

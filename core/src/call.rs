@@ -36,7 +36,10 @@ use std::time::SystemTime;
 
 use rand_core::RngCore;
 
-use crate::auth::{Claims, RefreshToken, SignInAnonymously, decode_claims, refresh::ends_session};
+use crate::auth::{
+    CaptchaChallenge, CaptchaSolver, Claims, CreateCaptchaData, RefreshToken, SignInAnonymously,
+    VerifyCaptchaData, decode_claims, refresh::ends_session,
+};
 use crate::codes::{AuthErrorCode, GatewayErrorCode};
 use crate::config::Config;
 use crate::error::{BuildError, Error, ServerError, TransportError};
@@ -82,6 +85,13 @@ pub trait Operation {
     /// `invalid_grant`.
     fn ends_session_on(&self, _error: &ServerError) -> bool {
         false
+    }
+
+    /// Whether a `captcha_required` / `captcha_invalid` answer to this auth call is
+    /// met with the captcha flow and one replay (auth.md §5.3). Defaults to `true`;
+    /// the session's own renewals and the captcha calls themselves say no.
+    fn captcha_protected(&self) -> bool {
+        true
     }
 
     /// Reads a successful (non-error) answer; may update the session.
@@ -188,6 +198,7 @@ pub struct ClientState {
     device_id: String,
     refresh: RefreshSlot,
     rng: Box<dyn RngCore + Send>,
+    captcha_solver: Option<Arc<dyn CaptchaSolver>>,
 }
 
 impl fmt::Debug for ClientState {
@@ -224,7 +235,26 @@ impl ClientState {
             device_id,
             refresh: RefreshSlot::default(),
             rng,
+            captcha_solver: None,
         }
+    }
+
+    /// Answers captcha challenges from now on (`None`: give them to the caller as
+    /// [`Error::Captcha`]).
+    pub fn set_captcha_solver(&mut self, solver: Option<Arc<dyn CaptchaSolver>>) {
+        self.captcha_solver = solver;
+    }
+
+    /// The captcha solver, if one is set.
+    pub fn captcha_solver(&self) -> Option<Arc<dyn CaptchaSolver>> {
+        self.captcha_solver.clone()
+    }
+
+    /// `bytes` random bytes as lower-case hex (OAuth `state` values and the like).
+    pub fn random_hex(&mut self, bytes: usize) -> String {
+        let mut b = vec![0u8; bytes];
+        self.rng.fill_bytes(&mut b);
+        b.iter().map(|x| format!("{x:02x}")).collect()
     }
 
     /// The configuration.
@@ -269,7 +299,7 @@ impl ClientState {
 }
 
 type Waker = Box<dyn Fn(u64) + Send + Sync>;
-type Listener = Arc<dyn Fn(&AuthEvent) + Send + Sync>;
+type Listener = Arc<dyn Fn(&AuthEvent) -> bool + Send + Sync>;
 
 /// A [`ClientState`] shared by concurrent calls: what every adapter's client holds.
 ///
@@ -350,6 +380,32 @@ impl SharedState {
         }
     }
 
+    /// Answers captcha challenges with `solver` from now on (`None`: return them to
+    /// the caller as [`Error::Captcha`]).
+    pub fn set_captcha_solver(&self, solver: Option<Arc<dyn CaptchaSolver>>) {
+        self.lock().set_captcha_solver(solver);
+    }
+
+    /// The captcha solver, if one is set.
+    pub fn captcha_solver(&self) -> Option<Arc<dyn CaptchaSolver>> {
+        self.lock().captcha_solver()
+    }
+
+    /// The cached captcha token, if still valid at `now`.
+    pub fn cached_captcha_token(&self, now: SystemTime) -> Option<crate::auth::CaptchaToken> {
+        self.lock().session.captcha_token(now).cloned()
+    }
+
+    /// Forgets the cached captcha token.
+    pub fn clear_captcha_token(&self) {
+        self.lock().session.clear_captcha();
+    }
+
+    /// Random lower-case hex from the client's random source.
+    pub fn random_hex(&self, bytes: usize) -> String {
+        self.lock().random_hex(bytes)
+    }
+
     /// A snapshot of the session.
     pub fn session(&self) -> Session {
         self.lock().session().clone()
@@ -388,6 +444,18 @@ impl SharedState {
     /// Registers `listener` for auth events. It is called at once with
     /// `INITIAL_SESSION` and the current credentials, then with every change.
     pub fn subscribe(&self, listener: impl Fn(&AuthEvent) + Send + Sync + 'static) -> ListenerId {
+        self.subscribe_while(move |event| {
+            listener(event);
+            true
+        })
+    }
+
+    /// As [`SharedState::subscribe`], for a listener that says when it is done: it is
+    /// removed after it returns `false` (e.g. its channel's receiver was dropped).
+    pub fn subscribe_while(
+        &self,
+        listener: impl Fn(&AuthEvent) -> bool + Send + Sync + 'static,
+    ) -> ListenerId {
         let listener: Listener = Arc::new(listener);
         let id = {
             let mut next = self.next_listener.lock().unwrap_or_else(|p| p.into_inner());
@@ -398,7 +466,9 @@ impl SharedState {
             AuthEventKind::InitialSession,
             self.lock().session().credentials().cloned(),
         );
-        listener(&initial);
+        if !listener(&initial) {
+            return ListenerId(id);
+        }
         self.listeners
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -418,18 +488,25 @@ impl SharedState {
         if events.is_empty() {
             return;
         }
-        let listeners: Vec<Listener> = self
+        let listeners: Vec<(u64, Listener)> = self
             .listeners
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .iter()
-            .map(|(_, l)| l.clone())
-            .collect();
+            .clone();
+        let mut done = Vec::new();
         for event in events {
             tracing::debug!(event = ?event.kind, "auth event");
-            for listener in &listeners {
-                listener(event);
+            for (id, listener) in &listeners {
+                if !done.contains(id) && !listener(event) {
+                    done.push(*id);
+                }
             }
+        }
+        if !done.is_empty() {
+            self.listeners
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .retain(|(i, _)| !done.contains(i));
         }
     }
 }
@@ -443,8 +520,17 @@ pub struct ActiveCall<'a, O: Operation> {
 impl<O: Operation> ActiveCall<'_, O> {
     /// Advances the call at `now`.
     pub fn poll(&mut self, now: SystemTime) -> Step<O::Output> {
-        let call = &mut self.call;
-        self.shared.with_state(|st| call.poll(st, now))
+        loop {
+            let call = &mut self.call;
+            let step = self.shared.with_state(|st| call.poll(st, now));
+            // A captcha solver is app code: it runs here, outside the lock.
+            match self.call.pending_solve.take() {
+                Some((solver, challenge)) => {
+                    self.call.captcha_answer = Some(solver.solve(&challenge));
+                }
+                None => return step,
+            }
+        }
     }
 
     /// See [`Call::on_response`].
@@ -554,7 +640,33 @@ enum Phase {
         generation: u64,
         until: SystemTime,
     },
+    Captcha(Box<CaptchaFlow>),
     Finished,
+}
+
+/// The captcha a call must pass before its replay (auth.md §5.3).
+enum CaptchaFlow {
+    Creating(Call<CreateCaptchaData>),
+    Solving(CaptchaChallenge),
+    Verifying(Call<VerifyCaptchaData>),
+}
+
+impl CaptchaFlow {
+    fn on_response(&mut self, now: SystemTime, response: HttpResponse) {
+        match self {
+            CaptchaFlow::Creating(c) => c.on_response(now, response),
+            CaptchaFlow::Verifying(c) => c.on_response(now, response),
+            CaptchaFlow::Solving(_) => {}
+        }
+    }
+
+    fn on_failure(&mut self, failure: TransportError) {
+        match self {
+            CaptchaFlow::Creating(c) => c.on_failure(failure),
+            CaptchaFlow::Verifying(c) => c.on_failure(failure),
+            CaptchaFlow::Solving(_) => {}
+        }
+    }
 }
 
 /// One call in progress. Adapters use it through [`SharedState::start`]; it can also
@@ -579,6 +691,14 @@ pub struct Call<O: Operation> {
     /// The refresh-slot ticket this call holds because its own operation renews the
     /// session; `None` for renewals run by another call, which holds the slot.
     own_ticket: Option<u64>,
+    /// The captcha token the replay carries.
+    captcha_token: Option<Secret>,
+    /// A captcha answer was already met with the captcha flow.
+    captcha_tried: bool,
+    /// A challenge for the solver, which [`ActiveCall`] runs outside the lock.
+    pending_solve: Option<(Arc<dyn CaptchaSolver>, CaptchaChallenge)>,
+    /// The solver's answer.
+    captcha_answer: Option<Option<String>>,
 }
 
 impl<O: Operation> fmt::Debug for Call<O> {
@@ -614,6 +734,10 @@ impl<O: Operation> Call<O> {
             renewal_failed: false,
             renewals: 0,
             own_ticket: None,
+            captcha_token: None,
+            captcha_tried: false,
+            pending_solve: None,
+            captcha_answer: None,
         }
     }
 
@@ -641,6 +765,7 @@ impl<O: Operation> Call<O> {
     pub fn on_response(&mut self, now: SystemTime, response: HttpResponse) {
         match &mut self.phase {
             Phase::Renewing { renewal, .. } => renewal.on_response(now, response),
+            Phase::Captcha(flow) => flow.on_response(now, response),
             Phase::InFlight => self.phase = Phase::Responded(response, now),
             _ => self.phase = Phase::Finished,
         }
@@ -650,6 +775,7 @@ impl<O: Operation> Call<O> {
     pub fn on_failure(&mut self, failure: TransportError) {
         match &mut self.phase {
             Phase::Renewing { renewal, .. } => renewal.on_failure(failure),
+            Phase::Captcha(flow) => flow.on_failure(failure),
             Phase::InFlight => self.phase = Phase::Failed(failure),
             _ => self.phase = Phase::Finished,
         }
@@ -744,6 +870,11 @@ impl<O: Operation> Call<O> {
                         }
                     }
                 },
+                Phase::Captcha(flow) => {
+                    if let Some(step) = self.captcha_step(state, now, *flow) {
+                        return step;
+                    }
+                }
                 Phase::Failed(failure) => {
                     let kind = failure.kind;
                     if let Some(step) = self.retry(state, now, AttemptFailure::Transport(kind)) {
@@ -781,7 +912,7 @@ impl<O: Operation> Call<O> {
             now,
         };
         match self.op.request(&cx) {
-            Ok(spec) => self.spec = Some(spec),
+            Ok(spec) => self.spec = Some(self.with_captcha(spec)),
             Err(e) => return Some(self.finish(Err(e.into()))),
         }
         let access = self.spec.as_ref().map(RequestSpec::access)?;
@@ -915,6 +1046,36 @@ impl<O: Operation> Call<O> {
                 if self.op.ends_session_on(server) {
                     state.session.sign_out();
                 }
+                if api.is_auth()
+                    && !self.captcha_tried
+                    && self.op.captcha_protected()
+                    && let Some(code) = server.code.auth()
+                    && matches!(
+                        code,
+                        AuthErrorCode::CaptchaRequired | AuthErrorCode::CaptchaInvalid
+                    )
+                {
+                    self.captcha_tried = true;
+                    let cached = state.session.captcha_token(now).map(|t| t.token.clone());
+                    match cached {
+                        // A cached token is reused unless the server called it invalid.
+                        Some(token) if *code == AuthErrorCode::CaptchaRequired => {
+                            self.captcha_token = Some(token);
+                        }
+                        _ => {
+                            state.session.clear_captcha();
+                            let purpose = self.captcha_purpose();
+                            tracing::info!(request_id = self.rid(), code = %server.code, "captcha required; fetching a challenge");
+                            self.phase = Phase::Captcha(Box::new(CaptchaFlow::Creating(
+                                Call::new(CreateCaptchaData::new(purpose)),
+                            )));
+                            return None;
+                        }
+                    }
+                    self.request_id = None;
+                    self.phase = Phase::Ready;
+                    return None;
+                }
                 if let Some(sent) = &self.sent_token
                     && !self.replayed
                     && is_token_rejection(api, server)
@@ -946,6 +1107,103 @@ impl<O: Operation> Call<O> {
                 None
             }
             Err(e) => Some(self.finish(Err(e))),
+        }
+    }
+
+    /// Adds the captcha token the replay must carry: the `captcha_token` query
+    /// parameter (JS SDK) and the `x-captcha-token` header (HTTP API docs); auth.md
+    /// §5.3 notes sending both is harmless.
+    fn with_captcha(&self, spec: RequestSpec) -> RequestSpec {
+        let Some(token) = &self.captcha_token else {
+            return spec;
+        };
+        let spec = spec.query("captcha_token", token.expose());
+        match http::HeaderValue::from_str(token.expose()) {
+            Ok(mut v) => {
+                v.set_sensitive(true);
+                spec.header(http::HeaderName::from_static("x-captcha-token"), v)
+            }
+            Err(_) => spec,
+        }
+    }
+
+    /// `"<METHOD>:<path>"` of the call, the captcha `state` the JS SDK sends.
+    fn captcha_purpose(&self) -> String {
+        match &self.spec {
+            Some(spec) => format!("{}:/{}{}", spec.method, spec.api.prefix(), spec.path),
+            None => String::new(),
+        }
+    }
+
+    /// Advances the captcha flow: fetch a challenge, have it solved, verify the
+    /// answer, then replay the call with the captcha token.
+    fn captcha_step(
+        &mut self,
+        state: &mut ClientState,
+        now: SystemTime,
+        flow: CaptchaFlow,
+    ) -> Option<Step<O::Output>> {
+        match flow {
+            CaptchaFlow::Creating(mut call) => match call.poll(state, now) {
+                Step::Send(r) => {
+                    self.phase = Phase::Captcha(Box::new(CaptchaFlow::Creating(call)));
+                    Some(Step::Send(r))
+                }
+                Step::Sleep(t) => {
+                    self.phase = Phase::Captcha(Box::new(CaptchaFlow::Creating(call)));
+                    Some(Step::Sleep(t))
+                }
+                Step::Wait { .. } => Some(self.finish(Err(
+                    BuildError::DriverMisuse("a captcha cannot wait").into(),
+                ))),
+                Step::Done(Err(e)) => Some(self.finish(Err(e))),
+                Step::Done(Ok(challenge)) => match state.captcha_solver() {
+                    Some(solver) => {
+                        self.pending_solve = Some((solver, challenge.clone()));
+                        self.phase = Phase::Captcha(Box::new(CaptchaFlow::Solving(challenge)));
+                        // ActiveCall runs the solver and polls again at once.
+                        Some(Step::Sleep(now))
+                    }
+                    None => Some(self.finish(Err(Error::Captcha(Box::new(challenge))))),
+                },
+            },
+            CaptchaFlow::Solving(challenge) => match self.captcha_answer.take() {
+                Some(Some(key)) => {
+                    self.phase = Phase::Captcha(Box::new(CaptchaFlow::Verifying(Call::new(
+                        VerifyCaptchaData::new(&challenge, key),
+                    ))));
+                    None
+                }
+                // The solver gave up, or nobody ran it (a bare `Call` without ActiveCall).
+                _ => {
+                    self.pending_solve = None;
+                    Some(self.finish(Err(Error::Captcha(Box::new(challenge)))))
+                }
+            },
+            CaptchaFlow::Verifying(mut call) => match call.poll(state, now) {
+                Step::Send(r) => {
+                    self.phase = Phase::Captcha(Box::new(CaptchaFlow::Verifying(call)));
+                    Some(Step::Send(r))
+                }
+                Step::Sleep(t) => {
+                    self.phase = Phase::Captcha(Box::new(CaptchaFlow::Verifying(call)));
+                    Some(Step::Sleep(t))
+                }
+                Step::Wait { .. } => Some(self.finish(Err(
+                    BuildError::DriverMisuse("a captcha cannot wait").into(),
+                ))),
+                Step::Done(Err(e)) => Some(self.finish(Err(e))),
+                Step::Done(Ok(token)) => {
+                    tracing::info!(
+                        request_id = self.rid(),
+                        "captcha solved; replaying the call"
+                    );
+                    self.captcha_token = Some(token.token);
+                    self.request_id = None;
+                    self.phase = Phase::Ready;
+                    None
+                }
+            },
         }
     }
 

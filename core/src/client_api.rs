@@ -105,6 +105,303 @@ macro_rules! client_methods {
             self.execute($crate::functions::CallFunction::new(name)?.data(data)?) $($await)*
         }
 
+        /// Signs in with a login name, email address or phone number and a password
+        /// (the JS v2 name of `sign_in_with_password`).
+        pub $($async)? fn sign_in(&self, login: &str, password: &str) -> Result<$crate::Credentials, $crate::Error> {
+            self.sign_in_with_password(login, password) $($await)*
+        }
+
+        /// Sends a new code when the first did not arrive (the JS SDK's `resend`):
+        /// `sign_up` says whether the code is for a sign-up (target `ANY`) or an
+        /// existing user (`USER`). The previous code stops working.
+        pub $($async)? fn resend(&self, email_or_phone: &str, sign_up: bool) -> Result<$crate::auth::OtpHandle, $crate::Error> {
+            let contact = $crate::auth::Contact::parse(email_or_phone)?;
+            self.execute($crate::auth::SendVerification::for_resend(contact, sign_up)) $($await)*
+        }
+
+        /// Starts an OAuth sign-in with `provider_id` (the JS SDK's `signInWithOAuth`):
+        /// send the user to the returned flow's `authorize_url`, keep the flow, and
+        /// finish with `verify_oauth` when the provider redirects to `redirect_uri`.
+        /// The `state` is a fresh random value, checked on the way back.
+        pub $($async)? fn sign_in_with_oauth(&self, provider_id: &str, redirect_uri: &str) -> Result<$crate::auth::OAuthFlow, $crate::Error> {
+            let state = format!("prd-{provider_id}-{}", self.state.random_hex(12));
+            self.execute($crate::auth::StartOAuth::new(provider_id, redirect_uri, state, $crate::auth::OAuthPurpose::SignIn)) $($await)*
+        }
+
+        /// Starts linking a third-party identity to the signed-in user (the JS SDK's
+        /// `linkIdentity`); finish with `verify_oauth` (`BIND_IDENTITY`).
+        pub $($async)? fn link_identity(&self, provider_id: &str, redirect_uri: &str) -> Result<$crate::auth::OAuthFlow, $crate::Error> {
+            let state = format!("prd-{provider_id}-{}", self.state.random_hex(12));
+            self.execute($crate::auth::StartOAuth::new(provider_id, redirect_uri, state, $crate::auth::OAuthPurpose::Link)) $($await)*
+        }
+
+        /// Completes an OAuth flow from the provider's callback (read it with
+        /// `OAuthCallback::from_url`): signs in (`SIGNED_IN`) or links
+        /// (`BIND_IDENTITY`). A callback whose `state` differs is refused unsent.
+        pub $($async)? fn verify_oauth(&self, flow: &$crate::auth::OAuthFlow, callback: $crate::auth::OAuthCallback) -> Result<$crate::Credentials, $crate::Error> {
+            self.execute($crate::auth::VerifyOAuth::new(flow, callback)) $($await)*
+        }
+
+        /// Signs in with a provider's OpenID Connect ID token (`SIGNED_IN`).
+        pub $($async)? fn sign_in_with_id_token(&self, provider_id: &str, id_token: &str) -> Result<$crate::Credentials, $crate::Error> {
+            self.execute($crate::auth::SignInWithIdToken::new(provider_id, id_token)) $($await)*
+        }
+
+        /// Signs in with a custom-login ticket minted by your server (`SIGNED_IN`).
+        pub $($async)? fn sign_in_with_custom_ticket(&self, ticket: impl Into<$crate::Secret>) -> Result<$crate::Credentials, $crate::Error> {
+            self.execute($crate::auth::SignInWithCustomTicket::new(ticket)) $($await)*
+        }
+
+        /// Signs in with a ticket from `get_ticket` (e.g. a call to your server, the
+        /// JS SDK's `setCustomSignFunc`); its error is returned as an input error and
+        /// nothing is sent.
+        pub $($async)? fn sign_in_with_custom_ticket_from<E: std::fmt::Display>(&self, get_ticket: impl FnOnce() -> Result<String, E>) -> Result<$crate::Credentials, $crate::Error> {
+            let ticket = get_ticket().map_err(|e| $crate::BuildError::InvalidInput { field: "ticket", reason: e.to_string() })?;
+            self.sign_in_with_custom_ticket(ticket) $($await)*
+        }
+
+        /// Signs in with a provider token you already have (the JS v2
+        /// `signInWithProvider`; `SIGNED_IN`).
+        pub $($async)? fn sign_in_with_provider(&self, token: $crate::auth::ProviderToken) -> Result<$crate::Credentials, $crate::Error> {
+            self.execute($crate::auth::SignInWithProvider::new(token)) $($await)*
+        }
+
+        /// A provider's authorization URL (the JS v2 `genProviderRedirectUri`).
+        pub $($async)? fn gen_provider_redirect_uri(&self, provider_id: &str, redirect_uri: &str, state: &str) -> Result<$crate::auth::ProviderRedirect, $crate::Error> {
+            self.execute($crate::auth::GenProviderRedirectUri::new(provider_id, redirect_uri, state)) $($await)*
+        }
+
+        /// Exchanges a provider's authorization code for a provider token (the JS v2
+        /// `grantProviderToken`).
+        pub $($async)? fn grant_provider_token(&self, provider_id: &str, code: &str, redirect_uri: &str) -> Result<$crate::auth::ProviderToken, $crate::Error> {
+            self.execute($crate::auth::GrantProviderToken::code(provider_id, code, redirect_uri)) $($await)*
+        }
+
+        /// Binds the identity a provider token proves to the signed-in user
+        /// (`BIND_IDENTITY`).
+        pub $($async)? fn bind_with_provider(&self, token: $crate::auth::ProviderToken) -> Result<(), $crate::Error> {
+            self.execute($crate::auth::BindWithProvider::new(token)) $($await)*
+        }
+
+        /// Unbinds a third-party identity (the JS v2 name of `unlink_identity`).
+        pub $($async)? fn unbind_provider(&self, provider_id: &str) -> Result<(), $crate::Error> {
+            self.execute($crate::auth::UnbindProvider::new(provider_id)) $($await)*
+        }
+
+        /// Unbinds a third-party identity from the signed-in user.
+        pub $($async)? fn unlink_identity(&self, provider_id: &str) -> Result<(), $crate::Error> {
+            self.unbind_provider(provider_id) $($await)*
+        }
+
+        /// Every provider the environment offers, each saying whether it is bound
+        /// to the signed-in user (`GET /user/provider`).
+        pub $($async)? fn get_providers(&self) -> Result<Vec<$crate::auth::Identity>, $crate::Error> {
+            self.execute($crate::auth::GetProviders::new()) $($await)*
+        }
+
+        /// The identities bound to the signed-in user (`get_providers` filtered on
+        /// `bind`).
+        pub $($async)? fn get_user_identities(&self) -> Result<Vec<$crate::auth::Identity>, $crate::Error> {
+            let all = self.get_providers() $($await)*?;
+            Ok(all.into_iter().filter(|i| i.bind).collect())
+        }
+
+        /// The session, refreshed first if it is about to expire (no user request;
+        /// `None` when signed out).
+        pub $($async)? fn get_session(&self) -> Result<Option<$crate::Credentials>, $crate::Error> {
+            let margin = self.state.lock().config().refresh_margin();
+            let current = self.state.session().credentials().cloned();
+            match current {
+                Some(c) if c.expires_within(std::time::SystemTime::now(), margin) => {
+                    if c.refresh_token.is_none() && c.is_anonymous() {
+                        self.execute($crate::auth::SignInAnonymously::renewal()) $($await)*.map(Some)
+                    } else {
+                        self.refresh_session() $($await)*.map(Some)
+                    }
+                }
+                other => Ok(other),
+            }
+        }
+
+        /// The session's access token, refreshed first if needed (the JS v2
+        /// `getAccessToken`).
+        pub $($async)? fn get_access_token(&self) -> Result<$crate::Secret, $crate::Error> {
+            let session = self.get_session() $($await)*?;
+            session.map(|c| c.access_token).ok_or_else(|| $crate::BuildError::NotSignedIn.into())
+        }
+
+        /// The session's scope (`anonymous`, `user`, …), `None` when signed out (the
+        /// JS v2 `loginScope`; local).
+        pub fn login_scope(&self) -> Option<String> {
+            self.state.session().credentials().and_then(|c| c.scope.clone())
+        }
+
+        /// Adopts a session obtained elsewhere (the JS SDK's `setSession`): a refresh
+        /// grant with `refresh_token` (the access token is not sent, as in the JS SDK);
+        /// `SIGNED_IN`. A rejection goes to the caller and keeps the current session.
+        pub $($async)? fn set_session(&self, _access_token: &str, refresh_token: &str) -> Result<$crate::Credentials, $crate::Error> {
+            self.execute($crate::auth::RefreshToken::set_session(refresh_token)) $($await)*
+        }
+
+        /// Fetches the profile again (the JS SDK's `refreshUser`).
+        pub $($async)? fn refresh_user(&self) -> Result<$crate::auth::User, $crate::Error> {
+            self.get_user() $($await)*
+        }
+
+        /// Changes plain profile fields and returns the new profile (`USER_UPDATED`).
+        /// Email and phone go through `start_contact_change`.
+        pub $($async)? fn update_user(&self, update: $crate::auth::UserUpdate) -> Result<$crate::auth::User, $crate::Error> {
+            self.execute($crate::auth::UpdateUser::new(update)) $($await)*
+        }
+
+        /// Sends a code to a new email address or phone number for the signed-in
+        /// user; finish with `confirm_contact_change`.
+        pub $($async)? fn start_contact_change(&self, email_or_phone: &str) -> Result<$crate::auth::OtpHandle, $crate::Error> {
+            let contact = $crate::auth::Contact::parse(email_or_phone)?;
+            self.execute($crate::auth::SendVerification::for_contact_change(contact)) $($await)*
+        }
+
+        /// Confirms the new contact with its code (`USER_UPDATED`).
+        pub $($async)? fn confirm_contact_change(&self, handle: &$crate::auth::OtpHandle, code: &str) -> Result<$crate::auth::User, $crate::Error> {
+            self.execute($crate::auth::ConfirmContactChange::new(handle, code)) $($await)*
+        }
+
+        /// Deletes the signed-in user after confirming the password; the session
+        /// ends (`SIGNED_OUT`).
+        pub $($async)? fn delete_user(&self, password: &str) -> Result<(), $crate::Error> {
+            self.execute($crate::auth::DeleteUser::new(password)) $($await)*
+        }
+
+        /// Deletes the signed-in user with a sudo token (the JS v2 `deleteMe`).
+        pub $($async)? fn delete_me(&self, sudo: &$crate::auth::SudoToken) -> Result<(), $crate::Error> {
+            self.execute($crate::auth::DeleteMe::new(sudo)) $($await)*
+        }
+
+        /// Sends a password-recovery code to an email address or phone number (the
+        /// JS SDK's `resetPasswordForEmail`); finish with `complete_password_reset`.
+        pub $($async)? fn reset_password_for_email(&self, email_or_phone: &str) -> Result<$crate::auth::OtpHandle, $crate::Error> {
+            let contact = $crate::auth::Contact::parse(email_or_phone)?;
+            self.execute($crate::auth::SendVerification::for_recovery(contact)) $($await)*
+        }
+
+        /// Verifies the recovery code, sets the new password (`PASSWORD_RECOVERY`)
+        /// and signs in with it (`SIGNED_IN`).
+        pub $($async)? fn complete_password_reset(&self, handle: &$crate::auth::OtpHandle, code: &str, new_password: &str) -> Result<$crate::Credentials, $crate::Error> {
+            self.execute($crate::auth::CompletePasswordReset::new(handle, code, new_password)) $($await)*
+        }
+
+        /// Sets a new password with a verified contact (the JS v2 `resetPassword`;
+        /// `PASSWORD_RECOVERY`).
+        pub $($async)? fn reset_password(&self, verification: $crate::auth::VerificationToken, new_password: &str) -> Result<(), $crate::Error> {
+            self.execute($crate::auth::ResetPassword::new(verification, new_password)) $($await)*
+        }
+
+        /// Changes the password, confirming the old one (the JS SDK's
+        /// `resetPasswordForOld`).
+        pub $($async)? fn reset_password_for_old(&self, old_password: &str, new_password: &str) -> Result<(), $crate::Error> {
+            self.execute($crate::auth::ChangePassword::new(old_password, new_password)) $($await)*
+        }
+
+        /// Sends a code to the signed-in user's own email or phone (the JS SDK's
+        /// `reauthenticate`); finish with `complete_reauthentication`.
+        pub $($async)? fn reauthenticate(&self) -> Result<$crate::auth::OtpHandle, $crate::Error> {
+            self.execute($crate::auth::Reauthenticate::new()) $($await)*
+        }
+
+        /// Verifies the reauthentication code and returns a sudo token; with
+        /// `new_password`, also sets it.
+        pub $($async)? fn complete_reauthentication(&self, handle: &$crate::auth::OtpHandle, code: &str, new_password: Option<&str>) -> Result<$crate::auth::SudoToken, $crate::Error> {
+            self.execute($crate::auth::CompleteReauthentication::new(handle, code, new_password.map($crate::Secret::new))) $($await)*
+        }
+
+        /// A sudo token from the current password (the JS v2 `sudo`).
+        pub $($async)? fn sudo(&self, password: &str) -> Result<$crate::auth::SudoToken, $crate::Error> {
+            self.execute($crate::auth::Sudo::with_password(password)) $($await)*
+        }
+
+        /// A sudo token from a verified code of the user's own contact.
+        pub $($async)? fn sudo_with_verification(&self, verification: &$crate::auth::VerificationToken) -> Result<$crate::auth::SudoToken, $crate::Error> {
+            self.execute($crate::auth::Sudo::with_verification(verification)) $($await)*
+        }
+
+        /// Sets a new password with a sudo token (the JS v2 `setPassword`).
+        pub $($async)? fn set_password(&self, sudo: &$crate::auth::SudoToken, new_password: &str) -> Result<(), $crate::Error> {
+            self.execute($crate::auth::SetPassword::new(sudo, new_password)) $($await)*
+        }
+
+        /// Binds a verified phone number (the JS v2 `bindPhoneNumber`;
+        /// `USER_UPDATED`). An email verification is refused unsent.
+        pub $($async)? fn bind_phone_number(&self, verification: $crate::auth::VerificationToken, sudo: &$crate::auth::SudoToken) -> Result<(), $crate::Error> {
+            if !matches!(verification.contact, $crate::auth::Contact::Phone(_)) {
+                return Err($crate::BuildError::InvalidInput { field: "verification", reason: "not a phone number's".into() }.into());
+            }
+            self.execute($crate::auth::BindContact::new(verification, sudo)) $($await)*
+        }
+
+        /// Binds a verified email address (the JS v2 `bindEmail`; `USER_UPDATED`).
+        /// A phone verification is refused unsent.
+        pub $($async)? fn bind_email(&self, verification: $crate::auth::VerificationToken, sudo: &$crate::auth::SudoToken) -> Result<(), $crate::Error> {
+            if !matches!(verification.contact, $crate::auth::Contact::Email(_)) {
+                return Err($crate::BuildError::InvalidInput { field: "verification", reason: "not an email address's".into() }.into());
+            }
+            self.execute($crate::auth::BindContact::new(verification, sudo)) $($await)*
+        }
+
+        /// Looks users up by id, login name, email or phone (the JS v2 `queryUser`).
+        pub $($async)? fn query_user(&self, query: $crate::auth::QueryUser) -> Result<$crate::auth::UserQueryResult, $crate::Error> {
+            self.execute(query) $($await)*
+        }
+
+        /// Whether a login name is taken (the JS v2 `isUsernameRegistered`).
+        pub $($async)? fn is_username_registered(&self, username: &str) -> Result<bool, $crate::Error> {
+            self.execute($crate::auth::IsUsernameRegistered::new(username)) $($await)*
+        }
+
+        /// A captcha image to show (the JS SDK's `createCaptchaData`).
+        pub $($async)? fn create_captcha_data(&self) -> Result<$crate::auth::CaptchaChallenge, $crate::Error> {
+            let state = format!("captcha-{}", self.state.random_hex(8));
+            self.execute($crate::auth::CreateCaptchaData::new(state)) $($await)*
+        }
+
+        /// Checks the user's answer to a challenge; the token is cached and attached
+        /// to the next call that asks for a captcha (the JS SDK's `verifyCaptchaData`).
+        pub $($async)? fn verify_captcha_data(&self, challenge: &$crate::auth::CaptchaChallenge, answer: &str) -> Result<$crate::auth::CaptchaToken, $crate::Error> {
+            self.execute($crate::auth::VerifyCaptchaData::new(challenge, answer)) $($await)*
+        }
+
+        /// The cached captcha token, or a new one: with a solver set, a challenge is
+        /// fetched, solved and verified; without one the challenge comes back as
+        /// `Error::Captcha`.
+        pub $($async)? fn get_captcha_token(&self) -> Result<$crate::auth::CaptchaToken, $crate::Error> {
+            if let Some(token) = self.state.cached_captcha_token(std::time::SystemTime::now()) {
+                return Ok(token);
+            }
+            let challenge = self.create_captcha_data() $($await)*?;
+            let answer = self.state.captcha_solver().and_then(|s| s.solve(&challenge));
+            match answer {
+                Some(key) => self.verify_captcha_data(&challenge, &key) $($await)*,
+                None => Err($crate::Error::Captcha(Box::new(challenge))),
+            }
+        }
+
+        /// Forgets the cached captcha token.
+        pub fn clear_captcha_token(&self) {
+            self.state.clear_captcha_token();
+        }
+
+        /// Answers captcha challenges automatically: a protected call that meets
+        /// `captcha_required` fetches a challenge, asks `solver`, verifies the answer
+        /// and is replayed once with the token. Without a solver (the default) the
+        /// challenge comes back as `Error::Captcha`.
+        pub fn set_captcha_solver(&self, solver: impl $crate::auth::CaptchaSolver + 'static) {
+            self.state.set_captcha_solver(Some(std::sync::Arc::new(solver)));
+        }
+
+        /// Removes the captcha solver.
+        pub fn clear_captcha_solver(&self) {
+            self.state.set_captcha_solver(None);
+        }
+
         /// The access token's claims, decoded locally (no request). **The signature is
         /// not verified**: use them for display and routing, not for authorisation.
         pub fn get_claims(&self) -> Result<$crate::auth::Claims, $crate::Error> {

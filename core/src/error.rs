@@ -44,6 +44,12 @@ pub enum Error {
     /// The session store failed.
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
+    /// The server wants a captcha solved before it accepts this call, and no
+    /// [`CaptchaSolver`](crate::auth::CaptchaSolver) answered: show the image, pass
+    /// the user's answer to `verify_captcha_data`, then make the call again (it is
+    /// replayed with the cached captcha token).
+    #[error("the server asks for a captcha: show the challenge, verify the answer, then retry")]
+    Captcha(Box<crate::auth::CaptchaChallenge>),
 }
 
 impl Error {
@@ -54,7 +60,11 @@ impl Error {
         match self {
             Error::Transport(t) => t.kind.is_transient(),
             Error::Server(s) => s.is_retryable(),
-            Error::Config(_) | Error::Build(_) | Error::Decode(_) | Error::Store(_) => false,
+            Error::Config(_)
+            | Error::Build(_)
+            | Error::Decode(_)
+            | Error::Store(_)
+            | Error::Captcha(_) => false,
         }
     }
 

@@ -45,7 +45,7 @@ pub enum Api {
 }
 
 impl Api {
-    fn prefix(self) -> &'static str {
+    pub(crate) fn prefix(self) -> &'static str {
         match self {
             Api::AuthV1 => "auth/v1",
             Api::AuthV2 => "auth/v2",

@@ -1,14 +1,33 @@
 //! Authentication (`/auth/v1/*`): sign-in kinds and the token they return.
 
+mod account;
+mod captcha;
 mod claims;
 mod contact;
+mod identity;
 pub mod refresh;
 mod session_ops;
 mod sign_in_anonymously;
 mod verification;
+mod wire;
 
+pub use account::{
+    BindContact, ChangePassword, CompletePasswordReset, CompleteReauthentication,
+    ConfirmContactChange, ConflictResolution, DeleteMe, DeleteUser, Gender, IsUsernameRegistered,
+    QueryUser, Reauthenticate, ResetPassword, SetPassword, Sudo, SudoToken, UpdateUser,
+    UserQueryResult, UserSummary, UserUpdate,
+};
+pub use captcha::{
+    CaptchaChallenge, CaptchaSolver, CaptchaToken, CreateCaptchaData, VerifyCaptchaData,
+};
 pub use claims::{Claims, decode_claims};
 pub use contact::{Contact, Email, Phone};
+pub use identity::{
+    BindWithProvider, GenProviderRedirectUri, GetProviders, GrantProviderToken, Identity,
+    OAuthCallback, OAuthFlow, OAuthPurpose, ProviderRedirect, ProviderToken,
+    SignInWithCustomTicket, SignInWithIdToken, SignInWithProvider, StartOAuth, UnbindProvider,
+    VerifyOAuth,
+};
 pub use refresh::RefreshToken;
 pub use session_ops::{GetUser, SignOut, User};
 pub use sign_in_anonymously::SignInAnonymously;

@@ -45,6 +45,8 @@ pub struct RefreshToken {
     /// Takes the client's refresh slot; false when run as the renewal of a call that
     /// already holds it.
     takes_slot: bool,
+    /// `set_session`: the answer is a new sign-in (`SIGNED_IN`), not a refresh.
+    signs_in: bool,
 }
 
 impl RefreshToken {
@@ -54,6 +56,7 @@ impl RefreshToken {
             refresh_token: Some(refresh_token.into()),
             end_session_on_rejection: true,
             takes_slot: true,
+            signs_in: false,
         }
     }
 
@@ -65,6 +68,25 @@ impl RefreshToken {
             refresh_token: None,
             end_session_on_rejection: true,
             takes_slot: true,
+            signs_in: false,
+        }
+    }
+
+    /// `set_session`: adopts a session obtained elsewhere through the refresh grant
+    /// with its refresh token (auth.md §3: the access token is not sent). The result
+    /// is stored as a new sign-in (`SIGNED_IN`); as in the JS SDK, a rejection goes to
+    /// the caller and does not end the current session.
+    ///
+    /// ```
+    /// use cloudbase_core::auth::RefreshToken;
+    /// let op = RefreshToken::set_session("rt-from-another-device");
+    /// ```
+    pub fn set_session(refresh_token: impl Into<Secret>) -> Self {
+        Self {
+            refresh_token: Some(refresh_token.into()),
+            end_session_on_rejection: false,
+            takes_slot: true,
+            signs_in: true,
         }
     }
 
@@ -114,6 +136,10 @@ impl Operation for RefreshToken {
         self.takes_slot
     }
 
+    fn captcha_protected(&self) -> bool {
+        false
+    }
+
     fn ends_session_on(&self, error: &ServerError) -> bool {
         self.end_session_on_rejection && ends_session(error)
     }
@@ -124,7 +150,11 @@ impl Operation for RefreshToken {
         cx: &mut ResponseContext<'_>,
     ) -> Result<Credentials, Error> {
         let credentials = Credentials::decode(&response, cx.now)?;
-        cx.session.refreshed(credentials.clone());
+        if self.signs_in {
+            cx.session.sign_in(credentials.clone());
+        } else {
+            cx.session.refreshed(credentials.clone());
+        }
         Ok(credentials)
     }
 }

@@ -76,6 +76,10 @@ impl Operation for SignInAnonymously {
             .json_body(bytes, "application/json"))
     }
 
+    fn captcha_protected(&self) -> bool {
+        !self.renewal
+    }
+
     fn parse(
         &self,
         response: HttpResponse,

@@ -6,31 +6,17 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime};
 
-use http::Method;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::contact::Contact;
+use super::wire::{auth_post, signed_in};
 use crate::call::{Operation, Progress, RequestContext, ResponseContext};
 use crate::error::{BuildError, Error};
-use crate::request::{Access, Api, HttpResponse, RequestSpec};
+use crate::request::{Access, HttpResponse, RequestSpec};
 use crate::response::decode_json;
 use crate::secret::Secret;
 use crate::session::Credentials;
-
-fn body(map: Map<String, Value>) -> Result<Vec<u8>, BuildError> {
-    serde_json::to_vec(&Value::Object(map)).map_err(|e| BuildError::Serialize(e.to_string()))
-}
-
-fn auth_post(
-    path: &str,
-    access: Access,
-    map: Map<String, Value>,
-) -> Result<RequestSpec, BuildError> {
-    Ok(RequestSpec::new(Api::AuthV1, Method::POST, access)
-        .path(path)
-        .json_body(body(map)?, "application/json"))
-}
 
 /// Who a code may be sent to (`target`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -101,6 +87,40 @@ impl SendVerification {
         }
     }
 
+    /// A new code after an earlier one did not arrive (the JS SDK's `resend`):
+    /// target `ANY` for a sign-up, else `USER`; email adds usage `email`.
+    pub fn for_resend(contact: Contact, sign_up: bool) -> Self {
+        let target = if sign_up {
+            VerificationTarget::Any
+        } else {
+            VerificationTarget::User
+        };
+        Self::for_sign_in(contact).target(target)
+    }
+
+    /// The code confirming a new email address or phone number (the JS SDK's
+    /// `updateUser({email | phone})`): email with usage `reauthentication`, phone
+    /// with none, no target.
+    pub fn for_contact_change(contact: Contact) -> Self {
+        let usage = matches!(contact, Contact::Email(_)).then(|| "reauthentication".to_owned());
+        Self {
+            contact,
+            target: None,
+            usage,
+        }
+    }
+
+    /// The code of a password recovery (the JS SDK's `resetPasswordForEmail`):
+    /// target `USER`, email with usage `recovery`.
+    pub fn for_recovery(contact: Contact) -> Self {
+        let usage = matches!(contact, Contact::Email(_)).then(|| "recovery".to_owned());
+        Self {
+            contact,
+            target: Some(VerificationTarget::User),
+            usage,
+        }
+    }
+
     /// Restricts who may receive it.
     pub fn target(mut self, target: VerificationTarget) -> Self {
         self.target = Some(target);
@@ -152,7 +172,7 @@ impl OtpHandle {
         self.used.load(Ordering::SeqCst)
     }
 
-    fn check(&self, now: SystemTime) -> Result<(), BuildError> {
+    pub(super) fn check(&self, now: SystemTime) -> Result<(), BuildError> {
         if self.is_used() {
             return Err(BuildError::VerificationUsed);
         }
@@ -167,6 +187,21 @@ impl Operation for SendVerification {
     type Output = OtpHandle;
 
     fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {
+        self.spec()
+    }
+
+    fn parse(
+        &self,
+        response: HttpResponse,
+        cx: &mut ResponseContext<'_>,
+    ) -> Result<OtpHandle, Error> {
+        otp_handle(&self.contact, &response, cx.now)
+    }
+}
+
+impl SendVerification {
+    /// The request (also sent as a step of longer flows).
+    pub(super) fn spec(&self) -> Result<RequestSpec, BuildError> {
         let mut map = Map::new();
         map.insert(self.contact.field().into(), self.contact.as_str().into());
         if let Some(t) = self.target {
@@ -182,21 +217,22 @@ impl Operation for SendVerification {
         };
         auth_post("verification", access, map)
     }
+}
 
-    fn parse(
-        &self,
-        response: HttpResponse,
-        cx: &mut ResponseContext<'_>,
-    ) -> Result<OtpHandle, Error> {
-        let sent: VerificationSent = decode_json(response.status(), response.body())?;
-        Ok(OtpHandle {
-            verification_id: sent.verification_id,
-            contact: self.contact.clone(),
-            is_user: sent.is_user,
-            expires_at: cx.now + Duration::from_secs(sent.expires_in),
-            used: Arc::new(AtomicBool::new(false)),
-        })
-    }
+/// Reads a `/verification` answer into the handle for `contact`.
+pub(super) fn otp_handle(
+    contact: &Contact,
+    response: &HttpResponse,
+    now: SystemTime,
+) -> Result<OtpHandle, Error> {
+    let sent: VerificationSent = decode_json(response.status(), response.body())?;
+    Ok(OtpHandle {
+        verification_id: sent.verification_id,
+        contact: contact.clone(),
+        is_user: sent.is_user,
+        expires_at: now + Duration::from_secs(sent.expires_in),
+        used: Arc::new(AtomicBool::new(false)),
+    })
 }
 
 fn check_code(code: &str) -> Result<(), BuildError> {
@@ -252,7 +288,7 @@ impl VerifyCode {
     }
 }
 
-fn verify_request(
+pub(super) fn verify_request(
     handle: &OtpHandle,
     code: &Secret,
     now: SystemTime,
@@ -268,7 +304,7 @@ fn verify_request(
     auth_post("verification/verify", Access::ClientId, map)
 }
 
-fn verified(
+pub(super) fn verified(
     handle: &OtpHandle,
     code: &Secret,
     response: &HttpResponse,
@@ -336,7 +372,10 @@ impl SignUpDetails {
     }
 }
 
-fn sign_in_request(token: &VerificationToken, now: SystemTime) -> Result<RequestSpec, BuildError> {
+pub(super) fn sign_in_request(
+    token: &VerificationToken,
+    now: SystemTime,
+) -> Result<RequestSpec, BuildError> {
     if now >= token.expires_at {
         return Err(BuildError::VerificationExpired);
     }
@@ -363,12 +402,6 @@ fn sign_up_request(
         map.insert("password".into(), p.expose().into());
     }
     auth_post("signup", Access::ClientId, map)
-}
-
-fn signed_in(response: &HttpResponse, cx: &mut ResponseContext<'_>) -> Result<Credentials, Error> {
-    let credentials = Credentials::decode(response, cx.now)?;
-    cx.session.sign_in(credentials.clone());
-    Ok(credentials)
 }
 
 /// Signs in an existing user with a verified contact: `POST /auth/v1/signin`
