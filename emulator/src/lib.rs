@@ -177,7 +177,54 @@ pub(crate) struct Shared {
     pub clock_offset_secs: Mutex<i64>,
     /// Codes per contact and window before `resource_exhausted`.
     pub verification_limit: Mutex<(u32, Duration)>,
+    /// Captcha, OAuth and provider-token state (memory only).
+    pub auth: Mutex<AuthState>,
+    /// Signs custom-login tickets and the fake provider's ID tokens.
+    pub ticket_keys: TokenKeys,
+    /// The custom-login key id tickets name.
+    pub ticket_key_id: String,
+    pub ticket_secret: Vec<u8>,
 }
+
+/// A third-party identity the fake provider vouched for.
+#[derive(Clone, Debug)]
+pub(crate) struct ProviderIdentity {
+    pub provider_id: String,
+    pub provider_user_id: String,
+    pub name: String,
+    pub expires_at: i64,
+}
+
+/// Auth state kept in memory: captchas, OAuth codes, provider tokens.
+#[derive(Debug)]
+pub(crate) struct AuthState {
+    /// Failed password sign-ins per login before a captcha is required.
+    pub captcha_after_failures: u32,
+    pub failed_passwords: HashMap<String, u32>,
+    /// Challenge token → (answer, expires at).
+    pub captcha_challenges: HashMap<String, (String, i64)>,
+    /// Captcha token → expires at.
+    pub captcha_tokens: HashMap<String, i64>,
+    /// OAuth code → identity (and the redirect URI it was issued for).
+    pub oauth_codes: HashMap<String, (ProviderIdentity, String)>,
+    pub provider_tokens: HashMap<String, ProviderIdentity>,
+}
+
+impl AuthState {
+    fn new() -> Self {
+        Self {
+            captcha_after_failures: DEFAULT_CAPTCHA_AFTER_FAILURES,
+            failed_passwords: HashMap::new(),
+            captcha_challenges: HashMap::new(),
+            captcha_tokens: HashMap::new(),
+            oauth_codes: HashMap::new(),
+            provider_tokens: HashMap::new(),
+        }
+    }
+}
+
+/// Failed password sign-ins (per login) after which `/signin` asks for a captcha.
+pub const DEFAULT_CAPTCHA_AFTER_FAILURES: u32 = 3;
 
 /// Locks a mutex, recovering from poisoning (a panicking handler must not take the
 /// whole emulator down).
@@ -225,6 +272,7 @@ impl Shared {
         lock(&self.faults).clear();
         lock(&self.requests).clear();
         *lock(&self.clock_offset_secs) = 0;
+        *lock(&self.auth) = AuthState::new();
         if let Err(e) = lock(&self.store).reset() {
             tracing::warn!("emulator reset failed: {e}");
         }
@@ -303,6 +351,8 @@ impl EmulatorBuilder {
         let local = listener.local_addr().map_err(EmulatorError::Start)?;
         let mut secret = [0u8; 32];
         rand::RngCore::fill_bytes(&mut rand::rng(), &mut secret);
+        let mut ticket_secret = [0u8; 32];
+        rand::RngCore::fill_bytes(&mut rand::rng(), &mut ticket_secret);
         let mut functions = self.functions;
         functions
             .entry("echo".to_owned())
@@ -319,6 +369,10 @@ impl EmulatorBuilder {
             token_lifetime: Mutex::new(self.token_lifetime),
             clock_offset_secs: Mutex::new(0),
             verification_limit: Mutex::new((5, Duration::from_secs(60))),
+            auth: Mutex::new(AuthState::new()),
+            ticket_keys: TokenKeys::new(&ticket_secret),
+            ticket_key_id: format!("emulator-key-{}", routes::auth::random_hex(4)),
+            ticket_secret: ticket_secret.to_vec(),
         });
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -474,6 +528,47 @@ impl Emulator {
     /// answer `resource_exhausted` with `retry_after`.
     pub fn set_verification_rate_limit(&self, max: u32, window: Duration) {
         *lock(&self.shared.verification_limit) = (max, window);
+    }
+
+    /// After `failures` failed password sign-ins for one login, `/auth/v1/signin`
+    /// answers `captcha_required` until a solved captcha token comes with the call
+    /// (default [`DEFAULT_CAPTCHA_AFTER_FAILURES`]; a success resets the count).
+    pub fn set_captcha_after_failures(&self, failures: u32) {
+        lock(&self.shared.auth).captcha_after_failures = failures;
+    }
+
+    /// The text shown in the captcha image of challenge `token` (what a user would
+    /// read), for tests and solvers.
+    pub fn captcha_answer(&self, token: &str) -> Option<String> {
+        lock(&self.shared.auth)
+            .captcha_challenges
+            .get(token)
+            .map(|(answer, _)| answer.clone())
+    }
+
+    /// A custom-login ticket for `uid`, as the app's server would mint it with the
+    /// environment's custom-login key: `{key_id}/@@/{JWT}` with `{env, iat, exp, uid,
+    /// refresh, expire}` in milliseconds (auth.md §5.5). The real service signs with
+    /// RS256 and a downloaded private key; the emulator signs and checks HS256 with
+    /// its own key ([`Emulator::custom_login_key`]).
+    pub fn custom_ticket(&self, uid: &str) -> String {
+        routes::identity::mint_ticket(&self.shared, uid)
+    }
+
+    /// The custom-login key: `(key id, HS256 secret)`, for servers under test that
+    /// mint their own tickets.
+    pub fn custom_login_key(&self) -> (String, Vec<u8>) {
+        (
+            self.shared.ticket_key_id.clone(),
+            self.shared.ticket_secret.clone(),
+        )
+    }
+
+    /// An OpenID Connect ID token from the built-in fake provider `provider_id` for
+    /// its user `login`, accepted by `POST /auth/v1/provider/token
+    /// {provider_id_token}`.
+    pub fn fake_id_token(&self, provider_id: &str, login: &str) -> String {
+        routes::identity::mint_id_token(&self.shared, provider_id, login)
     }
 
     /// Revokes every refresh token, so the next refresh answers `invalid_grant`.

@@ -15,6 +15,9 @@ pub(crate) struct User {
     pub phone: Option<String>,
     pub name: Option<String>,
     pub password_hash: Option<String>,
+    pub picture: Option<String>,
+    pub gender: Option<String>,
+    pub description: Option<String>,
 }
 
 /// A code sent by the emulator, as tests read it from the outbox.
@@ -40,7 +43,7 @@ pub(crate) struct Verification {
     pub superseded: bool,
 }
 
-const USER_COLUMNS: &str = "id, kind, created_at, username, email, phone, name, password_hash";
+const USER_COLUMNS: &str = "id, kind, created_at, username, email, phone, name, password_hash, picture, gender, description";
 
 fn user_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<User> {
     Ok(User {
@@ -52,6 +55,9 @@ fn user_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<User> {
         phone: r.get(5)?,
         name: r.get(6)?,
         password_hash: r.get(7)?,
+        picture: r.get(8)?,
+        gender: r.get(9)?,
+        description: r.get(10)?,
     })
 }
 
@@ -69,7 +75,22 @@ CREATE TABLE IF NOT EXISTS users (
     email TEXT UNIQUE,
     phone TEXT UNIQUE,
     name TEXT,
-    password_hash TEXT
+    password_hash TEXT,
+    picture TEXT,
+    gender TEXT,
+    description TEXT
+);
+CREATE TABLE IF NOT EXISTS identities (
+    provider_id TEXT NOT NULL,
+    provider_user_id TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    name TEXT,
+    PRIMARY KEY (provider_id, provider_user_id)
+);
+CREATE TABLE IF NOT EXISTS sudo_tokens (
+    token TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL,
+    expires_at INTEGER NOT NULL
 );
 CREATE TABLE IF NOT EXISTS verifications (
     id TEXT PRIMARY KEY,
@@ -118,7 +139,8 @@ impl Store {
     pub fn reset(&mut self) -> rusqlite::Result<()> {
         self.conn.execute_batch(
             "DELETE FROM refresh_tokens; DELETE FROM revoked_access_tokens; DELETE FROM users;
-             DELETE FROM verifications; DELETE FROM verification_tokens; DELETE FROM outbox;",
+             DELETE FROM verifications; DELETE FROM verification_tokens; DELETE FROM outbox;
+             DELETE FROM identities; DELETE FROM sudo_tokens;",
         )
     }
 
@@ -157,6 +179,9 @@ impl Store {
             phone: None,
             name: Some("anonymous".to_owned()),
             password_hash: None,
+            picture: None,
+            gender: None,
+            description: None,
         })
     }
 
@@ -254,8 +279,9 @@ impl Store {
     /// Creates a registered user.
     pub fn create_user(&mut self, user: &User) -> rusqlite::Result<()> {
         self.conn.execute(
-            "INSERT INTO users (id, kind, created_at, username, email, phone, name, password_hash)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            "INSERT INTO users (id, kind, created_at, username, email, phone, name, password_hash,
+                                picture, gender, description)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
             params![
                 user.id,
                 user.kind,
@@ -264,7 +290,10 @@ impl Store {
                 user.email,
                 user.phone,
                 user.name,
-                user.password_hash
+                user.password_hash,
+                user.picture,
+                user.gender,
+                user.description
             ],
         )?;
         Ok(())
@@ -363,6 +392,129 @@ impl Store {
             )?;
         }
         Ok(contact)
+    }
+
+    /// Sets one profile column (`column` comes from a fixed list, never from input).
+    pub fn set_user_field(
+        &mut self,
+        user_id: &str,
+        column: &'static str,
+        value: Option<&str>,
+    ) -> rusqlite::Result<()> {
+        self.conn.execute(
+            &format!("UPDATE users SET {column} = ?1 WHERE id = ?2"),
+            params![value, user_id],
+        )?;
+        Ok(())
+    }
+
+    /// Deletes a user with their tokens and identities.
+    pub fn delete_user(&mut self, user_id: &str) -> rusqlite::Result<()> {
+        let tx = self.conn.transaction()?;
+        for table in [
+            "users WHERE id",
+            "refresh_tokens WHERE user_id",
+            "identities WHERE user_id",
+            "sudo_tokens WHERE user_id",
+        ] {
+            tx.execute(&format!("DELETE FROM {table} = ?1"), params![user_id])?;
+        }
+        tx.commit()
+    }
+
+    /// Whether `contact` was verified (a verification token issued, used or not)
+    /// and that proof has not expired.
+    pub fn recently_verified(&self, contact: &str, now: i64) -> rusqlite::Result<bool> {
+        self.conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM verification_tokens WHERE contact = ?1 AND expires_at > ?2)",
+            params![contact, now],
+            |r| r.get(0),
+        )
+    }
+
+    pub fn save_sudo_token(
+        &mut self,
+        token: &str,
+        user_id: &str,
+        expires_at: i64,
+    ) -> rusqlite::Result<()> {
+        self.conn.execute(
+            "INSERT INTO sudo_tokens (token, user_id, expires_at) VALUES (?1, ?2, ?3)",
+            params![token, user_id, expires_at],
+        )?;
+        Ok(())
+    }
+
+    /// Whether `token` is an unexpired sudo token of `user_id`.
+    pub fn sudo_valid(&self, token: &str, user_id: &str, now: i64) -> rusqlite::Result<bool> {
+        self.conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM sudo_tokens WHERE token = ?1 AND user_id = ?2 AND expires_at > ?3)",
+            params![token, user_id, now],
+            |r| r.get(0),
+        )
+    }
+
+    /// Users matching every given criterion.
+    pub fn query_users(&self, criteria: &[(&'static str, String)]) -> rusqlite::Result<Vec<User>> {
+        let filter: Vec<String> = criteria
+            .iter()
+            .enumerate()
+            .map(|(i, (column, _))| format!("{column} = ?{}", i + 1))
+            .collect();
+        let sql = format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE kind != 'anonymous' AND {} ORDER BY created_at LIMIT 100",
+            filter.join(" AND ")
+        );
+        let mut stmt = self.conn.prepare(&sql)?;
+        let values = rusqlite::params_from_iter(criteria.iter().map(|(_, v)| v.as_str()));
+        let rows = stmt.query_map(values, user_from_row)?;
+        rows.collect()
+    }
+
+    /// The user an identity is bound to.
+    pub fn identity_user(
+        &self,
+        provider_id: &str,
+        provider_user_id: &str,
+    ) -> rusqlite::Result<Option<String>> {
+        self.conn
+            .query_row(
+                "SELECT user_id FROM identities WHERE provider_id = ?1 AND provider_user_id = ?2",
+                params![provider_id, provider_user_id],
+                |r| r.get(0),
+            )
+            .optional()
+    }
+
+    pub fn bind_identity(
+        &mut self,
+        provider_id: &str,
+        provider_user_id: &str,
+        user_id: &str,
+        name: &str,
+    ) -> rusqlite::Result<()> {
+        self.conn.execute(
+            "INSERT INTO identities (provider_id, provider_user_id, user_id, name) VALUES (?1, ?2, ?3, ?4)",
+            params![provider_id, provider_user_id, user_id, name],
+        )?;
+        Ok(())
+    }
+
+    /// Unbinds; the number of identities removed.
+    pub fn unbind_identity(&mut self, provider_id: &str, user_id: &str) -> rusqlite::Result<usize> {
+        self.conn.execute(
+            "DELETE FROM identities WHERE provider_id = ?1 AND user_id = ?2",
+            params![provider_id, user_id],
+        )
+    }
+
+    /// `(provider_id, provider user name)` of every identity bound to `user_id`.
+    pub fn identities_of(&self, user_id: &str) -> rusqlite::Result<Vec<(String, String, String)>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT provider_id, provider_user_id, COALESCE(name, '') FROM identities WHERE user_id = ?1 ORDER BY provider_id",
+        )?;
+        let rows = stmt.query_map(params![user_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        rows.collect()
     }
 
     pub fn outbox(&self) -> rusqlite::Result<Vec<OutboxMessage>> {

@@ -40,6 +40,16 @@ for_both_adapters!(
     otp_sign_in_of_an_existing_user_by_phone,
     otp_error_paths,
     debug_output_never_shows_tokens_or_keys,
+    profile_update_and_contact_change,
+    passwords_sudo_queries_and_deletion,
+    password_recovery_flows,
+    reauthentication_and_contact_binding,
+    oauth_sign_in_link_and_unlink,
+    id_token_and_custom_ticket_sign_in,
+    captcha_after_failed_passwords_with_a_solver,
+    captcha_without_a_solver_returns_the_challenge,
+    set_session_get_session_and_scope,
+    resend_replaces_the_previous_code,
 );
 
 /// Many concurrent calls through one async client (one shared connection pool).

@@ -20,7 +20,7 @@ pub(crate) fn random_hex(bytes: usize) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
-fn internal(e: impl std::fmt::Display) -> Response {
+pub(crate) fn internal(e: impl std::fmt::Display) -> Response {
     auth_error(
         StatusCode::INTERNAL_SERVER_ERROR,
         "internal",
@@ -31,7 +31,7 @@ fn internal(e: impl std::fmt::Display) -> Response {
 
 /// Issues an access token (JWT) and a refresh token for `user`: the Credentials
 /// shape of auth.md §2.
-fn issue_credentials(
+pub(crate) fn issue_credentials(
     shared: &Shared,
     user: &User,
     scope: &str,
@@ -68,7 +68,7 @@ fn issue_credentials(
 }
 
 /// The `client_id` of an auth call: the query's, else the environment id (auth.md §1).
-fn client_id(shared: &Shared, query: &HashMap<String, String>) -> String {
+pub(crate) fn client_id(shared: &Shared, query: &HashMap<String, String>) -> String {
     query
         .get("client_id")
         .cloned()
@@ -149,54 +149,67 @@ pub(crate) async fn sign_in_anonymously(
     }
 }
 
+/// The user of the bearer token of an auth call: `unauthenticated` (16) without a
+/// valid token, `user_not_found` (5) if the user was deleted.
+pub(crate) fn current_user(shared: &Shared, headers: &HeaderMap) -> Result<User, Response> {
+    let claims = bearer(headers)
+        .and_then(|t| shared.authenticate(t).ok())
+        .ok_or_else(|| {
+            auth_error(
+                StatusCode::UNAUTHORIZED,
+                "unauthenticated",
+                16,
+                "access token not correct or expired",
+            )
+        })?;
+    match lock(&shared.store).user(&claims.sub) {
+        Ok(Some(u)) => Ok(u),
+        Ok(None) => Err(auth_error(
+            StatusCode::NOT_FOUND,
+            "user_not_found",
+            5,
+            "user does not exist",
+        )),
+        Err(e) => Err(internal(e)),
+    }
+}
+
+/// The profile of auth.md §5.4 for `user`.
+pub(crate) fn profile(shared: &Shared, user: &User) -> serde_json::Value {
+    let anonymous = user.kind == "anonymous";
+    let providers: Vec<serde_json::Value> = lock(&shared.store)
+        .identities_of(&user.id)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(id, provider_user_id, name)| json!({"id": id, "provider_user_id": provider_user_id, "name": name}))
+        .collect();
+    json!({
+        "sub": user.id,
+        "user_id": user.id,
+        // The JS SDK recognises anonymous users by this name (auth.md §5.4).
+        "name": if anonymous { Some("anonymous") } else { user.name.as_deref() },
+        "username": user.username,
+        "email": user.email,
+        "email_verified": user.email.is_some(),
+        "phone_number": user.phone,
+        "picture": user.picture,
+        "gender": user.gender,
+        "user_desc": user.description,
+        "status": "ACTIVE",
+        "groups": [{"id": if anonymous { "anonymous" } else { "user" }}],
+        "providers": providers,
+        "has_password": user.password_hash.is_some(),
+        "created_from": user.kind,
+        "created_at": user.created_at,
+    })
+}
+
 /// `GET /auth/v1/user/me`: the signed-in user's profile.
 pub(crate) async fn user_me(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
-    let unauthenticated = || {
-        auth_error(
-            StatusCode::UNAUTHORIZED,
-            "unauthenticated",
-            16,
-            "access token not correct or expired",
-        )
-    };
-    let Some(token) = bearer(&headers) else {
-        return unauthenticated();
-    };
-    let Ok(claims) = shared.authenticate(token) else {
-        return unauthenticated();
-    };
-    let user = match lock(&shared.store).user(&claims.sub) {
-        Ok(Some(u)) => u,
-        Ok(None) => {
-            return auth_error(
-                StatusCode::NOT_FOUND,
-                "user_not_found",
-                5,
-                "user does not exist",
-            );
-        }
-        Err(e) => return internal(e),
-    };
-    let anonymous = user.kind == "anonymous";
-    json_response(
-        StatusCode::OK,
-        &json!({
-            "sub": user.id,
-            "user_id": user.id,
-            // The JS SDK recognises anonymous users by this name (auth.md §5.4).
-            "name": if anonymous { Some("anonymous") } else { user.name.as_deref() },
-            "username": user.username,
-            "email": user.email,
-            "email_verified": user.email.is_some(),
-            "phone_number": user.phone,
-            "status": "ACTIVE",
-            "groups": [{"id": claims.scope}],
-            "providers": [],
-            "has_password": user.password_hash.is_some(),
-            "created_from": user.kind,
-            "created_at": user.created_at,
-        }),
-    )
+    match current_user(&shared, &headers) {
+        Ok(user) => json_response(StatusCode::OK, &profile(&shared, &user)),
+        Err(r) => r,
+    }
 }
 
 /// `POST /auth/v1/token`: the refresh grant, with rotation (every refresh token works
@@ -308,7 +321,7 @@ pub(crate) async fn revoke(
 // ---- verification codes, password sign-in, sign-up ----
 
 /// Codes live this long (auth.md §5.2: 600 s), and so do verification tokens.
-const CODE_LIFETIME: i64 = 600;
+pub(crate) const CODE_LIFETIME: i64 = 600;
 
 fn is_phone(s: &str) -> bool {
     let Some(rest) = s.strip_prefix('+') else {
@@ -324,7 +337,9 @@ fn is_phone(s: &str) -> bool {
 }
 
 /// The one contact in a body: `email` or `phone_number` (`+CC NNNN`).
-fn contact_of(body: &serde_json::Map<String, serde_json::Value>) -> Result<String, Response> {
+pub(crate) fn contact_of(
+    body: &serde_json::Map<String, serde_json::Value>,
+) -> Result<String, Response> {
     let text = |k: &str| {
         body.get(k)
             .and_then(|v| v.as_str())
@@ -348,7 +363,7 @@ fn contact_of(body: &serde_json::Map<String, serde_json::Value>) -> Result<Strin
     }
 }
 
-fn hash_password(password: &str) -> Result<String, Response> {
+pub(crate) fn hash_password(password: &str) -> Result<String, Response> {
     use argon2::password_hash::{PasswordHasher, SaltString};
     // Small parameters: this is a local emulator, not a production credential store.
     let params = argon2::Params::new(4096, 1, 1, None).map_err(internal)?;
@@ -362,7 +377,7 @@ fn hash_password(password: &str) -> Result<String, Response> {
         .map_err(internal)
 }
 
-fn password_matches(password: &str, hash: &str) -> bool {
+pub(crate) fn password_matches(password: &str, hash: &str) -> bool {
     use argon2::password_hash::{PasswordHash, PasswordVerifier};
     PasswordHash::new(hash).is_ok_and(|parsed| {
         argon2::Argon2::default()
@@ -514,6 +529,7 @@ pub(crate) async fn verify(
 pub(crate) async fn sign_in(
     State(shared): State<Arc<Shared>>,
     Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
     AuthBody(body): AuthBody,
 ) -> Response {
     let text = |k: &str| {
@@ -555,6 +571,10 @@ pub(crate) async fn sign_in(
             }
         }
         (None, Some(login), Some(password)) => {
+            if let Err(r) = super::captcha::check_password_captcha(&shared, login, &query, &headers)
+            {
+                return r;
+            }
             let found = match lock(&shared.store).find_user(login) {
                 Ok(u) => u,
                 Err(e) => return internal(e),
@@ -566,9 +586,11 @@ pub(crate) async fn sign_in(
                         .as_deref()
                         .is_some_and(|h| password_matches(password, h)) =>
                 {
+                    super::captcha::password_succeeded(&shared, login);
                     u
                 }
                 _ => {
+                    super::captcha::password_failed(&shared, login);
                     return auth_error(
                         StatusCode::BAD_REQUEST,
                         "invalid_username_or_password",
@@ -665,6 +687,9 @@ pub(crate) async fn sign_up(
         phone: (!contact.contains('@')).then(|| contact.clone()),
         name: text("name").map(str::to_owned),
         password_hash,
+        picture: None,
+        gender: None,
+        description: None,
     };
     if let Err(e) = store.create_user(&user) {
         return auth_error(

@@ -1,8 +1,11 @@
 //! HTTP routes and the middleware that records requests and applies faults.
 
+pub(crate) mod account;
 pub(crate) mod admin;
 pub(crate) mod auth;
+pub(crate) mod captcha;
 pub(crate) mod functions;
+pub(crate) mod identity;
 
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -13,7 +16,7 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, patch, post};
 use serde_json::json;
 
 use crate::faults::{FaultAction, RecordedRequest};
@@ -25,7 +28,37 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
             "/auth/v1/signin/anonymously",
             post(auth::sign_in_anonymously),
         )
-        .route("/auth/v1/user/me", get(auth::user_me))
+        .route(
+            "/auth/v1/user/me",
+            get(auth::user_me).delete(account::delete_me),
+        )
+        .route("/auth/v1/user/basic/edit", post(account::edit))
+        .route("/auth/v1/user/query", get(account::query))
+        .route("/auth/v1/checkIfUserExist", get(account::exists))
+        .route("/auth/v1/user/sudo", post(account::sudo))
+        .route("/auth/v1/user/password", patch(account::set_password))
+        .route("/auth/v1/user/contact", patch(account::bind_contact))
+        .route("/auth/v1/reset", post(account::reset))
+        .route("/auth/v1/captcha/data", post(captcha::create))
+        .route("/auth/v1/captcha/data/verify", post(captcha::verify))
+        .route("/auth/v1/provider/uri", get(identity::provider_uri))
+        .route("/auth/v1/provider/token", post(identity::provider_token))
+        .route(
+            "/auth/v1/signin/with/provider",
+            post(identity::sign_in_with_provider),
+        )
+        .route("/auth/v1/signin/custom", post(identity::sign_in_custom))
+        .route("/auth/v1/user/provider", get(identity::list_providers))
+        .route("/auth/v1/user/provider/bind", post(identity::bind_provider))
+        .route(
+            "/auth/v1/user/provider/{provider_id}",
+            delete(identity::unbind_provider),
+        )
+        .route(
+            &format!("{ADMIN_PREFIX}/oauth/authorize"),
+            get(identity::authorize),
+        )
+        .route(&format!("{ADMIN_PREFIX}/captcha"), get(captcha::answer))
         .route("/auth/v1/token", post(auth::token))
         .route("/auth/v1/verification", post(auth::send_verification))
         .route("/auth/v1/verification/verify", post(auth::verify))

@@ -125,7 +125,7 @@ use std::sync::{Arc, Mutex};
 
 /// What the scenarios need from a client; implemented by both adapters (the async
 /// one runs each call to completion on its own tokio runtime).
-pub trait TestClient: Sized {
+pub trait TestClient: Sized + AuthClient {
     fn connect(config: ConfigBuilder) -> Self;
     fn connect_with_store(
         config: ConfigBuilder,
@@ -345,4 +345,123 @@ impl TestClient for AsyncClient {
         self.runtime
             .block_on(self.client.sign_in_with_password(login, password))
     }
+}
+
+/// The rest of the client surface, delegated the same way for both adapters (the
+/// async client through its runtime), so scenarios call the real convenience methods.
+macro_rules! auth_client {
+    (
+        async { $( fn $name:ident(&self $(, $arg:ident : $ty:ty)*) -> $ret:ty; )* }
+        sync { $( fn $sname:ident(&self $(, $sarg:ident : $sty:ty)*) -> $sret:ty; )* }
+    ) => {
+        pub trait AuthClient {
+            $( fn $name(&self $(, $arg: $ty)*) -> $ret; )*
+            $( fn $sname(&self $(, $sarg: $sty)*) -> $sret; )*
+        }
+        impl AuthClient for cloudbase_blocking::Client {
+            $( fn $name(&self $(, $arg: $ty)*) -> $ret { cloudbase_blocking::Client::$name(self $(, $arg)*) } )*
+            $( fn $sname(&self $(, $sarg: $sty)*) -> $sret { cloudbase_blocking::Client::$sname(self $(, $sarg)*) } )*
+        }
+        impl AuthClient for AsyncClient {
+            $( fn $name(&self $(, $arg: $ty)*) -> $ret { self.runtime.block_on(self.client.$name($($arg),*)) } )*
+            $( fn $sname(&self $(, $sarg: $sty)*) -> $sret { self.client.$sname($($sarg),*) } )*
+        }
+    };
+}
+
+use cloudbase_core::Secret;
+use cloudbase_core::auth::{
+    CaptchaChallenge, CaptchaToken, Identity, OAuthCallback, OAuthFlow, ProviderRedirect,
+    ProviderToken, QueryUser, SudoToken, UserQueryResult, UserUpdate, VerificationTarget,
+    VerificationToken,
+};
+
+/// A captcha solver as the trait passes it.
+pub type Solver = Box<dyn Fn(&CaptchaChallenge) -> Option<String> + Send + Sync>;
+
+auth_client! {
+    async {
+        fn sign_in(&self, login: &str, password: &str) -> Result<Credentials, Error>;
+        fn resend(&self, contact: &str, sign_up: bool) -> Result<OtpHandle, Error>;
+        fn get_verification(&self, contact: &str, target: VerificationTarget) -> Result<OtpHandle, Error>;
+        fn verify(&self, handle: &OtpHandle, code: &str) -> Result<VerificationToken, Error>;
+        fn sign_in_with_verification(&self, token: VerificationToken) -> Result<Credentials, Error>;
+        fn sign_in_with_oauth(&self, provider: &str, redirect_uri: &str) -> Result<OAuthFlow, Error>;
+        fn link_identity(&self, provider: &str, redirect_uri: &str) -> Result<OAuthFlow, Error>;
+        fn verify_oauth(&self, flow: &OAuthFlow, callback: OAuthCallback) -> Result<Credentials, Error>;
+        fn sign_in_with_id_token(&self, provider: &str, token: &str) -> Result<Credentials, Error>;
+        fn sign_in_with_custom_ticket(&self, ticket: String) -> Result<Credentials, Error>;
+        fn sign_in_with_custom_ticket_from(&self, f: Box<dyn FnOnce() -> Result<String, String> + Send>) -> Result<Credentials, Error>;
+        fn sign_in_with_provider(&self, token: ProviderToken) -> Result<Credentials, Error>;
+        fn gen_provider_redirect_uri(&self, provider: &str, redirect_uri: &str, state: &str) -> Result<ProviderRedirect, Error>;
+        fn grant_provider_token(&self, provider: &str, code: &str, redirect_uri: &str) -> Result<ProviderToken, Error>;
+        fn bind_with_provider(&self, token: ProviderToken) -> Result<(), Error>;
+        fn unbind_provider(&self, provider: &str) -> Result<(), Error>;
+        fn unlink_identity(&self, provider: &str) -> Result<(), Error>;
+        fn get_providers(&self) -> Result<Vec<Identity>, Error>;
+        fn get_user_identities(&self) -> Result<Vec<Identity>, Error>;
+        fn get_session(&self) -> Result<Option<Credentials>, Error>;
+        fn get_access_token(&self) -> Result<Secret, Error>;
+        fn set_session(&self, access_token: &str, refresh_token: &str) -> Result<Credentials, Error>;
+        fn refresh_user(&self) -> Result<User, Error>;
+        fn update_user(&self, update: UserUpdate) -> Result<User, Error>;
+        fn start_contact_change(&self, contact: &str) -> Result<OtpHandle, Error>;
+        fn confirm_contact_change(&self, handle: &OtpHandle, code: &str) -> Result<User, Error>;
+        fn delete_user(&self, password: &str) -> Result<(), Error>;
+        fn delete_me(&self, sudo: &SudoToken) -> Result<(), Error>;
+        fn reset_password_for_email(&self, contact: &str) -> Result<OtpHandle, Error>;
+        fn complete_password_reset(&self, handle: &OtpHandle, code: &str, new_password: &str) -> Result<Credentials, Error>;
+        fn reset_password(&self, verification: VerificationToken, new_password: &str) -> Result<(), Error>;
+        fn reset_password_for_old(&self, old: &str, new: &str) -> Result<(), Error>;
+        fn reauthenticate(&self) -> Result<OtpHandle, Error>;
+        fn complete_reauthentication(&self, handle: &OtpHandle, code: &str, new_password: Option<&str>) -> Result<SudoToken, Error>;
+        fn sudo(&self, password: &str) -> Result<SudoToken, Error>;
+        fn sudo_with_verification(&self, verification: &VerificationToken) -> Result<SudoToken, Error>;
+        fn set_password(&self, sudo: &SudoToken, new_password: &str) -> Result<(), Error>;
+        fn bind_phone_number(&self, verification: VerificationToken, sudo: &SudoToken) -> Result<(), Error>;
+        fn bind_email(&self, verification: VerificationToken, sudo: &SudoToken) -> Result<(), Error>;
+        fn query_user(&self, query: QueryUser) -> Result<UserQueryResult, Error>;
+        fn is_username_registered(&self, username: &str) -> Result<bool, Error>;
+        fn create_captcha_data(&self) -> Result<CaptchaChallenge, Error>;
+        fn verify_captcha_data(&self, challenge: &CaptchaChallenge, answer: &str) -> Result<CaptchaToken, Error>;
+        fn get_captcha_token(&self) -> Result<CaptchaToken, Error>;
+    }
+    sync {
+        fn login_scope(&self) -> Option<String>;
+        fn clear_captcha_token(&self) -> ();
+        fn set_captcha_solver(&self, solver: Solver) -> ();
+        fn clear_captcha_solver(&self) -> ();
+    }
+}
+
+/// Follows the fake provider's authorize URL the way a browser would, without
+/// following its redirect: the `Location` it answers (the app's callback URL).
+pub fn browse_to_callback(authorize_url: &str) -> String {
+    use std::io::{Read, Write};
+    let url = url_parts(authorize_url);
+    let mut stream = std::net::TcpStream::connect(&url.0).unwrap();
+    write!(
+        stream,
+        "GET {} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+        url.1, url.0
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 302"), "{answer}");
+    answer
+        .lines()
+        .find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.eq_ignore_ascii_case("location")
+                .then(|| v.trim().to_owned())
+        })
+        .unwrap()
+}
+
+/// `(host:port, path?query)` of an `http://` URL.
+fn url_parts(url: &str) -> (String, String) {
+    let rest = url.strip_prefix("http://").unwrap();
+    let (host, path) = rest.split_once('/').unwrap();
+    (host.to_owned(), format!("/{path}"))
 }

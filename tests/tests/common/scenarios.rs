@@ -681,3 +681,651 @@ pub fn debug_output_never_shows_tokens_or_keys<C: TestClient>() {
         assert!(!shown.contains(secret), "leaked {secret} in {shown}");
     }
 }
+
+// ---- the rest of issue 3: account, recovery, identities, captcha, sessions ----
+
+use cloudbase_core::auth::{Gender, OAuthCallback, QueryUser, UserUpdate, VerificationTarget};
+
+/// The auth error code of a failed call.
+fn auth_code<T: std::fmt::Debug>(result: Result<T, Error>) -> String {
+    match result {
+        Err(Error::Server(e)) => e
+            .code
+            .auth()
+            .map(|c| c.as_str().to_owned())
+            .unwrap_or_default(),
+        other => panic!("expected an auth server error, got {other:?}"),
+    }
+}
+
+fn body_of(r: &cloudbase_emulator::RecordedRequest) -> serde_json::Value {
+    serde_json::from_slice(&r.body).unwrap()
+}
+
+/// A user signed up by email with a password, still signed in.
+fn registered<C: TestClient>(
+    emu: &cloudbase_emulator::Emulator,
+    email: &str,
+    username: &str,
+    password: &str,
+) -> C {
+    let c = C::connect(config_for(emu.base_url()));
+    let handle = c.sign_up(email).unwrap();
+    let details = cloudbase_core::auth::SignUpDetails::new()
+        .password(password)
+        .username(username);
+    c.complete_sign_up(&handle, &emu.last_code(email).unwrap(), details)
+        .unwrap();
+    c
+}
+
+pub fn profile_update_and_contact_change<C: TestClient>() {
+    let emu = emulator();
+    let c = registered::<C>(&emu, "ann@example.com", "ann_a", "Passw0rd!");
+    let events = c.record_events();
+    let before = emu.requests().len();
+    assert!(matches!(
+        c.update_user(UserUpdate::new()),
+        Err(Error::Build(BuildError::InvalidInput { .. }))
+    ));
+    assert_eq!(emu.requests().len(), before, "an empty update is not sent");
+
+    let user = c
+        .update_user(
+            UserUpdate::new()
+                .nickname("Ann")
+                .description("likes engines")
+                .avatar_url("https://img.example/ann.png")
+                .gender(Gender::Female),
+        )
+        .unwrap();
+    assert_eq!(user.name.as_deref(), Some("Ann"));
+    assert_eq!(user.picture.as_deref(), Some("https://img.example/ann.png"));
+    assert_eq!(user.gender.as_deref(), Some("FEMALE"));
+    let edit = &emu.requests_to("/auth/v1/user/basic/edit")[0];
+    assert_eq!(
+        body_of(edit),
+        json!({"nickname": "Ann", "description": "likes engines", "avatar_url": "https://img.example/ann.png", "gender": "FEMALE"})
+    );
+    assert!(edit.header("authorization").unwrap().starts_with("Bearer "));
+    assert_eq!(edit.query, None, "credentialed calls carry no client_id");
+
+    // A phone change goes through a code; the verification token is not forwarded.
+    let handle = c.start_contact_change("+86 139 0000 1111").unwrap();
+    assert_eq!(
+        body_of(emu.requests_to("/auth/v1/verification").last().unwrap()),
+        json!({"phone_number": "+86 13900001111"})
+    );
+    let user = c
+        .confirm_contact_change(&handle, &emu.last_code("+86 13900001111").unwrap())
+        .unwrap();
+    assert_eq!(user.phone_number.as_deref(), Some("+86 13900001111"));
+    assert_eq!(
+        body_of(emu.requests_to("/auth/v1/user/basic/edit").last().unwrap()),
+        json!({"phone": "+86 13900001111"})
+    );
+    // An email change asks for a code with usage `reauthentication`.
+    let handle = c.start_contact_change("ann.new@example.com").unwrap();
+    assert_eq!(
+        body_of(emu.requests_to("/auth/v1/verification").last().unwrap()),
+        json!({"email": "ann.new@example.com", "usage": "reauthentication"})
+    );
+    assert_eq!(
+        auth_code(c.confirm_contact_change(&handle, "000000")),
+        "invalid_argument"
+    );
+    c.confirm_contact_change(&handle, &emu.last_code("ann.new@example.com").unwrap())
+        .unwrap();
+    assert_eq!(
+        c.refresh_user().unwrap().email.as_deref(),
+        Some("ann.new@example.com")
+    );
+    assert_eq!(
+        *events.lock().unwrap(),
+        [
+            AuthEventKind::InitialSession,
+            AuthEventKind::UserUpdated,
+            AuthEventKind::UserUpdated,
+            AuthEventKind::UserUpdated
+        ]
+    );
+}
+
+pub fn passwords_sudo_queries_and_deletion<C: TestClient>() {
+    let emu = emulator();
+    let c = registered::<C>(&emu, "bo@example.com", "bo_b_b", "first-pass");
+    assert!(c.is_username_registered("bo_b_b").unwrap());
+    assert!(!c.is_username_registered("nobody_here").unwrap());
+    let found = c.query_user(QueryUser::new().username("bo_b_b")).unwrap();
+    assert_eq!(found.total, 1);
+    assert_eq!(found.data[0].email.as_deref(), Some("bo@example.com"));
+    assert!(matches!(
+        c.query_user(QueryUser::new()),
+        Err(Error::Build(_))
+    ));
+    assert!(matches!(
+        c.query_user(QueryUser::new().phone("12ab")),
+        Err(Error::Build(_))
+    ));
+
+    // resetPasswordForOld = sudo with the old password, then PATCH /user/password.
+    assert_eq!(
+        auth_code(c.reset_password_for_old("wrong", "second-pass")),
+        "invalid_password"
+    );
+    c.reset_password_for_old("first-pass", "second-pass")
+        .unwrap();
+    let patch = emu.requests_to("/auth/v1/user/password");
+    assert_eq!(patch[0].method, "PATCH");
+    assert_eq!(body_of(&patch[0])["new_password"], "second-pass");
+    assert!(
+        body_of(&patch[0])["sudo_token"]
+            .as_str()
+            .unwrap()
+            .starts_with("sudo-")
+    );
+    // sudo + set_password (the v2 names).
+    let sudo = c.sudo("second-pass").unwrap();
+    c.set_password(&sudo, "third-pass").unwrap();
+    c.sign_out().unwrap();
+    assert_eq!(
+        auth_code(c.sign_in("bo_b_b", "second-pass")),
+        "invalid_username_or_password"
+    );
+    c.sign_in("bo_b_b", "third-pass").unwrap();
+
+    // deleteUser: sudo, then DELETE /user/me?sudo_token=; the session ends.
+    let events = c.record_events();
+    c.delete_user("third-pass").unwrap();
+    let delete = &emu.requests_to("/auth/v1/user/me").last().unwrap().clone();
+    assert_eq!(delete.method, "DELETE");
+    assert!(
+        delete
+            .query
+            .as_deref()
+            .unwrap()
+            .starts_with("sudo_token=sudo-")
+    );
+    assert!(c.session().credentials().is_none());
+    assert_eq!(
+        *events.lock().unwrap(),
+        [AuthEventKind::InitialSession, AuthEventKind::SignedOut]
+    );
+    assert_eq!(
+        auth_code(c.sign_in("bo_b_b", "third-pass")),
+        "invalid_username_or_password"
+    );
+
+    // delete_me with an explicit sudo token.
+    let d = registered::<C>(&emu, "dee@example.com", "dee_d", "pass-dee");
+    let sudo = d.sudo("pass-dee").unwrap();
+    d.delete_me(&sudo).unwrap();
+    assert!(d.session().credentials().is_none());
+}
+
+pub fn password_recovery_flows<C: TestClient>() {
+    let emu = emulator();
+    let c = registered::<C>(&emu, "cy@example.com", "cy_c_c", "old-pass");
+    c.sign_out().unwrap();
+    let events = c.record_events();
+    assert_eq!(
+        auth_code(c.reset_password_for_email("ghost@example.com")),
+        "failed_precondition"
+    );
+
+    let handle = c.reset_password_for_email("cy@example.com").unwrap();
+    assert_eq!(
+        body_of(emu.requests_to("/auth/v1/verification").last().unwrap()),
+        json!({"email": "cy@example.com", "target": "USER", "usage": "recovery"})
+    );
+    assert_eq!(
+        auth_code(c.complete_password_reset(&handle, "000000", "new-pass")),
+        "invalid_argument"
+    );
+    let creds = c
+        .complete_password_reset(
+            &handle,
+            &emu.last_code("cy@example.com").unwrap(),
+            "new-pass",
+        )
+        .unwrap();
+    assert_eq!(creds.scope.as_deref(), Some("user"));
+    assert_eq!(
+        body_of(&emu.requests_to("/auth/v1/reset")[0])
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect::<Vec<_>>(),
+        ["email", "new_password", "verification_token"]
+    );
+    assert_eq!(
+        *events.lock().unwrap(),
+        [
+            AuthEventKind::InitialSession,
+            AuthEventKind::PasswordRecovery,
+            AuthEventKind::SignedIn
+        ]
+    );
+    // The v2 steps: getVerification + verify + resetPassword.
+    let handle = c
+        .get_verification("cy@example.com", VerificationTarget::User)
+        .unwrap();
+    let token = c
+        .verify(&handle, &emu.last_code("cy@example.com").unwrap())
+        .unwrap();
+    c.reset_password(token, "newer-pass").unwrap();
+    c.sign_in("cy@example.com", "newer-pass").unwrap();
+}
+
+pub fn reauthentication_and_contact_binding<C: TestClient>() {
+    let emu = emulator();
+    let c = registered::<C>(&emu, "di@example.com", "di_d_d", "pass-1");
+    let handle = c.reauthenticate().unwrap();
+    assert_eq!(handle.contact.as_str(), "di@example.com");
+    assert_eq!(
+        body_of(emu.requests_to("/auth/v1/verification").last().unwrap()),
+        json!({"email": "di@example.com", "usage": "reauthentication"})
+    );
+    let sudo = c
+        .complete_reauthentication(
+            &handle,
+            &emu.last_code("di@example.com").unwrap(),
+            Some("pass-2"),
+        )
+        .unwrap();
+    assert_eq!(
+        body_of(emu.requests_to("/auth/v1/user/sudo").last().unwrap())
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect::<Vec<_>>(),
+        ["verification_token"]
+    );
+    c.sign_out().unwrap();
+    c.sign_in("di@example.com", "pass-2").unwrap();
+
+    // Binding a phone: code to the new phone, then PATCH /user/contact with sudo.
+    let to_phone = c
+        .get_verification("+86 137 0000 2222", VerificationTarget::NotUser)
+        .unwrap();
+    let proof = c
+        .verify(&to_phone, &emu.last_code("+86 13700002222").unwrap())
+        .unwrap();
+    let before = emu.requests().len();
+    assert!(matches!(
+        c.bind_email(proof.clone(), &sudo),
+        Err(Error::Build(_))
+    ));
+    assert_eq!(emu.requests().len(), before, "refused unsent");
+    let sudo = c.sudo("pass-2").unwrap();
+    c.bind_phone_number(proof, &sudo).unwrap();
+    let patch = emu.requests_to("/auth/v1/user/contact");
+    assert_eq!(patch[0].method, "PATCH");
+    assert_eq!(body_of(&patch[0])["phone_number"], "+86 13700002222");
+    assert_eq!(
+        c.get_user().unwrap().phone_number.as_deref(),
+        Some("+86 13700002222")
+    );
+    // A sudo token from a code of the user's own contact.
+    let own = c
+        .get_verification("di@example.com", VerificationTarget::User)
+        .unwrap();
+    let proof = c
+        .verify(&own, &emu.last_code("di@example.com").unwrap())
+        .unwrap();
+    c.sudo_with_verification(&proof).unwrap();
+}
+
+pub fn oauth_sign_in_link_and_unlink<C: TestClient>() {
+    let emu = emulator();
+    let c = C::connect(config_for(emu.base_url()));
+    let events = c.record_events();
+    let flow = c
+        .sign_in_with_oauth("github", "https://app.example/callback")
+        .unwrap();
+    assert!(flow.state.starts_with("prd-github-"));
+    let uri_request = &emu.requests_to("/auth/v1/provider/uri")[0];
+    let query = uri_request.query.clone().unwrap();
+    assert!(
+        query.starts_with(&format!(
+            "provider_id=github&state={}&redirect_uri=https%3A%2F%2Fapp.example%2Fcallback",
+            flow.state
+        )),
+        "{query}"
+    );
+    assert!(query.ends_with("client_id=demo-env"));
+
+    // A forged callback is refused before any request.
+    let before = emu.requests().len();
+    let forged = OAuthCallback::new("code-x", "prd-github-forged");
+    assert!(matches!(
+        c.verify_oauth(&flow, forged),
+        Err(Error::Build(_))
+    ));
+    assert_eq!(emu.requests().len(), before);
+
+    let callback = OAuthCallback::from_url(&browse_to_callback(&flow.authorize_url)).unwrap();
+    let creds = c.verify_oauth(&flow, callback.clone()).unwrap();
+    assert_eq!(creds.scope.as_deref(), Some("user"));
+    let grant = body_of(&emu.requests_to("/auth/v1/provider/token")[0]);
+    assert_eq!(grant["provider_id"], "github");
+    assert_eq!(
+        grant["provider_redirect_uri"],
+        "https://app.example/callback"
+    );
+    // A code works once.
+    assert_eq!(auth_code(c.verify_oauth(&flow, callback)), "invalid_grant");
+    let ids = c.get_user_identities().unwrap();
+    assert_eq!(ids.len(), 1);
+    assert_eq!(ids[0].id, "github");
+
+    // Link a second identity, list, unlink.
+    let link = c
+        .link_identity("google", "https://app.example/callback")
+        .unwrap();
+    let callback = OAuthCallback::from_url(&browse_to_callback(&link.authorize_url)).unwrap();
+    c.verify_oauth(&link, callback).unwrap();
+    let all = c.get_providers().unwrap();
+    assert!(all.iter().all(|p| p.bind), "{all:?}");
+    c.unlink_identity("google").unwrap();
+    assert_eq!(auth_code(c.unbind_provider("google")), "not_found");
+    assert_eq!(c.get_user_identities().unwrap().len(), 1);
+    assert_eq!(
+        *events.lock().unwrap(),
+        [
+            AuthEventKind::InitialSession,
+            AuthEventKind::SignedIn,
+            AuthEventKind::BindIdentity
+        ]
+    );
+
+    // The same GitHub user signs in again as the same CloudBase user (v2 steps).
+    c.sign_out().unwrap();
+    let redirect = c
+        .gen_provider_redirect_uri("github", "https://app.example/cb", "st-1")
+        .unwrap();
+    let back = OAuthCallback::from_url(&browse_to_callback(&redirect.uri)).unwrap();
+    assert_eq!(back.state, "st-1");
+    let token = c
+        .grant_provider_token("github", back.code.expose(), "https://app.example/cb")
+        .unwrap();
+    let again = c.sign_in_with_provider(token).unwrap();
+    assert_eq!(again.sub, creds.sub);
+    // bind_with_provider (v2): a fresh identity bound to a new anonymous user.
+    c.sign_in_anonymously().unwrap();
+    let url = c
+        .gen_provider_redirect_uri("google", "https://app.example/cb", "st-2")
+        .unwrap()
+        .uri;
+    let back =
+        OAuthCallback::from_url(&browse_to_callback(&format!("{url}&login=someone"))).unwrap();
+    let token = c
+        .grant_provider_token("google", back.code.expose(), "https://app.example/cb")
+        .unwrap();
+    c.bind_with_provider(token).unwrap();
+    assert_eq!(c.get_user_identities().unwrap()[0].id, "google");
+    assert!(OAuthCallback::from_url("https://app.example/cb?error=access_denied").is_err());
+}
+
+pub fn id_token_and_custom_ticket_sign_in<C: TestClient>() {
+    let emu = emulator();
+    let c = C::connect(config_for(emu.base_url()));
+    let first = c
+        .sign_in_with_id_token("google", &emu.fake_id_token("google", "ann"))
+        .unwrap();
+    let second = c
+        .sign_in_with_id_token("google", &emu.fake_id_token("google", "ann"))
+        .unwrap();
+    assert_eq!(first.sub, second.sub);
+    assert_eq!(
+        body_of(&emu.requests_to("/auth/v1/provider/token")[0])
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect::<Vec<_>>(),
+        ["provider_id", "provider_id_token"]
+    );
+    assert_eq!(
+        auth_code(c.sign_in_with_id_token("github", &emu.fake_id_token("google", "ann"))),
+        "invalid_grant"
+    );
+
+    let ticket = emu.custom_ticket("user_0001");
+    let a = c.sign_in_with_custom_ticket(ticket).unwrap();
+    let b = c
+        .sign_in_with_custom_ticket(emu.custom_ticket("user_0001"))
+        .unwrap();
+    assert_eq!(a.sub, b.sub);
+    assert_ne!(a.sub, first.sub);
+    assert_eq!(
+        body_of(&emu.requests_to("/auth/v1/signin/custom")[0])["provider_id"],
+        "custom"
+    );
+    let from_fn = c
+        .sign_in_with_custom_ticket_from(Box::new({
+            let t = emu.custom_ticket("user_0001");
+            move || Ok(t)
+        }))
+        .unwrap();
+    assert_eq!(from_fn.sub, a.sub);
+    let before = emu.requests().len();
+    assert!(matches!(
+        c.sign_in_with_custom_ticket_from(Box::new(|| Err("ticket server down".to_owned()))),
+        Err(Error::Build(_))
+    ));
+    assert_eq!(emu.requests().len(), before);
+    assert_eq!(
+        auth_code(c.sign_in_with_custom_ticket("bogus/@@/x.y.z".to_owned())),
+        "invalid_argument"
+    );
+}
+
+/// Signs `login` in with a wrong password `n` times.
+fn fail_passwords<C: TestClient>(c: &C, login: &str, n: usize) {
+    for _ in 0..n {
+        assert_eq!(
+            auth_code(c.sign_in(login, "wrong")),
+            "invalid_username_or_password"
+        );
+    }
+}
+
+pub fn captcha_after_failed_passwords_with_a_solver<C: TestClient>() {
+    let emu = Arc::new(emulator());
+    emu.set_captcha_after_failures(2);
+    let c = registered::<C>(&emu, "eve@example.com", "eve_e", "right-pass");
+    c.sign_out().unwrap();
+    fail_passwords(&c, "eve_e", 2);
+    let solver_emu = emu.clone();
+    c.set_captcha_solver(Box::new(
+        move |challenge: &cloudbase_core::auth::CaptchaChallenge| {
+            assert_eq!(challenge.image().unwrap().0, "image/gif");
+            solver_emu.captcha_answer(challenge.token.expose())
+        },
+    ));
+    let before = emu.requests().len();
+    c.sign_in("eve_e", "right-pass").unwrap();
+    let after: Vec<_> = emu.requests()[before..]
+        .iter()
+        .map(|r| r.path.clone())
+        .collect();
+    assert_eq!(
+        after,
+        [
+            "/auth/v1/signin",
+            "/auth/v1/captcha/data",
+            "/auth/v1/captcha/data/verify",
+            "/auth/v1/signin"
+        ]
+    );
+    let requests = emu.requests();
+    let create = body_of(&requests[before + 1]);
+    assert_eq!(
+        create,
+        json!({"state": "POST:/auth/v1/signin", "redirect_uri": ""})
+    );
+    let replay = &requests[before + 3];
+    let token = replay.header("x-captcha-token").unwrap().to_owned();
+    assert!(
+        replay
+            .query
+            .as_deref()
+            .unwrap()
+            .starts_with(&format!("captcha_token={token}&"))
+    );
+    assert_eq!(
+        replay.body, requests[before].body,
+        "the same body is replayed"
+    );
+    // The solved token is cached until expiry.
+    assert_eq!(c.get_captcha_token().unwrap().token.expose(), token);
+
+    // A solver that gives up hands the challenge to the caller.
+    c.sign_out().unwrap();
+    fail_passwords(&c, "eve_e", 2);
+    c.clear_captcha_token();
+    c.set_captcha_solver(Box::new(|_: &cloudbase_core::auth::CaptchaChallenge| None));
+    assert!(matches!(
+        c.sign_in("eve_e", "right-pass"),
+        Err(Error::Captcha(_))
+    ));
+    // A wrong answer is the server's typed error.
+    c.set_captcha_solver(Box::new(|_: &cloudbase_core::auth::CaptchaChallenge| {
+        Some("nope".into())
+    }));
+    assert_eq!(
+        auth_code(c.sign_in("eve_e", "right-pass")),
+        "invalid_captcha"
+    );
+}
+
+pub fn captcha_without_a_solver_returns_the_challenge<C: TestClient>() {
+    let emu = emulator();
+    emu.set_captcha_after_failures(1);
+    let c = registered::<C>(&emu, "fay@example.com", "fay_f", "right-pass");
+    c.sign_out().unwrap();
+    fail_passwords(&c, "fay_f", 1);
+    let challenge = match c.sign_in("fay_f", "right-pass") {
+        Err(Error::Captcha(ch)) => ch,
+        other => panic!("{other:?}"),
+    };
+    assert!(challenge.data_url.starts_with("data:image/gif;base64,"));
+    assert!(!format!("{challenge:?}").contains(challenge.token.expose()));
+    let answer = emu.captcha_answer(challenge.token.expose()).unwrap();
+    let token = c
+        .verify_captcha_data(&challenge, &answer.to_lowercase())
+        .unwrap();
+    let before = emu.requests_to("/auth/v1/signin").len();
+    c.sign_in("fay_f", "right-pass").unwrap();
+    let signins = emu.requests_to("/auth/v1/signin");
+    assert_eq!(
+        signins.len() - before,
+        2,
+        "captcha_required, then the replay with the cached token"
+    );
+    assert_eq!(
+        signins.last().unwrap().header("x-captcha-token"),
+        Some(token.token.expose())
+    );
+    // get_captcha_token: cached; after clearing, without a solver, the challenge.
+    assert_eq!(c.get_captcha_token().unwrap(), token);
+    c.clear_captcha_token();
+    assert!(matches!(c.get_captcha_token(), Err(Error::Captcha(_))));
+    let fresh = c.create_captcha_data().unwrap();
+    assert_eq!(
+        auth_code(c.verify_captcha_data(&fresh, "zzzz")),
+        "invalid_captcha"
+    );
+    assert_eq!(
+        auth_code(c.verify_captcha_data(&fresh, "zzzz")),
+        "invalid_captcha",
+        "a challenge is answered once"
+    );
+}
+
+pub fn set_session_get_session_and_scope<C: TestClient>() {
+    let emu = emulator();
+    let a = registered::<C>(&emu, "gus@example.com", "gus_g", "pass-g");
+    let creds = a.session().credentials().cloned().unwrap();
+    let b = C::connect(config_for(emu.base_url()));
+    assert_eq!(b.get_session().unwrap(), None);
+    assert_eq!(b.login_scope(), None);
+    assert!(matches!(
+        b.get_access_token(),
+        Err(Error::Build(BuildError::NotSignedIn))
+    ));
+    let events = b.record_events();
+    let adopted = b
+        .set_session(
+            creds.access_token.expose(),
+            creds.refresh_token.as_ref().unwrap().expose(),
+        )
+        .unwrap();
+    assert_eq!(adopted.sub, creds.sub);
+    let grant = body_of(emu.requests_to("/auth/v1/token").last().unwrap());
+    assert_eq!(grant["grant_type"], "refresh_token");
+    assert!(
+        grant.get("access_token").is_none(),
+        "the access token is not sent"
+    );
+    assert_eq!(b.get_user().unwrap().sub, creds.sub.clone().unwrap());
+    assert_eq!(b.login_scope().as_deref(), Some("user"));
+    // A rejected set_session goes to the caller and keeps the session.
+    assert_eq!(auth_code(b.set_session("x", "rt-unknown")), "invalid_grant");
+    assert!(b.session().credentials().is_some());
+    // get_session refreshes a session about to expire, and only then.
+    let refreshes = emu.requests_to("/auth/v1/token").len();
+    assert_eq!(
+        b.get_session().unwrap().unwrap().access_token,
+        adopted.access_token
+    );
+    emu.set_token_lifetime(Duration::from_secs(20));
+    b.refresh_session().unwrap();
+    emu.set_token_lifetime(Duration::from_secs(7200));
+    let fresh = b.get_session().unwrap().unwrap();
+    assert_eq!(emu.requests_to("/auth/v1/token").len(), refreshes + 2);
+    assert_eq!(b.get_access_token().unwrap(), fresh.access_token);
+    assert_eq!(
+        *events.lock().unwrap(),
+        [
+            AuthEventKind::InitialSession,
+            AuthEventKind::SignedIn,
+            AuthEventKind::TokenRefreshed,
+            AuthEventKind::TokenRefreshed
+        ]
+    );
+}
+
+pub fn resend_replaces_the_previous_code<C: TestClient>() {
+    let emu = emulator();
+    let c = C::connect(config_for(emu.base_url()));
+    let first = c.sign_up("hal@example.com").unwrap();
+    let first_code = emu.last_code("hal@example.com").unwrap();
+    let second = c.resend("hal@example.com", true).unwrap();
+    assert_eq!(
+        body_of(emu.requests_to("/auth/v1/verification").last().unwrap()),
+        json!({"email": "hal@example.com", "target": "ANY", "usage": "email"})
+    );
+    assert_eq!(
+        auth_code(c.verify_otp(&first, &first_code)),
+        "invalid_argument"
+    );
+    c.verify_otp(&second, &emu.last_code("hal@example.com").unwrap())
+        .unwrap();
+    c.sign_out().unwrap();
+    c.resend("hal@example.com", false).unwrap();
+    assert_eq!(
+        body_of(emu.requests_to("/auth/v1/verification").last().unwrap())["target"],
+        "USER"
+    );
+    let handle = c
+        .get_verification("hal@example.com", VerificationTarget::Any)
+        .unwrap();
+    let token = c
+        .verify(&handle, &emu.last_code("hal@example.com").unwrap())
+        .unwrap();
+    c.sign_in_with_verification(token).unwrap();
+}
