@@ -48,6 +48,55 @@ async function main() {
   }
   assert.ok(unknownFailed, 'calling an unknown function must fail');
   console.log('callFunction(unknown) fails ok');
+
+  await authFlows(auth);
+}
+
+// The latest code the emulator "sent" to `to`, read from its test hook.
+async function lastCode(to) {
+  const res = await fetch(`http://${host}/__emulator/outbox`);
+  const list = await res.json();
+  const found = list.filter((m) => m.to === to).pop();
+  assert.ok(found, `no code sent to ${to}: ${JSON.stringify(list)}`);
+  return found.code;
+}
+
+// Password, OTP sign-up and sign-in (codes from the outbox), refresh, user get and
+// update, sign-out: every auth flow the official SDK can drive in Node.
+async function authFlows(auth) {
+  const email = 'js-user@example.com';
+  const signUp = unwrap('signUp', await auth.signUp({ email, password: 'Js-Passw0rd', username: 'js_user' }));
+  unwrap('signUp.verifyOtp', await signUp.data.verifyOtp({ email, token: await lastCode(email) }));
+  console.log('signUp (email OTP from the outbox) ok');
+
+  const user = unwrap('getUser', await auth.getUser());
+  assert.equal(user.data.user.email, email, `getUser: ${JSON.stringify(user)}`);
+  console.log('getUser ok');
+
+  unwrap('updateUser', await auth.updateUser({ nickname: 'JS User' }));
+  const updated = unwrap('getUser', await auth.getUser());
+  assert.equal(JSON.stringify(updated).includes('JS User'), true, `updateUser: ${JSON.stringify(updated)}`);
+  console.log('updateUser ok');
+
+  const refreshed = unwrap('refreshSession', await auth.refreshSession());
+  assert.ok(refreshed.data.session.access_token, `refreshSession: ${JSON.stringify(refreshed)}`);
+  console.log('refreshSession ok');
+
+  unwrap('signOut', await auth.signOut());
+  console.log('signOut ok');
+
+  unwrap('signInWithPassword', await auth.signInWithPassword({ username: 'js_user', password: 'Js-Passw0rd' }));
+  const session = unwrap('getSession', await auth.getSession());
+  assert.ok(session.data.session.access_token, 'signed in with the password');
+  console.log('signInWithPassword ok');
+  unwrap('signOut', await auth.signOut());
+
+  const otp = unwrap('signInWithOtp', await auth.signInWithOtp({ email }));
+  unwrap('verifyOtp', await otp.data.verifyOtp({ email, token: await lastCode(email) }));
+  const again = unwrap('getUser', await auth.getUser());
+  assert.equal(again.data.user.email, email);
+  console.log('signInWithOtp + verifyOtp ok');
+  unwrap('signOut', await auth.signOut());
 }
 
 main().then(

@@ -65,8 +65,29 @@ fn official_js_sdk_drives_the_emulator() {
         paths.contains(&"POST /auth/v1/signin/anonymously".to_owned()),
         "{paths:?}"
     );
-    assert!(
-        paths.contains(&"POST /v1/functions/echo".to_owned()),
-        "{paths:?}"
-    );
+    for expected in [
+        "POST /v1/functions/echo",
+        "POST /auth/v1/verification",
+        "POST /auth/v1/verification/verify",
+        "POST /auth/v1/signup",
+        "POST /auth/v1/signin",
+        "GET /auth/v1/user/me",
+        "POST /auth/v1/user/basic/edit",
+        "POST /auth/v1/token",
+        "POST /auth/v1/revoke",
+    ] {
+        assert!(
+            paths.contains(&expected.to_owned()),
+            "{expected}: {paths:?}"
+        );
+    }
+    for step in [
+        "signUp (email OTP from the outbox) ok",
+        "updateUser ok",
+        "refreshSession ok",
+        "signInWithPassword ok",
+        "signInWithOtp + verifyOtp ok",
+    ] {
+        assert!(stdout.contains(step), "{step}: {stdout}");
+    }
 }
