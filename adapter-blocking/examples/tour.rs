@@ -117,7 +117,10 @@ fn tour() -> Result<(), Box<dyn std::error::Error>> {
     client.on_auth_state_change(|event| println!("    event: {:?}", event.kind));
 
     if let Some(emulator) = &emulator {
-        step(4, "OTP sign-up, password sign-in, profile, sign-out");
+        step(
+            4,
+            "OTP sign-up, password sign-in, profile update, custom ticket, sign-out",
+        );
         let email = "ada@example.com";
         let handle = client.sign_up(email)?;
         println!("    code sent to {email} (a new user: {})", !handle.is_user);
@@ -136,10 +139,24 @@ fn tour() -> Result<(), Box<dyn std::error::Error>> {
             "    profile: username {:?}, email {:?}, has password {:?}",
             user.username, user.email, user.has_password
         );
+        let updated = client.update_user(
+            cloudbase_core::auth::UserUpdate::new()
+                .nickname("Ada Lovelace")
+                .description("first programmer"),
+        )?;
+        println!("    profile updated: name {:?}", updated.name);
         let claims = client.get_claims()?;
         println!(
             "    token claims (signature not verified): scope {:?}",
             claims.get_str("scope")
+        );
+        // A sign-in a server vouches for: the emulator mints the custom-login ticket
+        // your server would sign with the environment's key.
+        let ticket_user =
+            client.sign_in_with_custom_ticket(emulator.custom_ticket("tour_user_1"))?;
+        println!(
+            "    custom-ticket sign-in as {}",
+            ticket_user.sub.unwrap_or_default()
         );
         client.sign_out()?;
         println!(

@@ -148,7 +148,7 @@ impl Client {
     /// order. Dropping the receiver ends the subscription.
     ///
     /// ```
-    /// let client = cloudbase_blocking::Client::new(cloudbase_blocking::Config::builder("demo-env").build()?)?;
+    /// let client = cloudbase_blocking::Client::new(cloudbase_blocking::Config::builder("demo-env").build()?);
     /// let events = client.auth_events();
     /// assert_eq!(events.recv()?.kind, cloudbase_blocking::AuthEventKind::InitialSession);
     /// # Ok::<(), Box<dyn std::error::Error>>(())

@@ -16,9 +16,15 @@
 //! # Ok::<(), cloudbase_emulator::EmulatorError>(())
 //! ```
 //!
-//! Implemented so far: `POST /auth/v1/signin/anonymously`, `GET /auth/v1/user/me`,
-//! `POST /v1/functions/{name}` (built-in `echo`, plus registered closures). Admin
-//! routes for other languages live under [`ADMIN_PREFIX`].
+//! Implemented: all of `/auth/v1` the SDK uses — anonymous, password, verification-code,
+//! provider (a built-in fake OAuth provider whose authorize page redirects straight
+//! back), ID-token and custom-ticket sign-in, sign-up, token refresh with rotation and
+//! reuse detection, revoke, the user's profile, sudo, passwords, recovery, contacts,
+//! identities, user queries, deletion and captcha — and `POST /v1/functions/{name}`
+//! (built-in `echo`, plus registered closures). Test hooks: [`Emulator::outbox`],
+//! [`Emulator::captcha_answer`], [`Emulator::custom_ticket`], [`Emulator::fake_id_token`],
+//! clock offset, token lifetime, faults, request log, reset. Admin routes for other
+//! languages live under [`ADMIN_PREFIX`].
 
 // Handlers return `Result<_, Response>` to short-circuit with an error answer, the
 // usual axum idiom; the size of `Response` does not matter on this path.

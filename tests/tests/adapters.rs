@@ -148,3 +148,40 @@ fn thirty_two_threads_cause_one_refresh() {
     assert_eq!(emu.requests_to("/auth/v1/token").len(), 1);
     assert_eq!(emu.requests_to("/v1/functions/echo").len(), 32);
 }
+
+/// The blocking client's event receiver: `INITIAL_SESSION`, then each change in
+/// order; a dropped receiver ends the subscription without disturbing calls.
+#[test]
+fn blocking_auth_events_arrive_in_order_on_a_channel() {
+    use cloudbase_core::AuthEventKind::*;
+    let emu = common::emulator();
+    let client =
+        cloudbase_blocking::Client::new(common::config_for(emu.base_url()).build().unwrap());
+    let events = client.auth_events();
+    let dropped = client.auth_events();
+    drop(dropped);
+    client.sign_in_anonymously().unwrap();
+    client.refresh_session().unwrap();
+    client.sign_out().unwrap();
+    let kinds: Vec<_> = events.try_iter().map(|e| e.kind).collect();
+    assert_eq!(kinds, [InitialSession, SignedIn, TokenRefreshed, SignedOut]);
+}
+
+/// The async client's event channel, read while calls run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn async_auth_events_arrive_in_order_on_a_channel() {
+    use cloudbase_core::AuthEventKind::*;
+    let emu = common::emulator();
+    let client =
+        cloudbase_async::Client::new(common::config_for(emu.base_url()).build().unwrap()).unwrap();
+    let mut events = client.auth_events();
+    client.sign_in_anonymously().await.unwrap();
+    client.refresh_session().await.unwrap();
+    client.sign_out().await.unwrap();
+    let mut kinds = Vec::new();
+    for _ in 0..4 {
+        kinds.push(events.recv().await.unwrap().kind);
+    }
+    assert_eq!(kinds, [InitialSession, SignedIn, TokenRefreshed, SignedOut]);
+    assert!(events.try_recv().is_err(), "nothing more");
+}
