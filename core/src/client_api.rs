@@ -5,7 +5,8 @@
 //! their method lists cannot drift apart and hold no per-operation logic.
 
 /// Expands to the convenience methods inside an adapter's `impl Client`, which must
-/// have `fn execute(&self, op)` and a `state: SharedState` field. Blocking:
+/// have `fn execute(&self, op)`, `fn now(&self) -> SystemTime` (the adapter reads the
+/// clock; core never does) and a `state: SharedState` field. Blocking:
 /// `client_methods!(,)`; async: `client_methods!(async, .await)`.
 #[macro_export]
 #[doc(hidden)]
@@ -212,7 +213,7 @@ macro_rules! client_methods {
             let margin = self.state.lock().config().refresh_margin();
             let current = self.state.session().credentials().cloned();
             match current {
-                Some(c) if c.expires_within(std::time::SystemTime::now(), margin) => {
+                Some(c) if c.expires_within(self.now(), margin) => {
                     if c.refresh_token.is_none() && c.is_anonymous() {
                         self.execute($crate::auth::SignInAnonymously::renewal()) $($await)*.map(Some)
                     } else {
@@ -373,7 +374,7 @@ macro_rules! client_methods {
         /// fetched, solved and verified; without one the challenge comes back as
         /// `Error::Captcha`.
         pub $($async)? fn get_captcha_token(&self) -> Result<$crate::auth::CaptchaToken, $crate::Error> {
-            if let Some(token) = self.state.cached_captcha_token(std::time::SystemTime::now()) {
+            if let Some(token) = self.state.cached_captcha_token(self.now()) {
                 return Ok(token);
             }
             let challenge = self.create_captcha_data() $($await)*?;

@@ -16,17 +16,12 @@ use super::session_ops::User;
 use super::verification::{
     OtpHandle, SendVerification, VerificationToken, otp_handle, verified, verify_request,
 };
-use super::wire::{auth_get, auth_json, auth_post, json, object, required, signed_in};
+use super::wire::{auth_get, auth_json, auth_post, json, object, required, signed_in, step};
 use crate::call::{Operation, Progress, RequestContext, ResponseContext};
 use crate::error::{BuildError, Error};
 use crate::request::{Access, HttpResponse, RequestSpec};
 use crate::secret::Secret;
 use crate::session::{AuthEventKind, Credentials};
-
-/// Locks a step mutex; a poisoned one still holds a consistent value.
-fn step<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
 
 fn non_empty_password(field: &'static str, password: &Secret) -> Result<(), BuildError> {
     if password.is_empty() {

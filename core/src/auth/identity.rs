@@ -8,16 +8,12 @@ use http::Method;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::wire::{auth_get, auth_post, json, object, required, signed_in};
+use super::wire::{auth_get, auth_post, json, object, required, signed_in, step};
 use crate::call::{Operation, Progress, RequestContext, ResponseContext};
 use crate::error::{BuildError, Error};
 use crate::request::{Access, HttpResponse, RequestSpec};
 use crate::secret::Secret;
 use crate::session::{AuthEventKind, Credentials};
-
-fn step<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
 
 /// A provider token: proof of a third-party identity, exchanged for a session or
 /// bound to a user (`POST /auth/v1/provider/token`, valid about an hour).

@@ -10,6 +10,12 @@ use crate::request::{Access, Api, HttpResponse, RequestSpec};
 use crate::response::decode_json;
 use crate::session::Credentials;
 
+/// Locks the progress of a multi-step operation; a poisoned lock still holds a
+/// consistent value (every change is one assignment).
+pub(crate) fn step<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 /// A JSON object as request bytes.
 pub(crate) fn body(map: Map<String, Value>) -> Result<Vec<u8>, BuildError> {
     serde_json::to_vec(&Value::Object(map)).map_err(|e| BuildError::Serialize(e.to_string()))
