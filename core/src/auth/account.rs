@@ -16,7 +16,9 @@ use super::session_ops::User;
 use super::verification::{
     OtpHandle, SendVerification, VerificationToken, otp_handle, verified, verify_request,
 };
-use super::wire::{auth_get, auth_json, auth_post, json, object, required, signed_in, step};
+use super::wire::{
+    FirstStep, auth_get, auth_json, auth_post, json, object, required, signed_in, step,
+};
 use crate::call::{Operation, Progress, RequestContext, ResponseContext};
 use crate::error::{BuildError, Error};
 use crate::request::{Access, HttpResponse, RequestSpec};
@@ -119,7 +121,7 @@ impl UserUpdate {
 #[must_use]
 pub struct UpdateUser {
     update: UserUpdate,
-    edited: Mutex<bool>,
+    edited: FirstStep<()>,
 }
 
 impl UpdateUser {
@@ -127,7 +129,7 @@ impl UpdateUser {
     pub fn new(update: UserUpdate) -> Self {
         Self {
             update,
-            edited: Mutex::new(false),
+            edited: FirstStep::new(),
         }
     }
 }
@@ -136,7 +138,7 @@ impl Operation for UpdateUser {
     type Output = User;
 
     fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {
-        if *step(&self.edited) {
+        if self.edited.get().is_some() {
             return Ok(get_me());
         }
         if self.update.is_empty() {
@@ -164,13 +166,8 @@ impl Operation for UpdateUser {
         response: HttpResponse,
         cx: &mut ResponseContext<'_>,
     ) -> Result<Progress<User>, Error> {
-        let mut edited = step(&self.edited);
-        if *edited {
-            drop(edited);
-            return self.parse(response, cx).map(Progress::Done);
-        }
-        *edited = true;
-        Ok(Progress::Next)
+        self.edited
+            .parse_step(response, cx, |_, _| Ok(()), |r, cx| self.parse(r, cx))
     }
 }
 
@@ -382,7 +379,7 @@ impl Operation for SetPassword {
 pub struct ChangePassword {
     old: Secret,
     new: Secret,
-    sudo: Mutex<Option<SudoToken>>,
+    sudo: FirstStep<SudoToken>,
 }
 
 impl ChangePassword {
@@ -391,7 +388,7 @@ impl ChangePassword {
         Self {
             old: old.into(),
             new: new.into(),
-            sudo: Mutex::new(None),
+            sudo: FirstStep::new(),
         }
     }
 }
@@ -400,7 +397,7 @@ impl Operation for ChangePassword {
     type Output = ();
 
     fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {
-        match &*step(&self.sudo) {
+        match &self.sudo.get() {
             None => {
                 non_empty_password("new password", &self.new)?;
                 sudo_request(&SudoProof::Password(self.old.clone()))
@@ -418,12 +415,8 @@ impl Operation for ChangePassword {
         response: HttpResponse,
         cx: &mut ResponseContext<'_>,
     ) -> Result<Progress<()>, Error> {
-        let mut sudo = step(&self.sudo);
-        if sudo.is_some() {
-            return Ok(Progress::Done(()));
-        }
-        *sudo = Some(sudo_token(&response, cx.now)?);
-        Ok(Progress::Next)
+        self.sudo
+            .parse_step(response, cx, |r, cx| sudo_token(r, cx.now), |_, _| Ok(()))
     }
 }
 
@@ -466,7 +459,7 @@ impl Operation for DeleteMe {
 #[must_use]
 pub struct DeleteUser {
     password: Secret,
-    sudo: Mutex<Option<SudoToken>>,
+    sudo: FirstStep<SudoToken>,
 }
 
 impl DeleteUser {
@@ -474,7 +467,7 @@ impl DeleteUser {
     pub fn new(password: impl Into<Secret>) -> Self {
         Self {
             password: password.into(),
-            sudo: Mutex::new(None),
+            sudo: FirstStep::new(),
         }
     }
 }
@@ -483,7 +476,7 @@ impl Operation for DeleteUser {
     type Output = ();
 
     fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {
-        match &*step(&self.sudo) {
+        match &self.sudo.get() {
             None => sudo_request(&SudoProof::Password(self.password.clone())),
             Some(sudo) => Ok(delete_me_request(sudo)),
         }
@@ -499,13 +492,12 @@ impl Operation for DeleteUser {
         response: HttpResponse,
         cx: &mut ResponseContext<'_>,
     ) -> Result<Progress<()>, Error> {
-        let mut sudo = step(&self.sudo);
-        if sudo.is_some() {
-            drop(sudo);
-            return self.parse(response, cx).map(Progress::Done);
-        }
-        *sudo = Some(sudo_token(&response, cx.now)?);
-        Ok(Progress::Next)
+        self.sudo.parse_step(
+            response,
+            cx,
+            |r, cx| sudo_token(r, cx.now),
+            |r, cx| self.parse(r, cx),
+        )
     }
 }
 
@@ -720,16 +712,24 @@ impl Operation for CompletePasswordReset {
 /// The first half of the JS SDK's `reauthenticate`: reads the profile
 /// (`GET /user/me`), then sends a code to the user's email (usage
 /// `reauthentication`) or phone. Finish with [`CompleteReauthentication`].
-#[derive(Debug, Default)]
+#[derive(Debug)]
 #[must_use]
 pub struct Reauthenticate {
-    contact: Mutex<Option<Contact>>,
+    contact: FirstStep<Contact>,
+}
+
+impl Default for Reauthenticate {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl Reauthenticate {
     /// Starts a reauthentication.
     pub fn new() -> Self {
-        Self::default()
+        Self {
+            contact: FirstStep::new(),
+        }
     }
 }
 
@@ -737,14 +737,14 @@ impl Operation for Reauthenticate {
     type Output = OtpHandle;
 
     fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {
-        match &*step(&self.contact) {
+        match self.contact.get() {
             None => Ok(get_me()),
-            Some(c) => SendVerification::for_contact_change(c.clone()).spec(),
+            Some(c) => SendVerification::for_contact_change(c).spec(),
         }
     }
 
     fn is_idempotent(&self) -> bool {
-        step(&self.contact).is_none()
+        self.contact.get().is_none()
     }
 
     fn parse(
@@ -752,7 +752,7 @@ impl Operation for Reauthenticate {
         response: HttpResponse,
         cx: &mut ResponseContext<'_>,
     ) -> Result<OtpHandle, Error> {
-        match &*step(&self.contact) {
+        match &self.contact.get() {
             Some(c) => otp_handle(c, &response, cx.now),
             None => Err(BuildError::DriverMisuse("no contact").into()),
         }
@@ -763,26 +763,26 @@ impl Operation for Reauthenticate {
         response: HttpResponse,
         cx: &mut ResponseContext<'_>,
     ) -> Result<Progress<OtpHandle>, Error> {
-        let mut contact = step(&self.contact);
-        if contact.is_some() {
-            drop(contact);
-            return self.parse(response, cx).map(Progress::Done);
+        self.contact.parse_step(
+            response,
+            cx,
+            |r, _| contact_of(r),
+            |r, cx| self.parse(r, cx),
+        )
+    }
+}
+
+/// The contact a code for reauthentication goes to: the profile's email, else phone.
+fn contact_of(response: &HttpResponse) -> Result<Contact, Error> {
+    let user: User = json(response)?;
+    match (user.email.as_deref(), user.phone_number.as_deref()) {
+        (Some(e), _) if !e.is_empty() => Ok(Contact::parse(e)?),
+        (_, Some(p)) if !p.is_empty() => Ok(Contact::parse(p)?),
+        _ => Err(BuildError::InvalidInput {
+            field: "user",
+            reason: "the user has no email address or phone number to send a code to".into(),
         }
-        let user: User = json(&response)?;
-        let found = match (user.email.as_deref(), user.phone_number.as_deref()) {
-            (Some(e), _) if !e.is_empty() => Contact::parse(e)?,
-            (_, Some(p)) if !p.is_empty() => Contact::parse(p)?,
-            _ => {
-                return Err(BuildError::InvalidInput {
-                    field: "user",
-                    reason: "the user has no email address or phone number to send a code to"
-                        .into(),
-                }
-                .into());
-            }
-        };
-        *contact = Some(found);
-        Ok(Progress::Next)
+        .into()),
     }
 }
 

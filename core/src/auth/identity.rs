@@ -1,14 +1,13 @@
 //! Third-party identities (auth.md §5.5): the OAuth web flow, provider tokens,
 //! ID-token and custom-ticket sign-in, and linking identities to a user.
 
-use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
 use http::Method;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::wire::{auth_get, auth_post, json, object, required, signed_in, step};
+use super::wire::{FirstStep, auth_get, auth_post, json, object, required, signed_in};
 use crate::call::{Operation, Progress, RequestContext, ResponseContext};
 use crate::error::{BuildError, Error};
 use crate::request::{Access, HttpResponse, RequestSpec};
@@ -228,7 +227,7 @@ impl Operation for SignInWithProvider {
 pub struct SignInWithIdToken {
     provider_id: String,
     id_token: Secret,
-    exchanged: Mutex<Option<ProviderToken>>,
+    exchanged: FirstStep<ProviderToken>,
 }
 
 impl SignInWithIdToken {
@@ -237,7 +236,7 @@ impl SignInWithIdToken {
         Self {
             provider_id: provider_id.into(),
             id_token: id_token.into(),
-            exchanged: Mutex::new(None),
+            exchanged: FirstStep::new(),
         }
     }
 }
@@ -246,7 +245,7 @@ impl Operation for SignInWithIdToken {
     type Output = Credentials;
 
     fn request(&self, cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {
-        match &*step(&self.exchanged) {
+        match &self.exchanged.get() {
             None => {
                 required("id token", self.id_token.expose())?;
                 grant_request(&self.provider_id, &Grant::IdToken(self.id_token.clone()))
@@ -268,13 +267,12 @@ impl Operation for SignInWithIdToken {
         response: HttpResponse,
         cx: &mut ResponseContext<'_>,
     ) -> Result<Progress<Credentials>, Error> {
-        let mut exchanged = step(&self.exchanged);
-        if exchanged.is_some() {
-            drop(exchanged);
-            return self.parse(response, cx).map(Progress::Done);
-        }
-        *exchanged = Some(provider_token(&self.provider_id, &response, cx.now)?);
-        Ok(Progress::Next)
+        self.exchanged.parse_step(
+            response,
+            cx,
+            |r, cx| provider_token(&self.provider_id, r, cx.now),
+            |r, cx| self.parse(r, cx),
+        )
     }
 }
 
@@ -570,7 +568,7 @@ impl OAuthCallback {
 pub struct VerifyOAuth {
     flow: OAuthFlow,
     callback: OAuthCallback,
-    exchanged: Mutex<Option<ProviderToken>>,
+    exchanged: FirstStep<ProviderToken>,
 }
 
 impl VerifyOAuth {
@@ -579,7 +577,7 @@ impl VerifyOAuth {
         Self {
             flow: flow.clone(),
             callback,
-            exchanged: Mutex::new(None),
+            exchanged: FirstStep::new(),
         }
     }
 }
@@ -588,7 +586,7 @@ impl Operation for VerifyOAuth {
     type Output = Credentials;
 
     fn request(&self, cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {
-        match (&*step(&self.exchanged), self.flow.purpose) {
+        match (&self.exchanged.get(), self.flow.purpose) {
             (None, _) => {
                 if self.callback.state != self.flow.state {
                     return Err(BuildError::InvalidInput {
@@ -634,13 +632,12 @@ impl Operation for VerifyOAuth {
         response: HttpResponse,
         cx: &mut ResponseContext<'_>,
     ) -> Result<Progress<Credentials>, Error> {
-        let mut exchanged = step(&self.exchanged);
-        if exchanged.is_some() {
-            drop(exchanged);
-            return self.parse(response, cx).map(Progress::Done);
-        }
-        *exchanged = Some(provider_token(&self.flow.provider_id, &response, cx.now)?);
-        Ok(Progress::Next)
+        self.exchanged.parse_step(
+            response,
+            cx,
+            |r, cx| provider_token(&self.flow.provider_id, r, cx.now),
+            |r, cx| self.parse(r, cx),
+        )
     }
 }
 

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::contact::Contact;
-use super::wire::{auth_post, signed_in};
+use super::wire::{FirstStep, auth_post, signed_in};
 use crate::call::{Operation, Progress, RequestContext, ResponseContext};
 use crate::error::{BuildError, Error};
 use crate::request::{Access, HttpResponse, RequestSpec};
@@ -483,7 +483,7 @@ pub struct VerifyOtp {
     handle: OtpHandle,
     code: Secret,
     details: SignUpDetails,
-    verified: std::sync::Mutex<Option<VerificationToken>>,
+    verified: FirstStep<VerificationToken>,
 }
 
 impl VerifyOtp {
@@ -493,15 +493,8 @@ impl VerifyOtp {
             handle: handle.clone(),
             code: code.into(),
             details,
-            verified: std::sync::Mutex::new(None),
+            verified: FirstStep::new(),
         }
-    }
-
-    fn token(&self) -> Option<VerificationToken> {
-        self.verified
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
     }
 }
 
@@ -509,7 +502,7 @@ impl Operation for VerifyOtp {
     type Output = Credentials;
 
     fn request(&self, cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {
-        match self.token() {
+        match self.verified.get() {
             None => verify_request(&self.handle, &self.code, cx.now),
             Some(t) if t.is_user => sign_in_request(&t, cx.now),
             Some(t) => sign_up_request(&t, &self.details, cx.now),
@@ -529,12 +522,12 @@ impl Operation for VerifyOtp {
         response: HttpResponse,
         cx: &mut ResponseContext<'_>,
     ) -> Result<Progress<Credentials>, Error> {
-        if self.token().is_some() {
-            return self.parse(response, cx).map(Progress::Done);
-        }
-        let token = verified(&self.handle, &self.code, &response, cx.now)?;
-        *self.verified.lock().unwrap_or_else(|p| p.into_inner()) = Some(token);
-        Ok(Progress::Next)
+        self.verified.parse_step(
+            response,
+            cx,
+            |r, cx| verified(&self.handle, &self.code, r, cx.now),
+            |r, cx| signed_in(&r, cx),
+        )
     }
 }
 

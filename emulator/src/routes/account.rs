@@ -5,13 +5,13 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::json;
 
 use super::auth::{
-    AuthBody, CODE_LIFETIME, contact_of, current_user, hash_password, internal, password_matches,
-    profile, random_hex,
+    AuthBody, CODE_LIFETIME, CurrentUser, consume_proof, contact_of, hash_password, internal,
+    password_matches, profile, random_hex,
 };
 use super::{auth_error, json_response};
 use crate::{Shared, lock};
@@ -32,13 +32,9 @@ fn is_phone_like(s: &str) -> bool {
 /// contact was just verified (the JS SDK's change flow verifies first).
 pub(crate) async fn edit(
     State(shared): State<Arc<Shared>>,
-    headers: HeaderMap,
+    CurrentUser(user): CurrentUser,
     AuthBody(body): AuthBody,
 ) -> Response {
-    let user = match current_user(&shared, &headers) {
-        Ok(u) => u,
-        Err(r) => return r,
-    };
     let now = shared.now() as i64;
     let text = |k: &str| body.get(k).and_then(|v| v.as_str());
     if let Some(g) = text("gender")
@@ -116,12 +112,9 @@ pub(crate) async fn edit(
 /// `GET /auth/v1/user/query?id=&username=&email=&phone_number=`.
 pub(crate) async fn query(
     State(shared): State<Arc<Shared>>,
-    headers: HeaderMap,
+    _user: CurrentUser,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    if let Err(r) = current_user(&shared, &headers) {
-        return r;
-    }
     let criteria: Vec<(&'static str, String)> = [
         ("id", "id"),
         ("username", "username"),
@@ -167,13 +160,9 @@ pub(crate) async fn exists(
 /// `POST /auth/v1/user/sudo {password} | {verification_token}` → `{sudo_token, expires_in}`.
 pub(crate) async fn sudo(
     State(shared): State<Arc<Shared>>,
-    headers: HeaderMap,
+    CurrentUser(user): CurrentUser,
     AuthBody(body): AuthBody,
 ) -> Response {
-    let user = match current_user(&shared, &headers) {
-        Ok(u) => u,
-        Err(r) => return r,
-    };
     let now = shared.now() as i64;
     let text = |k: &str| {
         body.get(k)
@@ -229,13 +218,9 @@ fn check_sudo(shared: &Shared, token: Option<&str>, user_id: &str) -> Result<(),
 /// `PATCH /auth/v1/user/password {new_password, sudo_token}`.
 pub(crate) async fn set_password(
     State(shared): State<Arc<Shared>>,
-    headers: HeaderMap,
+    CurrentUser(user): CurrentUser,
     AuthBody(body): AuthBody,
 ) -> Response {
-    let user = match current_user(&shared, &headers) {
-        Ok(u) => u,
-        Err(r) => return r,
-    };
     let text = |k: &str| {
         body.get(k)
             .and_then(|v| v.as_str())
@@ -260,13 +245,9 @@ pub(crate) async fn set_password(
 /// `DELETE /auth/v1/user/me?sudo_token=` → the deleted profile.
 pub(crate) async fn delete_me(
     State(shared): State<Arc<Shared>>,
-    headers: HeaderMap,
+    CurrentUser(user): CurrentUser,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    let user = match current_user(&shared, &headers) {
-        Ok(u) => u,
-        Err(r) => return r,
-    };
     if let Err(r) = check_sudo(
         &shared,
         query.get("sudo_token").map(String::as_str),
@@ -297,10 +278,8 @@ pub(crate) async fn reset(State(shared): State<Arc<Shared>>, AuthBody(body): Aut
     };
     let now = shared.now() as i64;
     let mut store = lock(&shared.store);
-    match store.consume_verification_token(token, now) {
-        Ok(Some(proved)) if proved == contact => {}
-        Ok(_) => return bad("verification token is invalid, used, expired or for another contact"),
-        Err(e) => return internal(e),
+    if let Err(r) = consume_proof(&mut store, token, &contact, now) {
+        return r;
     }
     let user = match store.find_user(&contact) {
         Ok(Some(u)) => u,
@@ -331,13 +310,9 @@ pub(crate) async fn reset(State(shared): State<Arc<Shared>>, AuthBody(body): Aut
 /// implemented.
 pub(crate) async fn bind_contact(
     State(shared): State<Arc<Shared>>,
-    headers: HeaderMap,
+    CurrentUser(user): CurrentUser,
     AuthBody(body): AuthBody,
 ) -> Response {
-    let user = match current_user(&shared, &headers) {
-        Ok(u) => u,
-        Err(r) => return r,
-    };
     let contact = match contact_of(&body) {
         Ok(c) => c,
         Err(r) => return r,
@@ -363,10 +338,8 @@ pub(crate) async fn bind_contact(
     };
     let now = shared.now() as i64;
     let mut store = lock(&shared.store);
-    match store.consume_verification_token(token, now) {
-        Ok(Some(proved)) if proved == contact => {}
-        Ok(_) => return bad("verification token is invalid, used, expired or for another contact"),
-        Err(e) => return internal(e),
+    if let Err(r) = consume_proof(&mut store, token, &contact, now) {
+        return r;
     }
     match store.find_user(&contact) {
         Ok(Some(other)) if other.id != user.id => {

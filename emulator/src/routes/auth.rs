@@ -151,7 +151,7 @@ pub(crate) async fn sign_in_anonymously(
 
 /// The user of the bearer token of an auth call: `unauthenticated` (16) without a
 /// valid token, `user_not_found` (5) if the user was deleted.
-pub(crate) fn current_user(shared: &Shared, headers: &HeaderMap) -> Result<User, Response> {
+fn current_user(shared: &Shared, headers: &HeaderMap) -> Result<User, Response> {
     let claims = bearer(headers)
         .and_then(|t| shared.authenticate(t).ok())
         .ok_or_else(|| {
@@ -169,6 +169,41 @@ pub(crate) fn current_user(shared: &Shared, headers: &HeaderMap) -> Result<User,
             "user_not_found",
             5,
             "user does not exist",
+        )),
+        Err(e) => Err(internal(e)),
+    }
+}
+
+/// The signed-in user of an auth call, as an extractor: a handler taking it answers
+/// `unauthenticated` / `user_not_found` before it runs (see [`current_user`]).
+pub(crate) struct CurrentUser(pub User);
+
+impl axum::extract::FromRequestParts<Arc<Shared>> for CurrentUser {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        shared: &Arc<Shared>,
+    ) -> Result<Self, Response> {
+        current_user(shared, &parts.headers).map(CurrentUser)
+    }
+}
+
+/// Consumes a verification token that must prove `contact`: `invalid_argument` (3)
+/// if it is unknown, used, expired or for another contact.
+pub(crate) fn consume_proof(
+    store: &mut crate::store::Store,
+    token: &str,
+    contact: &str,
+    now: i64,
+) -> Result<(), Response> {
+    match store.consume_verification_token(token, now) {
+        Ok(Some(proved)) if proved == contact => Ok(()),
+        Ok(_) => Err(auth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_argument",
+            3,
+            "verification token is invalid, used, expired or for another contact",
         )),
         Err(e) => Err(internal(e)),
     }
@@ -205,11 +240,11 @@ pub(crate) fn profile(shared: &Shared, user: &User) -> serde_json::Value {
 }
 
 /// `GET /auth/v1/user/me`: the signed-in user's profile.
-pub(crate) async fn user_me(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
-    match current_user(&shared, &headers) {
-        Ok(user) => json_response(StatusCode::OK, &profile(&shared, &user)),
-        Err(r) => r,
-    }
+pub(crate) async fn user_me(
+    State(shared): State<Arc<Shared>>,
+    CurrentUser(user): CurrentUser,
+) -> Response {
+    json_response(StatusCode::OK, &profile(&shared, &user))
 }
 
 /// `POST /auth/v1/token`: the refresh grant, with rotation (every refresh token works
@@ -662,17 +697,8 @@ pub(crate) async fn sign_up(
         Ok(None) => {}
         Err(e) => return internal(e),
     }
-    match store.consume_verification_token(token, now) {
-        Ok(Some(proved)) if proved == contact => {}
-        Ok(_) => {
-            return auth_error(
-                StatusCode::BAD_REQUEST,
-                "invalid_argument",
-                3,
-                "verification token is invalid, used, expired or for another contact",
-            );
-        }
-        Err(e) => return internal(e),
+    if let Err(r) = consume_proof(&mut store, token, &contact, now) {
+        return r;
     }
     let password_hash = match text("password").map(hash_password).transpose() {
         Ok(h) => h,

@@ -9,7 +9,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use super::auth::{AuthBody, client_id, current_user, internal, issue_credentials, random_hex};
+use super::auth::{AuthBody, CurrentUser, client_id, internal, issue_credentials, random_hex};
 use super::{auth_error, json_response};
 use crate::store::User;
 use crate::{ADMIN_PREFIX, ProviderIdentity, Shared, lock};
@@ -278,12 +278,8 @@ pub(crate) async fn sign_in_with_provider(
 /// `bind`.
 pub(crate) async fn list_providers(
     State(shared): State<Arc<Shared>>,
-    headers: HeaderMap,
+    CurrentUser(user): CurrentUser,
 ) -> Response {
-    let user = match current_user(&shared, &headers) {
-        Ok(u) => u,
-        Err(r) => return r,
-    };
     let bound = match lock(&shared.store).identities_of(&user.id) {
         Ok(b) => b,
         Err(e) => return internal(e),
@@ -307,13 +303,9 @@ pub(crate) async fn list_providers(
 /// `POST /auth/v1/user/provider/bind {provider_token}`.
 pub(crate) async fn bind_provider(
     State(shared): State<Arc<Shared>>,
-    headers: HeaderMap,
+    CurrentUser(user): CurrentUser,
     AuthBody(body): AuthBody,
 ) -> Response {
-    let user = match current_user(&shared, &headers) {
-        Ok(u) => u,
-        Err(r) => return r,
-    };
     let identity =
         match take_provider_token(&shared, body.get("provider_token").and_then(|v| v.as_str())) {
             Ok(i) => i,
@@ -359,13 +351,9 @@ pub(crate) async fn bind_provider(
 /// `DELETE /auth/v1/user/provider/{provider_id}`.
 pub(crate) async fn unbind_provider(
     State(shared): State<Arc<Shared>>,
-    headers: HeaderMap,
+    CurrentUser(user): CurrentUser,
     Path(provider): Path<String>,
 ) -> Response {
-    let user = match current_user(&shared, &headers) {
-        Ok(u) => u,
-        Err(r) => return r,
-    };
     match lock(&shared.store).unbind_identity(&provider, &user.id) {
         Ok(0) => auth_error(
             StatusCode::NOT_FOUND,
