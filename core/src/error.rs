@@ -118,6 +118,13 @@ pub enum BuildError {
     /// The call needs a bearer token: no user is signed in and no key is configured.
     #[error("no credential: sign in, or configure a publishable key or API key")]
     MissingCredential,
+    /// An update or delete of "every matching row" was given no filter, which would
+    /// change every row; nothing was sent. Say what to match.
+    #[error("{operation} needs a filter; without one it would change every row")]
+    MissingFilter {
+        /// The refused operation.
+        operation: &'static str,
+    },
     /// A header value contains characters HTTP does not allow.
     #[error("header {0} has a value HTTP does not allow")]
     InvalidHeader(String),
@@ -180,9 +187,21 @@ pub struct ServerError {
     /// The request id from the body or the `X-Request-Id` header.
     pub request_id: Option<String>,
     /// The numeric `error_code` of auth errors, a hint only (errors.md §3).
-    pub numeric_code: Option<i64>,
+    pub numeric_code: Option<i32>,
     /// How long the server asked the client to wait (`Retry-After` or `retry_after`).
     pub retry_after: Option<Duration>,
+    /// The `details` and `hint` of PostgREST-shaped errors (`/v1/rdb/rest`).
+    pub postgrest: Option<Box<PostgrestDetails>>,
+}
+
+/// The extra fields of a PostgREST error body `{code, message, details, hint}`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PostgrestDetails {
+    /// `details`, e.g. "The result contains 2 rows".
+    pub details: Option<String>,
+    /// `hint`.
+    pub hint: Option<String>,
 }
 
 impl ServerError {

@@ -43,6 +43,8 @@ pub mod config;
 pub mod error;
 pub mod functions;
 pub mod ids;
+pub mod models;
+pub mod rdb;
 pub mod request;
 pub mod response;
 pub mod retry;
@@ -68,7 +70,8 @@ pub use call::{
 pub use codes::{AuthErrorCode, GatewayErrorCode};
 pub use config::{Config, ConfigBuilder, ConfigError, Credential, Language, TransportOptions};
 pub use error::{
-    BuildError, DecodeError, Error, ServerCode, ServerError, TransportError, TransportErrorKind,
+    BuildError, DecodeError, Error, PostgrestDetails, ServerCode, ServerError, TransportError,
+    TransportErrorKind,
 };
 pub use request::{HttpRequest, HttpResponse};
 pub use retry::RetryPolicy;

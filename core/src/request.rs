@@ -134,6 +134,12 @@ impl RequestSpec {
     /// segments, a query or a fragment.
     pub fn segment(mut self, value: &str) -> Self {
         self.path.push('/');
+        if value == "." || value == ".." {
+            // Dots are unreserved, so `..` would survive encoding and be resolved
+            // away by URL normalisation; spell them out.
+            self.path.push_str(&value.replace('.', "%2E"));
+            return self;
+        }
         self.path.extend(utf8_percent_encode(value, COMPONENT));
         self
     }
@@ -370,6 +376,12 @@ mod tests {
             .query("ü", "+%");
         let req = build(&spec, &env(&c, None)).expect("builds");
         assert_eq!(req.uri().path(), "/v1/x/a%2Fb%3Fc%23d");
+        let dots = RequestSpec::new(Api::Gateway, Method::GET, Access::Bearer)
+            .path("x")
+            .segment("..")
+            .segment(".");
+        let dotted = build(&dots, &env(&c, None)).expect("builds");
+        assert_eq!(dotted.uri().path(), "/v1/x/%2E%2E/%2E");
         assert_eq!(req.uri().query(), Some("q=a%20b%26c%3Dd%23e&%C3%BC=%2B%25"));
     }
 

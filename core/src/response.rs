@@ -7,7 +7,7 @@ use http::StatusCode;
 use serde::de::DeserializeOwned;
 
 use crate::codes::{AuthErrorCode, GatewayErrorCode};
-use crate::error::{DecodeError, Error, ServerCode, ServerError};
+use crate::error::{DecodeError, Error, PostgrestDetails, ServerCode, ServerError};
 use crate::request::{Api, HttpResponse};
 use crate::retry::parse_retry_after;
 
@@ -42,6 +42,22 @@ const SECRET_KEYS: &[&str] = &[
 ///   status decides, and so does this SDK).
 /// - 3xx is a [`DecodeError::Redirect`]: redirects are never followed.
 pub fn check_status(api: Api, response: &HttpResponse, now: SystemTime) -> Result<(), Error> {
+    read_error(api, response, now, false)
+}
+
+/// Like [`check_status`] for a gateway answer, but a 2xx body with a non-empty `code`
+/// is an error too: the data-model API answers failures that way (models.md §1, the
+/// JS client treats any truthy `code` as an error).
+pub fn check_body_code(response: &HttpResponse) -> Result<(), Error> {
+    read_error(Api::Gateway, response, SystemTime::UNIX_EPOCH, true)
+}
+
+fn read_error(
+    api: Api,
+    response: &HttpResponse,
+    now: SystemTime,
+    code_in_2xx_is_error: bool,
+) -> Result<(), Error> {
     let status = response.status();
     if status.is_redirection() {
         let location = response
@@ -76,7 +92,7 @@ pub fn check_status(api: Api, response: &HttpResponse, now: SystemTime) -> Resul
     let gateway_code = text("code").filter(|c| !c.is_empty());
     let code = match (auth_error, gateway_code) {
         (Some(e), _) => ServerCode::Auth(AuthErrorCode::from(e.as_str())),
-        (None, Some(c)) if api.is_auth() || !status.is_success() => {
+        (None, Some(c)) if api.is_auth() || code_in_2xx_is_error || !status.is_success() => {
             ServerCode::Gateway(GatewayErrorCode::from(c.as_str()))
         }
         _ if !status.is_success() => ServerCode::HttpStatus,
@@ -87,8 +103,17 @@ pub fn check_status(api: Api, response: &HttpResponse, now: SystemTime) -> Resul
         .unwrap_or_else(|| status.canonical_reason().unwrap_or("error").to_owned());
     let numeric_code = obj.and_then(|o| o.get("error_code")).and_then(|v| {
         v.as_i64()
+            .and_then(|n| i32::try_from(n).ok())
             .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
     });
+    // PostgREST errors carry `details` and `hint` (strings, or null).
+    let detail = |k: &str| {
+        obj.and_then(|o| o.get(k)).and_then(|v| match v {
+            serde_json::Value::Null => None,
+            serde_json::Value::String(s) => Some(s.clone()),
+            other => Some(other.to_string()),
+        })
+    };
     Err(ServerError {
         status,
         code,
@@ -96,6 +121,10 @@ pub fn check_status(api: Api, response: &HttpResponse, now: SystemTime) -> Resul
         request_id,
         numeric_code,
         retry_after,
+        postgrest: match (detail("details"), detail("hint")) {
+            (None, None) => None,
+            (details, hint) => Some(Box::new(PostgrestDetails { details, hint })),
+        },
     }
     .into())
 }
@@ -237,6 +266,37 @@ mod tests {
     fn a_function_result_with_a_code_field_is_not_an_error() {
         let r = resp(200, r#"{"code":"MY_APP_CODE","data":1}"#);
         assert!(check_status(Api::Gateway, &r, SystemTime::UNIX_EPOCH).is_ok());
+    }
+
+    #[test]
+    fn postgrest_error_shape_keeps_details_and_hint() {
+        let e = server_err(
+            Api::Gateway,
+            &resp(
+                406,
+                r#"{"code":"PGRST116","message":"JSON object requested, multiple (or no) rows returned","details":"The result contains 2 rows","hint":null}"#,
+            ),
+        );
+        assert_eq!(
+            e.code,
+            ServerCode::Gateway(GatewayErrorCode::Unknown("PGRST116".into()))
+        );
+        let extra = e.postgrest.expect("details");
+        assert_eq!(extra.details.as_deref(), Some("The result contains 2 rows"));
+        assert_eq!(extra.hint, None);
+    }
+
+    #[test]
+    fn model_answers_with_a_code_in_a_200_are_errors() {
+        let r = resp(
+            200,
+            r#"{"code":"INVALID_PARAM","message":"bad where","requestId":"m1"}"#,
+        );
+        match check_body_code(&r) {
+            Err(Error::Server(e)) => assert_eq!(e.request_id.as_deref(), Some("m1")),
+            other => panic!("{other:?}"),
+        }
+        assert!(check_body_code(&resp(200, r#"{"data":{"count":1}}"#)).is_ok());
     }
 
     #[test]
