@@ -24,10 +24,12 @@ pub use cloudbase_core::prelude::*;
 pub use cloudbase_core::store::{MemoryStore, SessionStore};
 pub use file_store::FileStore;
 
+mod data;
 mod file_store;
 use cloudbase_core::{
     ClientState, HttpRequest, HttpResponse, SharedState, Step, TransportError, TransportErrorKind,
 };
+pub use data::{Models, Mysql};
 
 /// An async CloudBase client. Share it (`Arc<Client>` or `&Client`) across tasks: one
 /// connection pool serves all calls, and the lock on the shared state is held only

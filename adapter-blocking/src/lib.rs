@@ -24,10 +24,12 @@ pub use cloudbase_core::prelude::*;
 pub use cloudbase_core::store::{MemoryStore, SessionStore};
 pub use file_store::FileStore;
 
+mod data;
 mod file_store;
 use cloudbase_core::{
     ClientState, HttpRequest, HttpResponse, SharedState, Step, TransportError, TransportErrorKind,
 };
+pub use data::{Models, Mysql, Records};
 
 /// A blocking CloudBase client. Cheap to share by reference across threads: calls
 /// run concurrently, and the lock on the shared state is held only while the core

@@ -421,6 +421,53 @@ macro_rules! client_methods {
             self.state.unsubscribe(id);
         }
 
+        /// Data models (`/v1/model/...`) in the `prod` data environment; `.env(…)`
+        /// switches to `pre`.
+        pub fn models(&self) -> Models<'_> {
+            Models { client: self, env: $crate::models::DataEnv::Prod }
+        }
+
+        /// MySQL REST (`/v1/rdb/rest/...`) with Flutter-style filter maps.
+        pub fn mysql(&self) -> Mysql<'_> {
+            Mysql { client: self }
+        }
+
+        /// Data sources with their details (`aggregateDataSourceList`), a page of
+        /// `page_size`; `envId` is this client's environment.
+        pub $($async)? fn get_aggregate_data_source_list(&self, page_size: u32) -> Result<$crate::serde_json::Value, $crate::Error> {
+            self.execute($crate::models::DataSourceCall::aggregate_list(page_size)) $($await)*
+        }
+
+        /// One data source with its details, by id or name.
+        pub $($async)? fn get_data_source_aggregate_detail(&self, source: $crate::models::DataSourceRef) -> Result<$crate::serde_json::Value, $crate::Error> {
+            self.execute($crate::models::DataSourceCall::aggregate_detail(source)) $($await)*
+        }
+
+        /// Which data sources use these tables.
+        pub $($async)? fn get_data_source_by_table_name(&self, table_names: &[&str]) -> Result<$crate::serde_json::Value, $crate::Error> {
+            self.execute($crate::models::DataSourceCall::by_table_names(table_names.iter().copied())) $($await)*
+        }
+
+        /// A page of basic data-source records (`POST basicDataSourceList`).
+        pub $($async)? fn get_basic_data_source_list(&self, page_num: u32, page_size: u32) -> Result<$crate::serde_json::Value, $crate::Error> {
+            self.execute($crate::models::DataSourceCall::basic_list(page_num, page_size)) $($await)*
+        }
+
+        /// One basic data-source record, by id or name.
+        pub $($async)? fn get_basic_data_source(&self, source: $crate::models::DataSourceRef) -> Result<$crate::serde_json::Value, $crate::Error> {
+            self.execute($crate::models::DataSourceCall::basic(source)) $($await)*
+        }
+
+        /// Relations of these data sources.
+        pub $($async)? fn get_schema_list(&self, data_source_names: &[&str]) -> Result<$crate::serde_json::Value, $crate::Error> {
+            self.execute($crate::models::DataSourceCall::schema_list(data_source_names.iter().copied())) $($await)*
+        }
+
+        /// The tables behind a data source.
+        pub $($async)? fn get_table_name(&self, data_source_name: &str) -> Result<$crate::serde_json::Value, $crate::Error> {
+            self.execute($crate::models::DataSourceCall::table_name(data_source_name)) $($await)*
+        }
+
         /// A snapshot of the session.
         pub fn session(&self) -> $crate::Session {
             self.state.session()

@@ -36,8 +36,11 @@
 pub mod auth;
 pub mod call;
 mod client_api;
+mod data_api;
 #[doc(hidden)]
 pub use serde;
+#[doc(hidden)]
+pub use serde_json;
 mod codes;
 pub mod config;
 pub mod error;

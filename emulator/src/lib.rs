@@ -30,6 +30,7 @@
 // usual axum idiom; the size of `Response` does not matter on this path.
 #![allow(clippy::result_large_err)]
 
+mod data;
 mod faults;
 mod routes;
 mod store;
@@ -68,6 +69,12 @@ pub enum EmulatorError {
     /// The database could not be opened.
     #[error("could not open the database: {0}")]
     Database(#[from] rusqlite::Error),
+    /// A model name the service would not accept.
+    #[error("invalid model name {0:?}: a letter or '_' first, then letters, digits, '_' or '-'")]
+    InvalidModelName(String),
+    /// Seed records were refused.
+    #[error("could not seed the model: {0}")]
+    Seed(String),
     /// The runtime or server thread could not start.
     #[error("could not start the server: {0}")]
     Start(#[source] std::io::Error),
@@ -173,6 +180,8 @@ const MAX_RECORDED: usize = 100_000;
 pub(crate) struct Shared {
     pub env_id: String,
     pub store: Mutex<Store>,
+    /// Models, MySQL-REST tables and SQL templates (a connection of its own).
+    pub data: Mutex<data::DataStore>,
     pub keys: TokenKeys,
     pub functions: RwLock<HashMap<String, FunctionHandler>>,
     pub faults: Mutex<Vec<FaultRule>>,
@@ -282,6 +291,9 @@ impl Shared {
         if let Err(e) = lock(&self.store).reset() {
             tracing::warn!("emulator reset failed: {e}");
         }
+        if let Err(e) = lock(&self.data).reset() {
+            tracing::warn!("emulator data reset failed: {e}");
+        }
     }
 }
 
@@ -366,6 +378,7 @@ impl EmulatorBuilder {
         let shared = Arc::new(Shared {
             env_id: self.env_id,
             store: Mutex::new(Store::open(self.db_path.as_deref())?),
+            data: Mutex::new(data::DataStore::open(self.db_path.as_deref())?),
             keys: TokenKeys::new(&secret),
             functions: RwLock::new(functions),
             faults: Mutex::new(Vec::new()),
@@ -577,6 +590,88 @@ impl Emulator {
         routes::identity::mint_id_token(&self.shared, provider_id, login)
     }
 
+    /// Creates model `name` (its `prod` and `pre` record tables); existing records
+    /// are kept.
+    ///
+    /// ```
+    /// let emulator = cloudbase_emulator::Emulator::start()?;
+    /// emulator.create_model("todo")?;
+    /// emulator.seed_model("todo", &[serde_json::json!({"title": "milk", "done": false})])?;
+    /// emulator.execute_sql("CREATE TABLE course (id INTEGER PRIMARY KEY, name TEXT)")?;
+    /// emulator.execute_sql("INSERT INTO course VALUES (1, 'math')")?;
+    /// assert_eq!(emulator.query_sql("SELECT name FROM course")?, vec![serde_json::json!({"name": "math"})]);
+    /// # Ok::<(), cloudbase_emulator::EmulatorError>(())
+    /// ```
+    pub fn create_model(&self, name: &str) -> Result<(), EmulatorError> {
+        if !data::models::valid_model_name(name) {
+            return Err(EmulatorError::InvalidModelName(name.to_owned()));
+        }
+        Ok(lock(&self.shared.data).create_model(name)?)
+    }
+
+    /// Drops model `name` and its records.
+    pub fn drop_model(&self, name: &str) -> Result<(), EmulatorError> {
+        if !data::models::valid_model_name(name) {
+            return Err(EmulatorError::InvalidModelName(name.to_owned()));
+        }
+        Ok(lock(&self.shared.data).drop_model(name)?)
+    }
+
+    /// Adds records to model `name` (`prod` data), creating the model if needed;
+    /// returns their ids. Records get `_id`, `createdAt`, `updatedAt` and an empty
+    /// `_openid`, as through the API.
+    pub fn seed_model(
+        &self,
+        name: &str,
+        records: &[serde_json::Value],
+    ) -> Result<Vec<String>, EmulatorError> {
+        self.create_model(name)?;
+        let store = lock(&self.shared.data);
+        let writer = data::models::Writer {
+            openid: String::new(),
+            now_ms: self.shared.now() as i64 * 1000,
+        };
+        let body = serde_json::json!({ "data": records });
+        let data = data::models::run(
+            &store,
+            ("prod", name),
+            "createMany",
+            None,
+            &body,
+            &[],
+            &writer,
+        )
+        .map_err(|(_, _, m)| EmulatorError::Seed(m))?;
+        Ok(data["idList"]
+            .as_array()
+            .map(|ids| {
+                ids.iter()
+                    .filter_map(|i| i.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
+    /// Runs SQL statements (`;`-separated) against the data database: create, seed
+    /// or drop the tables the MySQL REST API (`/v1/rdb/rest`) serves.
+    pub fn execute_sql(&self, sql: &str) -> Result<(), EmulatorError> {
+        Ok(lock(&self.shared.data).conn.execute_batch(sql)?)
+    }
+
+    /// Runs one query against the data database and returns its rows as JSON
+    /// objects (for assertions: count rows, read what a call wrote).
+    pub fn query_sql(&self, sql: &str) -> Result<Vec<serde_json::Value>, EmulatorError> {
+        let store = lock(&self.shared.data);
+        Ok(data::query_json(&store.conn, sql, &[], &[])?)
+    }
+
+    /// Registers SQL template `name` for `POST /v1/sql/{env}/{name}/run`;
+    /// `{{ param }}` placeholders are bound as parameters.
+    pub fn sql_template(&self, name: impl Into<String>, sql: impl Into<String>) {
+        lock(&self.shared.data)
+            .templates
+            .insert(name.into(), sql.into());
+    }
     /// Revokes every refresh token, so the next refresh answers `invalid_grant`.
     pub fn revoke_refresh_tokens(&self) {
         if let Err(e) = lock(&self.shared.store).revoke_all_refresh_tokens() {

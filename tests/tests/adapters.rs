@@ -16,6 +16,14 @@ macro_rules! for_both_adapters {
 }
 
 for_both_adapters!(
+    model_crud_with_typed_records,
+    model_filters_and_refusals,
+    pager_walks_a_thousand_records,
+    mysql_command_and_sql_templates,
+    data_source_queries,
+    mysql_rest_builder_end_to_end,
+    mysql_rest_hostile_values_round_trip,
+    mysql_flutter_style_calls,
     anonymous_sign_in_then_echo,
     the_same_device_gets_the_same_anonymous_user,
     idempotent_503_with_retry_after_is_retried_after_the_delay,

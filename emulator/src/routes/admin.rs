@@ -56,3 +56,27 @@ pub(crate) async fn outbox(State(shared): State<Arc<Shared>>) -> Response {
         Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
     }
 }
+
+/// `POST /__emulator/sql` with the SQL as the body: runs statements against the data
+/// database (tables for `/v1/rdb/rest`).
+pub(crate) async fn sql(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+    let text = String::from_utf8_lossy(&body);
+    match lock(&shared.data).conn.execute_batch(&text) {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => (StatusCode::BAD_REQUEST, e.to_string()).into_response(),
+    }
+}
+
+/// `POST /__emulator/models/{name}`: creates a model.
+pub(crate) async fn create_model(
+    State(shared): State<Arc<Shared>>,
+    axum::extract::Path(name): axum::extract::Path<String>,
+) -> Response {
+    if !crate::data::models::valid_model_name(&name) {
+        return (StatusCode::BAD_REQUEST, "invalid model name").into_response();
+    }
+    match lock(&shared.data).create_model(&name) {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+    }
+}

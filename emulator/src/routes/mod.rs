@@ -4,6 +4,7 @@ pub(crate) mod account;
 pub(crate) mod admin;
 pub(crate) mod auth;
 pub(crate) mod captcha;
+pub(crate) mod data;
 pub(crate) mod functions;
 pub(crate) mod identity;
 
@@ -16,7 +17,7 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, patch, post};
+use axum::routing::{any, delete, get, patch, post};
 use serde_json::json;
 
 use crate::faults::{FaultAction, RecordedRequest};
@@ -67,6 +68,10 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route(&format!("{ADMIN_PREFIX}/outbox"), get(admin::outbox))
         .route("/auth/v1/revoke", post(auth::revoke))
         .route("/v1/functions/{name}", post(functions::call))
+        .route("/v1/model/{a}/{b}/{c}", any(data::model3))
+        .route("/v1/model/{env}/{model}/{id}/{op}", any(data::model4))
+        .route("/v1/sql/{env}/{name}/run", post(data::sql_run))
+        .route("/v1/rdb/rest/{*path}", any(data::rdb))
         .route(&format!("{ADMIN_PREFIX}/health"), get(admin::health))
         .route(
             &format!("{ADMIN_PREFIX}/faults"),
@@ -74,6 +79,11 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         )
         .route(&format!("{ADMIN_PREFIX}/requests"), get(admin::requests))
         .route(&format!("{ADMIN_PREFIX}/reset"), post(admin::reset))
+        .route(&format!("{ADMIN_PREFIX}/sql"), post(admin::sql))
+        .route(
+            &format!("{ADMIN_PREFIX}/models/{{name}}"),
+            post(admin::create_model),
+        )
         .fallback(not_implemented)
         .layer(middleware::from_fn_with_state(shared.clone(), intercept))
         .with_state(shared)

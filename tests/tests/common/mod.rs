@@ -125,7 +125,7 @@ use std::sync::{Arc, Mutex};
 
 /// What the scenarios need from a client; implemented by both adapters (the async
 /// one runs each call to completion on its own tokio runtime).
-pub trait TestClient: Sized + AuthClient {
+pub trait TestClient: Sized + AuthClient + data::DataClient {
     fn connect(config: ConfigBuilder) -> Self;
     fn connect_with_store(
         config: ConfigBuilder,
@@ -376,6 +376,11 @@ use cloudbase_core::auth::{
     VerificationToken,
 };
 
+use cloudbase_core::models::DataSourceRef;
+
+pub mod data;
+pub mod data_scenarios;
+
 /// A captcha solver as the trait passes it.
 pub type Solver = Box<dyn Fn(&CaptchaChallenge) -> Option<String> + Send + Sync>;
 
@@ -425,6 +430,13 @@ auth_client! {
         fn create_captcha_data(&self) -> Result<CaptchaChallenge, Error>;
         fn verify_captcha_data(&self, challenge: &CaptchaChallenge, answer: &str) -> Result<CaptchaToken, Error>;
         fn get_captcha_token(&self) -> Result<CaptchaToken, Error>;
+        fn get_aggregate_data_source_list(&self, page_size: u32) -> Result<serde_json::Value, Error>;
+        fn get_data_source_aggregate_detail(&self, source: DataSourceRef) -> Result<serde_json::Value, Error>;
+        fn get_data_source_by_table_name(&self, tables: &[&str]) -> Result<serde_json::Value, Error>;
+        fn get_basic_data_source_list(&self, page_num: u32, page_size: u32) -> Result<serde_json::Value, Error>;
+        fn get_basic_data_source(&self, source: DataSourceRef) -> Result<serde_json::Value, Error>;
+        fn get_schema_list(&self, names: &[&str]) -> Result<serde_json::Value, Error>;
+        fn get_table_name(&self, name: &str) -> Result<serde_json::Value, Error>;
     }
     sync {
         fn login_scope(&self) -> Option<String>;

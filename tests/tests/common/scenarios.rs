@@ -12,6 +12,7 @@ use cloudbase_emulator::FaultRule;
 use serde_json::json;
 use std::sync::{Arc, Mutex};
 
+pub use super::data_scenarios::*;
 use super::*;
 
 /// An emulator and a client signed in anonymously against it.

@@ -1,0 +1,91 @@
+//! `client.models()` / `client.mysql()`, and the pager over every page of a query.
+
+use std::collections::VecDeque;
+
+use cloudbase_core::Error;
+use cloudbase_core::models::{PageCursor, Query};
+use serde::de::DeserializeOwned;
+
+use crate::Client;
+
+cloudbase_core::data_handles!(,);
+
+/// Every record a model query matches, fetched page by page as the iteration goes
+/// (200 records a page unless the query sets a size). After an error the iteration
+/// ends; [`Records::records_seen`] says how far it got.
+pub struct Records<'a, T> {
+    client: &'a Client,
+    cursor: PageCursor<T>,
+    buffer: VecDeque<T>,
+    failed: bool,
+}
+
+impl<T: DeserializeOwned> Records<'_, T> {
+    /// Records fetched so far.
+    pub fn records_seen(&self) -> u64 {
+        self.cursor.records_seen()
+    }
+}
+
+impl<T: DeserializeOwned> Iterator for Records<'_, T> {
+    type Item = Result<T, Error>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if let Some(record) = self.buffer.pop_front() {
+                return Some(Ok(record));
+            }
+            if self.failed {
+                return None;
+            }
+            let call = match self.cursor.next_call() {
+                Ok(Some(call)) => call,
+                Ok(None) => return None,
+                Err(e) => {
+                    self.failed = true;
+                    return Some(Err(e.into()));
+                }
+            };
+            match self.client.execute(call) {
+                Ok(page) => {
+                    self.cursor.advance(&page);
+                    self.buffer.extend(page.records);
+                }
+                Err(e) => {
+                    self.failed = true;
+                    return Some(Err(e));
+                }
+            }
+        }
+    }
+}
+
+impl<'a> Models<'a> {
+    /// Every record `query` matches, as an iterator that fetches the pages.
+    ///
+    /// ```no_run
+    /// use cloudbase_blocking::{Client, Config};
+    /// use cloudbase_core::models::{field, Query};
+    ///
+    /// #[derive(serde::Deserialize)]
+    /// struct Todo { title: String }
+    ///
+    /// let client = Client::new(Config::builder("my-env").publishable_key("pk").build()?);
+    /// for todo in client.models().records::<Todo>("todo", Query::new().filter(field("done").eq(false)))? {
+    ///     println!("{}", todo?.title);
+    /// }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn records<T: DeserializeOwned>(
+        &self,
+        model: &str,
+        query: Query,
+    ) -> Result<Records<'a, T>, Error> {
+        Ok(Records {
+            client: self.client,
+            cursor: PageCursor::new(self.model(model)?, query)?,
+            buffer: VecDeque::new(),
+            failed: false,
+        })
+    }
+}
