@@ -50,6 +50,65 @@ async function main() {
   console.log('callFunction(unknown) fails ok');
 
   await authFlows(auth);
+  unwrap('signInAnonymously', await auth.signInAnonymously());
+  await modelFlows(app);
+  await mysqlFlows(app);
+}
+
+// Data models: create, list with a filter and a count, update, delete (the model
+// `todo` is created by the Rust side of the test).
+async function modelFlows(app) {
+  const todo = app.models.todo;
+  const created = await todo.create({ data: { title: 'js-milk', done: false } });
+  const id = created.data.id;
+  assert.ok(id, `create: ${JSON.stringify(created)}`);
+  await todo.create({ data: { title: 'js-bread', done: true } });
+  console.log('models.create ok');
+
+  const open = await todo.list({ filter: { where: { done: { $eq: false } } }, getCount: true, pageSize: 10, pageNumber: 1 });
+  assert.equal(open.data.total, 1, `list: ${JSON.stringify(open)}`);
+  assert.equal(open.data.records[0].title, 'js-milk');
+  console.log('models.list ok');
+
+  const updated = await todo.update({ data: { done: true }, filter: { where: { _id: { $eq: id } } } });
+  assert.equal(updated.data.count, 1, `update: ${JSON.stringify(updated)}`);
+  const one = await todo.get({ filter: { where: { _id: { $eq: id } } } });
+  assert.equal(one.data.done, true, `get: ${JSON.stringify(one)}`);
+  console.log('models.update ok');
+
+  const deleted = await todo.delete({ filter: { where: { _id: { $eq: id } } } });
+  assert.equal(deleted.data.count, 1, `delete: ${JSON.stringify(deleted)}`);
+  const left = await todo.list({ getCount: true, pageSize: 10, pageNumber: 1 });
+  assert.equal(left.data.total, 1, `after delete: ${JSON.stringify(left)}`);
+  console.log('models.delete ok');
+}
+
+// MySQL REST through app.mysql(): insert, select with filters, count, update,
+// delete (the table `course` is created by the Rust side of the test).
+async function mysqlFlows(app) {
+  const db = app.mysql();
+  unwrap('mysql.insert', await db.from('course').insert([{ id: 1, name: 'math, (x)', grade: 3 }, { id: 2, name: 'art', grade: 1 }]));
+  console.log('mysql.insert ok');
+
+  const sel = unwrap('mysql.select', await db.from('course').select('id,name').eq('name', 'math, (x)'));
+  assert.deepEqual(sel.data, [{ id: 1, name: 'math, (x)' }], `select: ${JSON.stringify(sel)}`);
+  const inList = unwrap('mysql.select in', await db.from('course').select('id').in('id', [1, 2]).order('id', { ascending: false }));
+  assert.deepEqual(inList.data, [{ id: 2 }, { id: 1 }], `in: ${JSON.stringify(inList)}`);
+  console.log('mysql.select ok');
+
+  const counted = unwrap('mysql.count', await db.from('course').select('*', { count: 'exact', head: true }));
+  assert.equal(counted.count, 2, `count: ${JSON.stringify(counted)}`);
+  console.log('mysql.count ok');
+
+  unwrap('mysql.update', await db.from('course').update({ grade: 5 }).eq('id', 2));
+  const after = unwrap('mysql.select after update', await db.from('course').select('grade').eq('id', 2));
+  assert.deepEqual(after.data, [{ grade: 5 }], `update: ${JSON.stringify(after)}`);
+  console.log('mysql.update ok');
+
+  unwrap('mysql.delete', await db.from('course').delete().eq('id', 2));
+  const left = unwrap('mysql.count after delete', await db.from('course').select('*', { count: 'exact', head: true }));
+  assert.equal(left.count, 1, `delete: ${JSON.stringify(left)}`);
+  console.log('mysql.delete ok');
 }
 
 // The latest code the emulator "sent" to `to`, read from its test hook.

@@ -40,6 +40,9 @@ fn official_js_sdk_drives_the_emulator() {
         .env_id("demo-env")
         .start()
         .unwrap();
+    emu.create_model("todo").unwrap();
+    emu.execute_sql("CREATE TABLE course (id INTEGER PRIMARY KEY, name TEXT, grade INTEGER)")
+        .unwrap();
     let output = Command::new("node")
         .arg("run.js")
         .current_dir(&dir)
@@ -75,6 +78,15 @@ fn official_js_sdk_drives_the_emulator() {
         "POST /auth/v1/user/basic/edit",
         "POST /auth/v1/token",
         "POST /auth/v1/revoke",
+        "POST /v1/model/prod/todo/create",
+        "POST /v1/model/prod/todo/list",
+        "PUT /v1/model/prod/todo/update",
+        "POST /v1/model/prod/todo/delete",
+        "POST /v1/rdb/rest/course",
+        "GET /v1/rdb/rest/course",
+        "HEAD /v1/rdb/rest/course",
+        "PATCH /v1/rdb/rest/course",
+        "DELETE /v1/rdb/rest/course",
     ] {
         assert!(
             paths.contains(&expected.to_owned()),
@@ -87,6 +99,15 @@ fn official_js_sdk_drives_the_emulator() {
         "refreshSession ok",
         "signInWithPassword ok",
         "signInWithOtp + verifyOtp ok",
+        "models.create ok",
+        "models.list ok",
+        "models.update ok",
+        "models.delete ok",
+        "mysql.insert ok",
+        "mysql.select ok",
+        "mysql.count ok",
+        "mysql.update ok",
+        "mysql.delete ok",
     ] {
         assert!(stdout.contains(step), "{step}: {stdout}");
     }
