@@ -166,8 +166,16 @@ fn tour() -> Result<(), Box<dyn std::error::Error>> {
         client.sign_in_anonymously()?;
     }
 
+    if let Some(emulator) = &emulator {
+        step(
+            5,
+            "Data: a todo model, then a MySQL table through the REST API",
+        );
+        data_tour(&client, emulator)?;
+    }
+
     step(
-        5,
+        6,
         "Errors are typed: calling a function that does not exist",
     );
     match client.call_function("no-such-function", &json!({})) {
@@ -181,9 +189,108 @@ fn tour() -> Result<(), Box<dyn std::error::Error>> {
         Ok(_) => println!("    unexpectedly, it exists"),
     }
 
-    step(6, "Bad input is refused before anything is sent");
+    step(7, "Bad input is refused before anything is sent");
     match client.call_function("../admin", &json!({})) {
         Err(e @ Error::Build(_)) => println!("    refused: {e}"),
+        other => println!("    unexpected: {other:?}"),
+    }
+    Ok(())
+}
+
+/// A todo record as the app sees it.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct Todo {
+    title: String,
+    done: bool,
+}
+
+/// A row of the `course` table.
+#[derive(Debug, serde::Deserialize)]
+struct Course {
+    id: i64,
+    name: String,
+}
+
+fn data_tour(client: &Client, emulator: &Emulator) -> Result<(), Box<dyn std::error::Error>> {
+    use cloudbase_core::models::{Query, Sort, field};
+    use cloudbase_core::rdb::{self, Direction};
+
+    // In the real service models and tables are made in the console; the emulator
+    // has hooks for it.
+    emulator.create_model("todo")?;
+    let models = client.models();
+    let id = models.create(
+        "todo",
+        &Todo {
+            title: "buy milk".into(),
+            done: false,
+        },
+    )?;
+    models.create_many(
+        "todo",
+        &[
+            Todo {
+                title: "write the tour".into(),
+                done: true,
+            },
+            Todo {
+                title: "read the docs".into(),
+                done: false,
+            },
+        ],
+    )?;
+    println!("    created 3 todos (first id {id})");
+    let open = models.list::<Todo>(
+        "todo",
+        &Query::new()
+            .filter(field("done").eq(false))
+            .order_by("title", Sort::Asc)
+            .with_count(),
+    )?;
+    println!(
+        "    open todos ({} of them): {:?}",
+        open.total.unwrap_or_default(),
+        open.records.iter().map(|t| &t.title).collect::<Vec<_>>()
+    );
+    let changed = models.update(
+        "todo",
+        field("_id").eq(id.as_str()),
+        &serde_json::json!({"done": true}),
+    )?;
+    println!("    marked done: {changed}");
+    let deleted = models.delete_many("todo", field("done").eq(true))?;
+    println!("    deleted the done ones: {deleted}");
+
+    emulator.execute_sql(
+        "CREATE TABLE course (id INTEGER PRIMARY KEY, name TEXT NOT NULL, grade INTEGER)",
+    )?;
+    client.execute(rdb::from("course").insert(&serde_json::json!([
+        {"id": 1, "name": "math", "grade": 3},
+        {"id": 2, "name": "music, (advanced)", "grade": 3},
+        {"id": 3, "name": "art", "grade": 1},
+    ])))?;
+    let third_grade: Vec<Course> = client.execute(
+        rdb::from("course")
+            .select("id,name")
+            .eq("grade", 3)
+            .order("name", Direction::Asc)
+            .fetch(),
+    )?;
+    println!("    grade 3 courses: {third_grade:?}");
+    let n = client.execute(rdb::from("course").gte("grade", 1).count())?;
+    println!("    courses in all: {n}");
+    client.execute(
+        rdb::from("course")
+            .eq("id", 3)
+            .update(&serde_json::json!({"grade": 2})),
+    )?;
+    client.execute(rdb::from("course").eq("name", "music, (advanced)").delete())?;
+    println!(
+        "    after update and delete: {} courses",
+        client.execute(rdb::from("course").count())?
+    );
+    match client.execute(rdb::from("course").delete()) {
+        Err(e @ Error::Build(_)) => println!("    a delete without a filter is refused: {e}"),
         other => println!("    unexpected: {other:?}"),
     }
     Ok(())

@@ -20,8 +20,12 @@
 //! provider (a built-in fake OAuth provider whose authorize page redirects straight
 //! back), ID-token and custom-ticket sign-in, sign-up, token refresh with rotation and
 //! reuse detection, revoke, the user's profile, sudo, passwords, recovery, contacts,
-//! identities, user queries, deletion and captcha — and `POST /v1/functions/{name}`
-//! (built-in `echo`, plus registered closures). Test hooks: [`Emulator::outbox`],
+//! identities, user queries, deletion and captcha — `POST /v1/functions/{name}`
+//! (built-in `echo`, plus registered closures), data models (`/v1/model/...`, records as
+//! JSON in SQLite), SQL templates, `mysqlCommand`, data-source queries and MySQL REST
+//! (`/v1/rdb/rest/...`, the PostgREST grammar over SQLite tables). Data hooks:
+//! [`Emulator::create_model`], [`Emulator::seed_model`], [`Emulator::execute_sql`],
+//! [`Emulator::query_sql`], [`Emulator::sql_template`]. Test hooks: [`Emulator::outbox`],
 //! [`Emulator::captcha_answer`], [`Emulator::custom_ticket`], [`Emulator::fake_id_token`],
 //! clock offset, token lifetime, faults, request log, reset. Admin routes for other
 //! languages live under [`ADMIN_PREFIX`].
