@@ -276,7 +276,11 @@ fn data_tour(client: &Client, emulator: &Emulator) -> Result<(), Box<dyn std::er
             .order("name", Direction::Asc)
             .fetch(),
     )?;
-    println!("    grade 3 courses: {third_grade:?}");
+    let listed: Vec<String> = third_grade
+        .iter()
+        .map(|c| format!("#{} {}", c.id, c.name))
+        .collect();
+    println!("    grade 3 courses: {listed:?}");
     let n = client.execute(rdb::from("course").gte("grade", 1).count())?;
     println!("    courses in all: {n}");
     client.execute(
