@@ -518,24 +518,16 @@ impl Model {
 mod tests {
     use super::*;
     use crate::models::{Sort, field};
-    use crate::{Config, Session};
 
     fn built<T>(call: &ModelCall<T>) -> (Method, String, Value) {
-        let config = Config::builder("demo-env")
-            .publishable_key("pk")
-            .build()
-            .expect("config");
-        let session = Session::default();
-        let cx = RequestContext::new(&config, &session, std::time::SystemTime::UNIX_EPOCH);
-        let spec = call.request(&cx).expect("builds");
-        let body = serde_json::from_slice(&spec.body).unwrap_or(Value::Null);
-        let mut path = spec.path.clone();
-        if !spec.query.is_empty() {
-            path.push('?');
-            let q: Vec<String> = spec.query.iter().map(|(k, v)| format!("{k}={v}")).collect();
-            path.push_str(&q.join("&"));
-        }
-        (spec.method.clone(), path, body)
+        let req = crate::request::request_for_test(call);
+        let body = serde_json::from_slice(req.body()).unwrap_or(Value::Null);
+        let path = req
+            .uri()
+            .path_and_query()
+            .map(|p| p.to_string())
+            .unwrap_or_default();
+        (req.method().clone(), path, body)
     }
 
     #[test]
@@ -546,7 +538,7 @@ mod tests {
                 .get::<Value>(&Query::new().filter(field("_id").eq("r1")))
                 .expect("ok"),
         );
-        assert_eq!((m, p.as_str()), (Method::POST, "/model/prod/todo/get"));
+        assert_eq!((m, p.as_str()), (Method::POST, "/v1/model/prod/todo/get"));
         assert_eq!(
             b,
             json!({"filter": {"where": {"_id": {"$eq": "r1"}}}, "select": {"$master": true}})
@@ -578,7 +570,7 @@ mod tests {
                 .update(field("_id").eq("r1"), &json!({"done": true}))
                 .expect("ok"),
         );
-        assert_eq!((m, p.as_str()), (Method::PUT, "/model/prod/todo/update"));
+        assert_eq!((m, p.as_str()), (Method::PUT, "/v1/model/prod/todo/update"));
         assert_eq!(
             b,
             json!({"data": {"done": true}, "filter": {"where": {"_id": {"$eq": "r1"}}}})
@@ -593,7 +585,7 @@ mod tests {
         );
         assert_eq!(
             (m, p.as_str()),
-            (Method::DELETE, "/model/pre/todo/r%2F1/delete")
+            (Method::DELETE, "/v1/model/pre/todo/r%2F1/delete")
         );
 
         let (m, p, _) = built(&todo.list_simple::<Value>(1, 10, true).expect("ok"));
@@ -601,7 +593,7 @@ mod tests {
             (m, p.as_str()),
             (
                 Method::GET,
-                "/model/prod/todo/list?pageSize=10&pageNumber=1&getCount=true"
+                "/v1/model/prod/todo/list?pageSize=10&pageNumber=1&getCount=true"
             )
         );
     }

@@ -3,27 +3,10 @@
 //! percent-encodes with `encodeURIComponent`'s set; both decode the same.
 
 use super::*;
-use crate::request::{Envelope, build};
 use crate::{Config, Session};
 
 fn sent<O>(call: &RdbCall<O>) -> http::Request<Vec<u8>> {
-    let config = Config::builder("demo-env")
-        .publishable_key("pk")
-        .build()
-        .expect("config");
-    let session = Session::default();
-    let cx = RequestContext::new(&config, &session, std::time::SystemTime::UNIX_EPOCH);
-    let spec = call.request(&cx).expect("builds");
-    build(
-        &spec,
-        &Envelope {
-            config: &config,
-            device_id: "d",
-            request_id: "r",
-            user_token: None,
-        },
-    )
-    .expect("request")
+    crate::request::request_for_test(call)
 }
 
 fn pairs(req: &http::Request<Vec<u8>>) -> Vec<(String, String)> {
