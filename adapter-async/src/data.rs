@@ -1,9 +1,7 @@
 //! `client.models()` / `client.mysql()`, and the pager over every page of a query.
 
-use std::collections::VecDeque;
-
 use cloudbase_core::Error;
-use cloudbase_core::models::{PageCursor, Query};
+use cloudbase_core::models::{PageCursor, PageStep, Query};
 use futures_util::Stream;
 use serde::de::DeserializeOwned;
 
@@ -37,26 +35,18 @@ impl<'a> Models<'a> {
         let cursor = PageCursor::<T>::new(self.model(model)?, query)?;
         let client = self.client;
         Ok(futures_util::stream::unfold(
-            (cursor, VecDeque::new(), false),
-            move |(mut cursor, mut buffer, failed)| async move {
+            cursor,
+            move |mut cursor| async move {
                 loop {
-                    if let Some(record) = buffer.pop_front() {
-                        return Some((Ok(record), (cursor, buffer, failed)));
-                    }
-                    if failed {
-                        return None;
-                    }
-                    let call = match cursor.next_call() {
-                        Ok(Some(call)) => call,
-                        Ok(None) => return None,
-                        Err(e) => return Some((Err(e.into()), (cursor, buffer, true))),
-                    };
-                    match client.execute(call).await {
-                        Ok(page) => {
-                            cursor.advance(&page);
-                            buffer.extend(page.records);
+                    match cursor.poll() {
+                        PageStep::Record(record) => return Some((Ok(record), cursor)),
+                        PageStep::Failed(e) => return Some((Err(e), cursor)),
+                        PageStep::Done => return None,
+                        PageStep::Fetch(call) => {
+                            if let Some(e) = cursor.on_page(client.execute(call).await) {
+                                return Some((Err(e), cursor));
+                            }
                         }
-                        Err(e) => return Some((Err(e), (cursor, buffer, true))),
                     }
                 }
             },

@@ -1,9 +1,7 @@
 //! `client.models()` / `client.mysql()`, and the pager over every page of a query.
 
-use std::collections::VecDeque;
-
 use cloudbase_core::Error;
-use cloudbase_core::models::{PageCursor, Query};
+use cloudbase_core::models::{PageCursor, PageStep, Query};
 use serde::de::DeserializeOwned;
 
 use crate::Client;
@@ -16,8 +14,6 @@ cloudbase_core::data_handles!(,);
 pub struct Records<'a, T> {
     client: &'a Client,
     cursor: PageCursor<T>,
-    buffer: VecDeque<T>,
-    failed: bool,
 }
 
 impl<T: DeserializeOwned> Records<'_, T> {
@@ -32,28 +28,14 @@ impl<T: DeserializeOwned> Iterator for Records<'_, T> {
 
     fn next(&mut self) -> Option<Self::Item> {
         loop {
-            if let Some(record) = self.buffer.pop_front() {
-                return Some(Ok(record));
-            }
-            if self.failed {
-                return None;
-            }
-            let call = match self.cursor.next_call() {
-                Ok(Some(call)) => call,
-                Ok(None) => return None,
-                Err(e) => {
-                    self.failed = true;
-                    return Some(Err(e.into()));
-                }
-            };
-            match self.client.execute(call) {
-                Ok(page) => {
-                    self.cursor.advance(&page);
-                    self.buffer.extend(page.records);
-                }
-                Err(e) => {
-                    self.failed = true;
-                    return Some(Err(e));
+            match self.cursor.poll() {
+                PageStep::Record(record) => return Some(Ok(record)),
+                PageStep::Failed(e) => return Some(Err(e)),
+                PageStep::Done => return None,
+                PageStep::Fetch(call) => {
+                    if let Some(e) = self.cursor.on_page(self.client.execute(call)) {
+                        return Some(Err(e));
+                    }
                 }
             }
         }
@@ -84,8 +66,6 @@ impl<'a> Models<'a> {
         Ok(Records {
             client: self.client,
             cursor: PageCursor::new(self.model(model)?, query)?,
-            buffer: VecDeque::new(),
-            failed: false,
         })
     }
 }

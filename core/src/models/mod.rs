@@ -26,7 +26,7 @@ mod sql;
 pub use datasource::{DataSourceCall, DataSourceRef};
 pub use filter::{FieldRef, Filter, Op, field};
 pub use ops::{Model, ModelCall, Page, UpdateManyOutcome, UpsertOutcome};
-pub use pager::PageCursor;
+pub use pager::{PageCursor, PageStep};
 pub use sql::{MysqlCommand, MysqlCommandResult, RunSqlTemplate, SqlParams};
 
 use serde_json::Value;

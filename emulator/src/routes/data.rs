@@ -93,9 +93,7 @@ pub(crate) async fn model3(
                 None => Err((400, "INVALID_PARAM", "sqlTemplate is required".into())),
             }
         }
-        ("datasource", endpoint) => {
-            datasource(&store, &shared.env_id, &method, endpoint, &pairs, &body)
-        }
+        ("datasource", endpoint) => datasource(&store, &method, endpoint, &pairs, &body),
         (env, op) => {
             let allowed = match op {
                 "update" | "updateMany" => method == Method::PUT,
@@ -226,7 +224,6 @@ fn datasource_row(name: &str) -> Value {
 /// Data-source queries, answered from the models the emulator holds.
 fn datasource(
     store: &crate::data::DataStore,
-    env_id: &str,
     method: &Method,
     endpoint: &str,
     q: &[(String, String)],
@@ -267,9 +264,7 @@ fn datasource(
                 .and_then(|v| v.parse().ok())
                 .filter(|n| *n >= 1)
                 .ok_or_else(|| invalid("pageSize (>= 1) is required"))?;
-            if get("envId").is_some_and(|e| e != env_id && !e.is_empty()) {
-                // Any env id is served, as everywhere in the emulator.
-            }
+            // Any `envId` is served, as everywhere in the emulator.
             let page: usize = get("pageIndex")
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(1)

@@ -1,9 +1,7 @@
 //! Data scenarios: models, SQL, data sources and MySQL REST on both adapters.
 #![allow(clippy::unwrap_used, dead_code)]
 
-use cloudbase_core::models::{
-    DataEnv, DataSourceRef, Filter, Model, Query, Sort, SqlParams, field,
-};
+use cloudbase_core::models::{DataEnv, DataSourceRef, Filter, Query, Sort, SqlParams, field};
 use cloudbase_core::rdb::{self, Direction, IsValue, Nulls, Op, Resolution};
 use cloudbase_core::{BuildError, Error, GatewayErrorCode, ServerCode};
 use serde::{Deserialize, Serialize};
@@ -847,5 +845,4 @@ pub fn mysql_flutter_style_calls<C: TestClient>() {
         build_error(c.mysql_query::<Value>("../etc", &[])),
         BuildError::InvalidName { .. }
     ));
-    let _ = Model::new("todo").unwrap();
 }
