@@ -26,10 +26,16 @@ pub use file_store::FileStore;
 
 mod data;
 mod file_store;
+mod services;
+mod transfer;
+use cloudbase_core::request::{StreamedBody, StreamedResponse};
+use cloudbase_core::transfer::{Transfer, UploadSource};
 use cloudbase_core::{
-    ClientState, HttpRequest, HttpResponse, SharedState, Step, TransportError, TransportErrorKind,
+    BuildError, ClientState, HttpRequest, HttpResponse, SharedState, Step, TransportError,
+    TransportErrorKind,
 };
 pub use data::{Models, Mysql};
+pub use services::{Apis, BucketHandle, Storage};
 
 /// An async CloudBase client. Share it (`Arc<Client>` or `&Client`) across tasks: one
 /// connection pool serves all calls, and the lock on the shared state is held only
@@ -126,11 +132,41 @@ impl Client {
     /// # Ok(()) }
     /// ```
     pub async fn execute<O: Operation>(&self, op: O) -> Result<O::Output, Error> {
+        self.execute_transfer(op, &Transfer::new()).await
+    }
+
+    /// Runs a core operation whose body or answer is streamed: requests it marks
+    /// with [`StreamedBody`](cloudbase_core::request::StreamedBody) send
+    /// `transfer.source` (read in chunks; a path is reopened for every attempt), and a
+    /// successful answer to one marked
+    /// [`StreamedResponse`](cloudbase_core::request::StreamedResponse) is written to
+    /// `transfer.sink` (as `<name>.part`, renamed when complete). Progress goes to
+    /// `transfer.progress`. Streamed attempts are bounded by the connect timeout and
+    /// a 24-hour ceiling instead of the request timeout; drop the future to cancel.
+    ///
+    /// ```no_run
+    /// use cloudbase_async::{Client, Config};
+    /// use cloudbase_async::cloudbase_core::storage::UploadFile;
+    /// use cloudbase_async::cloudbase_core::transfer::{Transfer, UploadSource};
+    ///
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// let client = Client::new(Config::builder("my-env").api_key("key").build()?)?;
+    /// let source = UploadSource::file("movie.mp4");
+    /// let len = client.source_len(&source).await?;
+    /// let op = UploadFile::new("videos/movie.mp4", len)?.content_type("video/mp4")?;
+    /// let uploaded = client.execute_transfer(op, &Transfer::new().source(source)).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn execute_transfer<O: Operation>(
+        &self,
+        op: O,
+        transfer: &Transfer,
+    ) -> Result<O::Output, Error> {
         let mut call = self.state.start(op);
         loop {
             let step = call.poll(SystemTime::now());
             match step {
-                Step::Send(request) => match self.send(request).await {
+                Step::Send(request) => match self.send(request, transfer).await {
                     Ok(response) => call.on_response(SystemTime::now(), response),
                     Err(failure) => call.on_failure(failure),
                 },
@@ -146,6 +182,30 @@ impl Client {
                 }
                 Step::Done(result) => return result,
             }
+        }
+    }
+
+    /// The length of an upload source (a file's size), read before uploading because
+    /// the size is signed into the upload.
+    ///
+    /// ```
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// use cloudbase_async::cloudbase_core::transfer::UploadSource;
+    /// let client = cloudbase_async::Client::new(cloudbase_async::Config::builder("e").build()?)?;
+    /// assert_eq!(client.source_len(&UploadSource::bytes(vec![0u8; 3])).await?, 3);
+    /// # Ok(()) }
+    /// ```
+    pub async fn source_len(&self, source: &UploadSource) -> Result<u64, Error> {
+        match source {
+            UploadSource::Bytes(b) => Ok(b.len() as u64),
+            UploadSource::File(path) => tokio::fs::metadata(path)
+                .await
+                .map(|m| m.len())
+                .map_err(|source| Error::File {
+                    path: path.clone(),
+                    source,
+                }),
+            _ => Err(BuildError::DriverMisuse("unknown upload source").into()),
         }
     }
 
@@ -174,10 +234,25 @@ impl Client {
         rx
     }
 
-    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
-        let request = reqwest::Request::try_from(request)
+    async fn send(
+        &self,
+        request: HttpRequest,
+        transfer: &Transfer,
+    ) -> Result<HttpResponse, TransportError> {
+        let stream_response = request.extensions().get::<StreamedResponse>().is_some();
+        let streamed_body = request.extensions().get::<StreamedBody>().copied();
+        let mut request = reqwest::Request::try_from(request)
             .map_err(|e| TransportError::new(TransportErrorKind::Other, e))?;
+        if let Some(StreamedBody { len }) = streamed_body {
+            *request.body_mut() = Some(transfer::source_body(transfer, len).await?);
+        }
+        if streamed_body.is_some() || stream_response {
+            *request.timeout_mut() = Some(transfer::STREAMED_CEILING);
+        }
         let mut response = self.http.execute(request).await.map_err(classify)?;
+        if stream_response && response.status().is_success() {
+            return transfer::receive(response, transfer).await;
+        }
         let limit = self.max_response_bytes;
         let too_large =
             || TransportError::without_source(TransportErrorKind::ResponseTooLarge { limit });
@@ -205,7 +280,7 @@ impl Client {
 
 /// Maps reqwest's error to the core's kinds: only a failure to connect counts as
 /// [`TransportErrorKind::Connect`] (nothing was sent).
-fn classify(error: reqwest::Error) -> TransportError {
+pub(crate) fn classify(error: reqwest::Error) -> TransportError {
     let kind = if error.is_connect() {
         TransportErrorKind::Connect
     } else if error.is_timeout() {

@@ -26,10 +26,16 @@ pub use file_store::FileStore;
 
 mod data;
 mod file_store;
+mod transfer;
+use cloudbase_core::request::{StreamedBody, StreamedResponse};
+use cloudbase_core::transfer::{Transfer, UploadSource};
 use cloudbase_core::{
-    ClientState, HttpRequest, HttpResponse, SharedState, Step, TransportError, TransportErrorKind,
+    BuildError, ClientState, HttpRequest, HttpResponse, SharedState, Step, TransportError,
+    TransportErrorKind,
 };
 pub use data::{Models, Mysql, Records};
+pub use services::{Apis, BucketHandle, Storage};
+mod services;
 
 /// A blocking CloudBase client. Cheap to share by reference across threads: calls
 /// run concurrently, and the lock on the shared state is held only while the core
@@ -120,11 +126,40 @@ impl Client {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn execute<O: Operation>(&self, op: O) -> Result<O::Output, Error> {
+        self.execute_transfer(op, &Transfer::new())
+    }
+
+    /// Runs a core operation whose body or answer is streamed: requests it marks
+    /// with [`StreamedBody`](cloudbase_core::request::StreamedBody) send
+    /// `transfer.source` (read in chunks; a path is reopened for every attempt), and a
+    /// successful answer to one marked
+    /// [`StreamedResponse`](cloudbase_core::request::StreamedResponse) is written to
+    /// `transfer.sink` (as `<name>.part`, renamed when complete). Progress goes to
+    /// `transfer.progress`. Streamed attempts have no overall time limit (the connect
+    /// timeout and the wait for the response head still apply).
+    ///
+    /// ```no_run
+    /// use cloudbase_blocking::{Client, Config};
+    /// use cloudbase_blocking::cloudbase_core::storage::UploadFile;
+    /// use cloudbase_blocking::cloudbase_core::transfer::{Transfer, UploadSource};
+    ///
+    /// let client = Client::new(Config::builder("my-env").api_key("key").build()?);
+    /// let source = UploadSource::file("movie.mp4");
+    /// let len = client.source_len(&source)?;
+    /// let op = UploadFile::new("videos/movie.mp4", len)?.content_type("video/mp4")?;
+    /// let uploaded = client.execute_transfer(op, &Transfer::new().source(source))?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn execute_transfer<O: Operation>(
+        &self,
+        op: O,
+        transfer: &Transfer,
+    ) -> Result<O::Output, Error> {
         let mut call = self.state.start(op);
         loop {
             let step = call.poll(SystemTime::now());
             match step {
-                Step::Send(request) => match self.send(request) {
+                Step::Send(request) => match self.send(request, transfer) {
                     Ok(response) => call.on_response(SystemTime::now(), response),
                     Err(failure) => call.on_failure(failure),
                 },
@@ -141,6 +176,28 @@ impl Client {
                 }
                 Step::Done(result) => return result,
             }
+        }
+    }
+
+    /// The length of an upload source (a file's size), read before uploading because
+    /// the size is signed into the upload.
+    ///
+    /// ```
+    /// use cloudbase_blocking::cloudbase_core::transfer::UploadSource;
+    /// let client = cloudbase_blocking::Client::new(cloudbase_blocking::Config::builder("e").build()?);
+    /// assert_eq!(client.source_len(&UploadSource::bytes(vec![0u8; 3]))?, 3);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn source_len(&self, source: &UploadSource) -> Result<u64, Error> {
+        match source {
+            UploadSource::Bytes(b) => Ok(b.len() as u64),
+            UploadSource::File(path) => std::fs::metadata(path)
+                .map(|m| m.len())
+                .map_err(|source| Error::File {
+                    path: path.clone(),
+                    source,
+                }),
+            _ => Err(BuildError::DriverMisuse("unknown upload source").into()),
         }
     }
 
@@ -167,9 +224,22 @@ impl Client {
         rx
     }
 
-    fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
-        let response = self.agent.run(request).map_err(classify)?;
+    fn send(&self, request: HttpRequest, transfer: &Transfer) -> Result<HttpResponse, TransportError> {
+        let stream_response = request.extensions().get::<StreamedResponse>().is_some();
+        let response = match request.extensions().get::<StreamedBody>().copied() {
+            Some(StreamedBody { len }) => {
+                let reader = transfer::open_source(transfer, len)?;
+                let (parts, _) = request.into_parts();
+                let request = http::Request::from_parts(parts, ureq::SendBody::from_owned_reader(reader));
+                self.agent.run(self.unbounded(request)).map_err(classify)?
+            }
+            None if stream_response => self.agent.run(self.unbounded(request)).map_err(classify)?,
+            None => self.agent.run(request).map_err(classify)?,
+        };
         let (parts, body) = response.into_parts();
+        if stream_response && parts.status.is_success() {
+            return transfer::receive(parts, body, transfer);
+        }
         let bytes = body
             .into_with_config()
             .limit(self.max_response_bytes)
@@ -181,6 +251,19 @@ impl Client {
                 other => classify(other),
             })?;
         Ok(http::Response::from_parts(parts, bytes))
+    }
+}
+
+impl Client {
+    /// A streamed request: no overall time limit, but a bounded wait for the
+    /// response head.
+    fn unbounded<S: ureq::AsSendBody>(&self, request: http::Request<S>) -> http::Request<S> {
+        let head_timeout = self.agent.config().timeouts().global;
+        self.agent
+            .configure_request(request)
+            .timeout_global(None)
+            .timeout_recv_response(head_timeout)
+            .build()
     }
 }
 

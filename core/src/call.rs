@@ -915,8 +915,9 @@ impl<O: Operation> Call<O> {
             Ok(spec) => self.spec = Some(self.with_captcha(spec)),
             Err(e) => return Some(self.finish(Err(e.into()))),
         }
-        let access = self.spec.as_ref().map(RequestSpec::access)?;
-        if !matches!(access, Access::User | Access::Bearer) {
+        let spec = self.spec.as_ref()?;
+        // A caller-chosen bearer is not the session's to renew.
+        if !matches!(spec.access(), Access::User | Access::Bearer) || spec.has_bearer_override() {
             return None;
         }
         let creds = state.session.credentials()?;
@@ -1268,7 +1269,9 @@ impl<O: Operation> Call<O> {
             Ok(req) => {
                 self.attempt += 1;
                 self.sent_token = match spec.access() {
-                    Access::User | Access::Bearer => user_token.cloned(),
+                    Access::User | Access::Bearer if !spec.has_bearer_override() => {
+                        user_token.cloned()
+                    }
                     _ => None,
                 };
                 // Path only: queries may carry tokens (e.g. `sudo_token`).

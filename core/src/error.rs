@@ -49,7 +49,14 @@ pub enum Error {
     /// the user's answer to `verify_captcha_data`, then make the call again (it is
     /// replayed with the cached captcha token).
     #[error("the server asks for a captcha: show the challenge, verify the answer, then retry")]
-    Captcha(Box<crate::auth::CaptchaChallenge>),
+    Captcha(Box<crate::auth::CaptchaChallenge>),    /// A local file of an upload or download could not be read or written.
+    #[error("file {}: {source}", path.display())]
+    File {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What the operating system said.
+        source: std::io::Error,
+    },
 }
 
 impl Error {
@@ -64,7 +71,8 @@ impl Error {
             | Error::Build(_)
             | Error::Decode(_)
             | Error::Store(_)
-            | Error::Captcha(_) => false,
+            | Error::Captcha(_)
+            | Error::File { .. } => false,
         }
     }
 

@@ -37,6 +37,9 @@ pub mod auth;
 pub mod call;
 mod client_api;
 mod data_api;
+mod service_api;
+#[doc(hidden)]
+pub use http;
 #[doc(hidden)]
 pub use serde;
 #[doc(hidden)]
@@ -53,7 +56,9 @@ pub mod response;
 pub mod retry;
 mod secret;
 pub mod session;
+pub mod storage;
 pub mod store;
+pub mod transfer;
 
 /// What an application using an adapter needs in scope; both adapters re-export it,
 /// so their public surfaces cannot drift apart.

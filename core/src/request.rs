@@ -42,6 +42,9 @@ pub enum Api {
     AuthV2,
     /// `/v1/...`: gateway envelope.
     Gateway,
+    /// An absolute URL the service handed out (a storage upload or download URL):
+    /// no credentials, no ids; see [`RequestSpec::external`].
+    External,
 }
 
 impl Api {
@@ -50,6 +53,7 @@ impl Api {
             Api::AuthV1 => "auth/v1",
             Api::AuthV2 => "auth/v2",
             Api::Gateway => "v1",
+            Api::External => "",
         }
     }
 
@@ -72,6 +76,8 @@ pub enum Access {
     /// `Basic base64("{client_id}:")` plus `?client_id=`: only the automatic anonymous
     /// re-sign-in uses it (auth.md §1).
     BasicClient,
+    /// No credential at all (pre-signed storage URLs).
+    None,
 }
 
 /// Which request id header the call carries (protocol README: auth calls, function
@@ -99,6 +105,14 @@ pub struct RequestSpec {
     pub(crate) body: Vec<u8>,
     pub(crate) access: Access,
     pub(crate) request_id: RequestIdStyle,
+    /// The absolute URL of an [`Api::External`] request.
+    pub(crate) url: Option<String>,
+    /// A bearer the caller chose instead of the session's (`apis` `token`).
+    pub(crate) bearer_override: Option<Secret>,
+    /// The body comes from the caller's upload source; this is its length.
+    pub(crate) streamed_body: Option<u64>,
+    /// A successful body goes to the caller's download sink.
+    pub(crate) streamed_response: bool,
 }
 
 impl RequestSpec {
@@ -118,7 +132,59 @@ impl RequestSpec {
             body: Vec::new(),
             access,
             request_id,
+            url: None,
+            bearer_override: None,
+            streamed_body: None,
+            streamed_response: false,
         }
+    }
+
+    /// A request to an absolute URL the service handed out (storage upload and
+    /// download URLs): sent with no credential and no request id.
+    pub fn external(method: Method, url: impl Into<String>) -> Self {
+        let mut spec = Self::new(Api::External, method, Access::None);
+        spec.url = Some(url.into());
+        spec
+    }
+
+    /// Appends already-encoded path text verbatim (callers encode each segment).
+    pub(crate) fn encoded_path(mut self, encoded: &str) -> Self {
+        self.path.push_str(encoded);
+        self
+    }
+
+    /// Sends `token` as the bearer instead of the session's; such calls are never
+    /// refreshed or replayed (the token is not the session's to renew).
+    pub fn bearer(mut self, token: Secret) -> Self {
+        self.bearer_override = Some(token);
+        self
+    }
+
+    /// Whether the bearer was chosen by the caller.
+    pub fn has_bearer_override(&self) -> bool {
+        self.bearer_override.is_some()
+    }
+
+    /// A body of `content_length` bytes taken from the caller's upload source when the
+    /// request is sent (marked with [`StreamedBody`]); `content_type` describes it.
+    pub fn streamed_body(mut self, content_length: u64, content_type: HeaderValue) -> Self {
+        self.streamed_body = Some(content_length);
+        self.headers.insert(CONTENT_TYPE, content_type);
+        self
+    }
+
+    /// Asks the adapter to write a successful response body to the caller's download
+    /// sink instead of memory (marked with [`StreamedResponse`]).
+    pub fn streamed_response(mut self) -> Self {
+        self.streamed_response = true;
+        self
+    }
+
+    /// A body of any type.
+    pub fn body(mut self, bytes: Vec<u8>, content_type: HeaderValue) -> Self {
+        self.body = bytes;
+        self.headers.insert(CONTENT_TYPE, content_type);
+        self
     }
 
     /// Appends fixed path text such as `"signin/anonymously"` (written as is).
@@ -186,6 +252,23 @@ impl RequestSpec {
     }
 }
 
+/// Request extension: the body is the caller's upload source, `len` bytes long; the
+/// request's own body is empty. Adapters attach the source when sending.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StreamedBody {
+    /// The `Content-Length` to send.
+    pub len: u64,
+}
+
+/// Request extension: write a 2xx response body to the caller's download sink and
+/// hand the core an empty body with a [`StreamedBytes`] response extension.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StreamedResponse;
+
+/// Response extension the adapters add after streaming a body to the sink.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StreamedBytes(pub u64);
+
 /// The per-attempt values the shared builder needs.
 pub(crate) struct Envelope<'a> {
     pub config: &'a Config,
@@ -225,6 +308,10 @@ pub(crate) fn build(spec: &RequestSpec, env: &Envelope<'_>) -> Result<HttpReques
             );
             None
         }
+        Access::None => None,
+        Access::User | Access::Bearer if spec.bearer_override.is_some() => {
+            spec.bearer_override.as_ref()
+        }
         Access::User => Some(env.user_token.ok_or(BuildError::NotSignedIn)?),
         Access::Bearer => Some(
             env.user_token
@@ -233,11 +320,20 @@ pub(crate) fn build(spec: &RequestSpec, env: &Envelope<'_>) -> Result<HttpReques
         ),
     };
 
-    let mut url = config.gateway_origin().as_str().to_owned();
-    url.push_str(spec.api.prefix());
-    url.push_str(&spec.path);
-    for (i, (k, v)) in query.iter().enumerate() {
-        url.push(if i == 0 { '?' } else { '&' });
+    let mut url = match (&spec.url, spec.api) {
+        (Some(absolute), Api::External) => absolute.clone(),
+        (_, Api::External) => return Err(BuildError::DriverMisuse("external request without a URL")),
+        _ => {
+            let mut url = config.gateway_origin().as_str().to_owned();
+            url.push_str(spec.api.prefix());
+            url.push_str(&spec.path);
+            url
+        }
+    };
+    let mut has_query = url.contains('?');
+    for (k, v) in &query {
+        url.push(if has_query { '&' } else { '?' });
+        has_query = true;
         url.extend(utf8_percent_encode(k, COMPONENT));
         url.push('=');
         url.extend(utf8_percent_encode(v, COMPONENT));
@@ -281,6 +377,14 @@ pub(crate) fn build(spec: &RequestSpec, env: &Envelope<'_>) -> Result<HttpReques
         .uri(&url);
     if let Some(h) = builder.headers_mut() {
         *h = headers;
+    }
+    if let Some(len) = spec.streamed_body {
+        builder = builder
+            .header(http::header::CONTENT_LENGTH, len)
+            .extension(StreamedBody { len });
+    }
+    if spec.streamed_response {
+        builder = builder.extension(StreamedResponse);
     }
     builder
         .body(spec.body.clone())

@@ -1,14 +1,13 @@
 //! `POST /v1/functions/{name}`.
 
 use http::Method;
-use http::header::{CONTENT_TYPE, HeaderName, HeaderValue};
+use http::header::{HeaderName, HeaderValue};
 use serde::Serialize;
-use serde::de::DeserializeOwned;
 
 use crate::call::{Operation, RequestContext, ResponseContext};
-use crate::error::{BuildError, DecodeError, Error};
+use crate::error::{BuildError, Error};
 use crate::request::{Access, Api, HttpResponse, RequestIdStyle, RequestSpec};
-use crate::response::decode_json;
+use super::ServiceResponse;
 
 /// Checks a function name against `^[a-zA-Z][a-zA-Z0-9_-]{0,58}[a-zA-Z0-9]$`
 /// (functions.md §1), so a bad name is refused before anything is sent.
@@ -67,6 +66,8 @@ pub struct CallFunction {
     body: Vec<u8>,
     idempotent: bool,
     qualifier: Option<String>,
+    web: bool,
+    headers: http::HeaderMap,
 }
 
 impl CallFunction {
@@ -79,6 +80,8 @@ impl CallFunction {
             body: Vec::new(),
             idempotent: false,
             qualifier: None,
+            web: false,
+            headers: http::HeaderMap::new(),
         })
     }
 
@@ -101,47 +104,30 @@ impl CallFunction {
         self
     }
 
+    /// Marks the target as an HTTP ("web") function: sends the documented
+    /// `X-Tcb-Webfn: true` header (the docs allow it or the `webfn=true` query; the
+    /// header keeps the URL identical for both kinds).
+    pub fn web(mut self, yes: bool) -> Self {
+        self.web = yes;
+        self
+    }
+
+    /// Adds a request header (the JS SDK's `header` option); refused if the name or
+    /// value is not a valid header.
+    pub fn header(mut self, name: &str, value: &str) -> Result<Self, BuildError> {
+        let (name, value) = super::service::checked_header(name, value)?;
+        self.headers.insert(name, value);
+        Ok(self)
+    }
+
     /// The function name.
     pub fn name(&self) -> &str {
         &self.name
     }
 }
 
-/// A function's answer: the raw body and the request id.
-#[derive(Clone, Debug)]
-#[non_exhaustive]
-pub struct FunctionResult {
-    /// The request id (the server's `X-Request-Id`, else the one this call sent).
-    pub request_id: String,
-    /// The response `Content-Type`, if any.
-    pub content_type: Option<String>,
-    /// The body exactly as returned.
-    pub body: Vec<u8>,
-}
-
-impl FunctionResult {
-    /// Whether the function answered JSON (by `Content-Type`).
-    pub fn is_json(&self) -> bool {
-        self.content_type
-            .as_deref()
-            .is_some_and(|c| c.to_ascii_lowercase().contains("application/json"))
-    }
-
-    /// Decodes the body as `T`; errors name the JSON path that did not fit.
-    pub fn json<T: DeserializeOwned>(&self) -> Result<T, DecodeError> {
-        decode_json(http::StatusCode::OK, &self.body)
-    }
-
-    /// The body as text.
-    pub fn text(&self) -> Result<&str, DecodeError> {
-        std::str::from_utf8(&self.body).map_err(|_| DecodeError::NotUtf8 {
-            status: http::StatusCode::OK,
-        })
-    }
-}
-
 impl Operation for CallFunction {
-    type Output = FunctionResult;
+    type Output = ServiceResponse;
 
     fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {
         let mut spec = RequestSpec::new(Api::Gateway, Method::POST, Access::Bearer)
@@ -154,6 +140,15 @@ impl Operation for CallFunction {
                 .map_err(|_| BuildError::InvalidHeader("x-qualifier".into()))?;
             spec = spec.header(HeaderName::from_static("x-qualifier"), v);
         }
+        if self.web {
+            spec = spec.header(
+                HeaderName::from_static("x-tcb-webfn"),
+                HeaderValue::from_static("true"),
+            );
+        }
+        for (name, value) in &self.headers {
+            spec = spec.header(name.clone(), value.clone());
+        }
         Ok(spec)
     }
 
@@ -165,22 +160,8 @@ impl Operation for CallFunction {
         &self,
         response: HttpResponse,
         cx: &mut ResponseContext<'_>,
-    ) -> Result<FunctionResult, Error> {
-        let header = |name| {
-            response
-                .headers()
-                .get(name)
-                .and_then(|v: &HeaderValue| v.to_str().ok())
-                .map(str::to_owned)
-        };
-        let request_id = header(HeaderName::from_static("x-request-id"))
-            .unwrap_or_else(|| cx.request_id.to_owned());
-        let content_type = header(CONTENT_TYPE);
-        Ok(FunctionResult {
-            request_id,
-            content_type,
-            body: response.into_body(),
-        })
+    ) -> Result<ServiceResponse, Error> {
+        Ok(ServiceResponse::from_response(response, cx.request_id))
     }
 }
 

@@ -1,0 +1,286 @@
+//! The compute and storage handles both adapters offer (`client.apis(name)`,
+//! `client.storage()`), defined once like [`client_methods!`](crate::client_methods).
+
+/// Expands, at module level in an adapter crate, to `Apis<'a>`, `Storage<'a>` and
+/// `BucketHandle<'a>`, plus `Client::{call_container, apis, storage}`. The adapter's
+/// `Client` provides `execute`, `execute_transfer` and `source_len`.
+/// Blocking: `service_handles!(,)`; async: `service_handles!(async, .await)`.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! service_handles {
+    ($($async:ident)?, $($await:tt)*) => {
+        impl Client {
+            /// Calls a CloudBase Run container: `{method} /v1/cloudrun/{name}{path}`.
+            /// `method` defaults to POST (see
+            /// [`ServiceCall`]($crate::functions::ServiceCall) for why); GET and HEAD
+            /// send `data` (a JSON object) as encoded query parameters.
+            pub $($async)? fn call_container(
+                &self,
+                name: &str,
+                method: Option<$crate::http::Method>,
+                path: &str,
+                headers: &[(&str, &str)],
+                data: Option<&$crate::serde_json::Value>,
+            ) -> Result<$crate::functions::ServiceResponse, $crate::Error> {
+                let mut call = $crate::functions::ServiceCall::container(name)?
+                    .method(method.unwrap_or($crate::http::Method::POST))
+                    .path(path)?;
+                for (k, v) in headers {
+                    call = call.header(k, v)?;
+                }
+                if let Some(data) = data {
+                    call = call.data(data)?;
+                }
+                self.execute(call) $($await)*
+            }
+
+            /// An HTTP API (`/v1/apis/{name}{path}`); the name is checked on each call.
+            pub fn apis(&self, name: &str) -> Apis<'_> {
+                Apis { client: self, name: name.to_owned(), token: None, headers: Vec::new() }
+            }
+
+            /// Cloud storage: the classic file API, and buckets of the object API.
+            pub fn storage(&self) -> Storage<'_> {
+                Storage { client: self }
+            }
+        }
+
+        /// An HTTP API; from [`Client::apis`]. Methods return the answer as is.
+        #[derive(Clone, Debug)]
+        pub struct Apis<'a> {
+            client: &'a Client,
+            name: String,
+            token: Option<$crate::Secret>,
+            headers: Vec<(String, String)>,
+        }
+
+        impl<'a> Apis<'a> {
+            /// Sends `token` as the bearer instead of the session's.
+            pub fn token(mut self, token: impl Into<$crate::Secret>) -> Self {
+                self.token = Some(token.into());
+                self
+            }
+
+            /// Adds a header to every call of this handle.
+            pub fn header(mut self, name: &str, value: &str) -> Self {
+                self.headers.push((name.to_owned(), value.to_owned()));
+                self
+            }
+
+            /// Any method; GET/HEAD send `body` (an object) as query parameters, other
+            /// methods as JSON (`{}` when there is none, as the JS SDK).
+            pub $($async)? fn request(
+                &self,
+                method: $crate::http::Method,
+                path: &str,
+                body: Option<&$crate::serde_json::Value>,
+            ) -> Result<$crate::functions::ServiceResponse, $crate::Error> {
+                let mut call = $crate::functions::ServiceCall::api(&self.name, method)?.path(path)?;
+                for (k, v) in &self.headers {
+                    call = call.header(k, v)?;
+                }
+                if let Some(token) = &self.token {
+                    call = call.token(token.clone());
+                }
+                if let Some(body) = body {
+                    call = call.data(body)?;
+                }
+                self.client.execute(call) $($await)*
+            }
+
+            /// `GET`.
+            pub $($async)? fn get(&self, path: &str) -> Result<$crate::functions::ServiceResponse, $crate::Error> {
+                self.request($crate::http::Method::GET, path, None) $($await)*
+            }
+
+            /// `HEAD`.
+            pub $($async)? fn head(&self, path: &str) -> Result<$crate::functions::ServiceResponse, $crate::Error> {
+                self.request($crate::http::Method::HEAD, path, None) $($await)*
+            }
+
+            /// `OPTIONS`.
+            pub $($async)? fn options(&self, path: &str) -> Result<$crate::functions::ServiceResponse, $crate::Error> {
+                self.request($crate::http::Method::OPTIONS, path, None) $($await)*
+            }
+
+            /// `DELETE`.
+            pub $($async)? fn delete(&self, path: &str) -> Result<$crate::functions::ServiceResponse, $crate::Error> {
+                self.request($crate::http::Method::DELETE, path, None) $($await)*
+            }
+
+            /// `POST` with a JSON body.
+            pub $($async)? fn post(&self, path: &str, body: &$crate::serde_json::Value) -> Result<$crate::functions::ServiceResponse, $crate::Error> {
+                self.request($crate::http::Method::POST, path, Some(body)) $($await)*
+            }
+
+            /// `PUT` with a JSON body.
+            pub $($async)? fn put(&self, path: &str, body: &$crate::serde_json::Value) -> Result<$crate::functions::ServiceResponse, $crate::Error> {
+                self.request($crate::http::Method::PUT, path, Some(body)) $($await)*
+            }
+
+            /// `PATCH` with a JSON body.
+            pub $($async)? fn patch(&self, path: &str, body: &$crate::serde_json::Value) -> Result<$crate::functions::ServiceResponse, $crate::Error> {
+                self.request($crate::http::Method::PATCH, path, Some(body)) $($await)*
+            }
+        }
+
+        /// Cloud storage; from [`Client::storage`]. Uploads and downloads stream
+        /// between files and the network, with optional progress reports.
+        #[derive(Clone, Copy, Debug)]
+        pub struct Storage<'a> {
+            client: &'a Client,
+        }
+
+        impl<'a> Storage<'a> {
+            /// Uploads `source` to `cloud_path` (`<bucket>/<name>`): the upload-info
+            /// step, then the bytes to the signed URL. `content_type` defaults to
+            /// `application/octet-stream`.
+            pub $($async)? fn upload_file(
+                &self,
+                cloud_path: &str,
+                source: $crate::transfer::UploadSource,
+                content_type: Option<&str>,
+                progress: Option<$crate::transfer::ProgressFn>,
+            ) -> Result<$crate::storage::UploadedFile, $crate::Error> {
+                let len = self.client.source_len(&source) $($await)* ?;
+                let mut op = $crate::storage::UploadFile::new(cloud_path, len)?;
+                if let Some(content_type) = content_type {
+                    op = op.content_type(content_type)?;
+                }
+                let transfer = $crate::transfer::Transfer::new().source(source).progress(progress);
+                self.client.execute_transfer(op, &transfer) $($await)*
+            }
+
+            /// Temporary download URLs (per-file results; the call fails only as a
+            /// whole).
+            pub $($async)? fn temp_file_urls(&self, file_ids: &[&str]) -> Result<Vec<$crate::storage::TempFileUrl>, $crate::Error> {
+                self.client.execute($crate::storage::TempFileUrls::new(file_ids.iter().copied())?) $($await)*
+            }
+
+            /// One temporary download URL; a per-file failure is an error.
+            pub $($async)? fn download_url(&self, file_id: &str) -> Result<String, $crate::Error> {
+                let mut urls = self.client.execute($crate::storage::TempFileUrls::new([file_id])?) $($await)* ?;
+                $crate::storage::single_url(urls.pop())
+            }
+
+            /// Downloads a file to `path`, streamed (written as `<path>.part`, renamed
+            /// when complete); returns the bytes written.
+            pub $($async)? fn download_file(
+                &self,
+                file_id: &str,
+                path: impl AsRef<std::path::Path>,
+                progress: Option<$crate::transfer::ProgressFn>,
+            ) -> Result<u64, $crate::Error> {
+                let op = $crate::storage::DownloadFile::new(file_id)?.to_file();
+                let transfer = $crate::transfer::Transfer::new().sink(path.as_ref()).progress(progress);
+                Ok(self.client.execute_transfer(op, &transfer) $($await)* ?.size)
+            }
+
+            /// Downloads a file into memory (bounded by the response size limit).
+            pub $($async)? fn download_bytes(&self, file_id: &str) -> Result<Vec<u8>, $crate::Error> {
+                Ok(self.client.execute($crate::storage::DownloadFile::new(file_id)?) $($await)* ?.body)
+            }
+
+            /// Deletes files (per-file results).
+            pub $($async)? fn delete_files(&self, file_ids: &[&str]) -> Result<Vec<$crate::storage::ItemOutcome>, $crate::Error> {
+                self.client.execute($crate::storage::DeleteFiles::new(file_ids.iter().copied())?) $($await)*
+            }
+
+            /// Copies (or with `remove_original`, moves) a cloud path; returns the new
+            /// file id.
+            pub $($async)? fn copy_file(&self, src: &str, dst: &str, overwrite: bool, remove_original: bool) -> Result<String, $crate::Error> {
+                let op = $crate::storage::CopyFile::new(src, dst)?.overwrite(overwrite).remove_original(remove_original);
+                self.client.execute(op) $($await)*
+            }
+
+            /// A bucket of the object API (`app.storage.from(bucket)`).
+            pub fn bucket(&self, id: &str) -> Result<BucketHandle<'a>, $crate::Error> {
+                Ok(BucketHandle { client: self.client, bucket: $crate::storage::objects::Bucket::new(id)? })
+            }
+        }
+
+        /// One bucket of the object API; from [`Storage::bucket`].
+        #[derive(Clone, Debug)]
+        pub struct BucketHandle<'a> {
+            client: &'a Client,
+            bucket: $crate::storage::objects::Bucket,
+        }
+
+        impl<'a> BucketHandle<'a> {
+            /// Uploads `source` as `name` (refused if it exists, unless `upsert`).
+            pub $($async)? fn upload(
+                &self,
+                name: &str,
+                source: $crate::transfer::UploadSource,
+                options: &$crate::storage::objects::ObjectOptions,
+                progress: Option<$crate::transfer::ProgressFn>,
+            ) -> Result<$crate::storage::objects::StoredObject, $crate::Error> {
+                let len = self.client.source_len(&source) $($await)* ?;
+                let op = self.bucket.upload(name, len, options)?;
+                let transfer = $crate::transfer::Transfer::new().source(source).progress(progress);
+                self.client.execute_transfer(op, &transfer) $($await)*
+            }
+
+            /// Replaces `name` with `source`.
+            pub $($async)? fn update(
+                &self,
+                name: &str,
+                source: $crate::transfer::UploadSource,
+                options: &$crate::storage::objects::ObjectOptions,
+                progress: Option<$crate::transfer::ProgressFn>,
+            ) -> Result<$crate::storage::objects::StoredObject, $crate::Error> {
+                let len = self.client.source_len(&source) $($await)* ?;
+                let op = self.bucket.update(name, len, options)?;
+                let transfer = $crate::transfer::Transfer::new().source(source).progress(progress);
+                self.client.execute_transfer(op, &transfer) $($await)*
+            }
+
+            /// Downloads `name` to `path`, streamed; returns the bytes written.
+            pub $($async)? fn download_to_file(
+                &self,
+                name: &str,
+                path: impl AsRef<std::path::Path>,
+                progress: Option<$crate::transfer::ProgressFn>,
+            ) -> Result<u64, $crate::Error> {
+                let op = self.bucket.download_to_file(name)?;
+                let transfer = $crate::transfer::Transfer::new().sink(path.as_ref()).progress(progress);
+                Ok(self.client.execute_transfer(op, &transfer) $($await)* ?.size)
+            }
+
+            /// Downloads `name` into memory.
+            pub $($async)? fn download_bytes(&self, name: &str) -> Result<Vec<u8>, $crate::Error> {
+                Ok(self.client.execute(self.bucket.download(name)?) $($await)* ?.body)
+            }
+
+            /// A URL anyone can GET for `expires_in_secs` seconds.
+            pub $($async)? fn create_signed_url(&self, name: &str, expires_in_secs: u64) -> Result<String, $crate::Error> {
+                self.client.execute(self.bucket.create_signed_url(name, expires_in_secs)?) $($await)*
+            }
+
+            /// Removes objects (1 to 100 names).
+            pub $($async)? fn remove(&self, names: &[&str]) -> Result<Vec<$crate::storage::objects::ObjectInfo>, $crate::Error> {
+                self.client.execute(self.bucket.remove(names)?) $($await)*
+            }
+
+            /// Copies `from` to `to` in this bucket; returns the new key.
+            pub $($async)? fn copy(&self, from: &str, to: &str) -> Result<String, $crate::Error> {
+                self.client.execute(self.bucket.copy(from, to, None)?) $($await)*
+            }
+
+            /// Moves `from` to `to` in this bucket.
+            pub $($async)? fn move_object(&self, from: &str, to: &str) -> Result<(), $crate::Error> {
+                self.client.execute(self.bucket.move_object(from, to, None)?) $($await)*
+            }
+
+            /// An object's metadata.
+            pub $($async)? fn info(&self, name: &str) -> Result<$crate::storage::objects::ObjectInfo, $crate::Error> {
+                self.client.execute(self.bucket.info(name)?) $($await)*
+            }
+
+            /// Objects under `prefix`, a page at a time.
+            pub $($async)? fn list(&self, prefix: &str, limit: Option<u32>, cursor: Option<&str>) -> Result<$crate::storage::objects::ObjectList, $crate::Error> {
+                self.client.execute(self.bucket.list(prefix, limit, cursor)?) $($await)*
+            }
+        }
+    };
+}
