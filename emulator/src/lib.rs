@@ -36,6 +36,7 @@
 
 mod data;
 mod faults;
+mod files;
 mod routes;
 mod store;
 mod tokens;
@@ -79,6 +80,9 @@ pub enum EmulatorError {
     /// Seed records were refused.
     #[error("could not seed the model: {0}")]
     Seed(String),
+    /// The data directory for stored files could not be created.
+    #[error("could not prepare the storage directory: {0}")]
+    Storage(#[source] std::io::Error),
     /// The runtime or server thread could not start.
     #[error("could not start the server: {0}")]
     Start(#[source] std::io::Error),
@@ -105,8 +109,15 @@ pub enum Caller {
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct FunctionRequest {
-    /// The function name.
+    /// The function, container service or API name.
     pub name: String,
+    /// The HTTP method (`POST` for functions).
+    pub method: http::Method,
+    /// The path below the service (`/…`; `"/"` for functions, `""` when a container
+    /// or API was called without a path).
+    pub path: String,
+    /// The raw query string, if any.
+    pub query: Option<String>,
     /// The body as sent (the caller's data as JSON, or empty).
     pub body: Vec<u8>,
     /// Request headers.
@@ -188,6 +199,12 @@ pub(crate) struct Shared {
     pub data: Mutex<data::DataStore>,
     pub keys: TokenKeys,
     pub functions: RwLock<HashMap<String, FunctionHandler>>,
+    /// CloudBase Run services (`/v1/cloudrun/{name}`).
+    pub containers: RwLock<HashMap<String, FunctionHandler>>,
+    /// HTTP APIs (`/v1/apis/{name}`).
+    pub apis: RwLock<HashMap<String, FunctionHandler>>,
+    /// Files under the data directory, and the URLs handed out for them.
+    pub files: files::FileStore,
     pub faults: Mutex<Vec<FaultRule>>,
     pub requests: Mutex<Vec<RecordedRequest>>,
     pub publishable_keys: Vec<String>,
@@ -295,6 +312,7 @@ impl Shared {
         if let Err(e) = lock(&self.store).reset() {
             tracing::warn!("emulator reset failed: {e}");
         }
+        self.files.reset();
         if let Err(e) = lock(&self.data).reset() {
             tracing::warn!("emulator data reset failed: {e}");
         }
@@ -309,6 +327,9 @@ pub struct EmulatorBuilder {
     db_path: Option<PathBuf>,
     token_lifetime: Duration,
     functions: HashMap<String, FunctionHandler>,
+    containers: HashMap<String, FunctionHandler>,
+    apis: HashMap<String, FunctionHandler>,
+    data_dir: Option<PathBuf>,
     publishable_keys: Vec<String>,
     api_keys: Vec<String>,
 }
@@ -347,6 +368,33 @@ impl EmulatorBuilder {
         self
     }
 
+    /// Registers a CloudBase Run service: the closure sees every request to
+    /// `/v1/cloudrun/{name}{path}` (method, path, query, headers, body).
+    pub fn container<F>(mut self, name: impl Into<String>, handler: F) -> Self
+    where
+        F: Fn(&FunctionRequest) -> FunctionResponse + Send + Sync + 'static,
+    {
+        self.containers.insert(name.into(), Arc::new(handler));
+        self
+    }
+
+    /// Registers an HTTP API: the closure sees every request to
+    /// `/v1/apis/{name}{path}`.
+    pub fn api<F>(mut self, name: impl Into<String>, handler: F) -> Self
+    where
+        F: Fn(&FunctionRequest) -> FunctionResponse + Send + Sync + 'static,
+    {
+        self.apis.insert(name.into(), Arc::new(handler));
+        self
+    }
+
+    /// Keep stored files here (default: a fresh temporary directory, removed when
+    /// the emulator stops).
+    pub fn data_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.data_dir = Some(dir.into());
+        self
+    }
+
     /// Accepts this Publishable Key as a bearer.
     pub fn publishable_key(mut self, key: impl Into<String>) -> Self {
         self.publishable_keys.push(key.into());
@@ -379,12 +427,22 @@ impl EmulatorBuilder {
         functions
             .entry("echo".to_owned())
             .or_insert_with(|| Arc::new(routes::functions::echo));
+        functions
+            .entry("sleep".to_owned())
+            .or_insert_with(|| Arc::new(routes::functions::sleep));
+        functions
+            .entry("fail".to_owned())
+            .or_insert_with(|| Arc::new(routes::functions::fail));
+        let files = files::FileStore::open(self.data_dir)?;
         let shared = Arc::new(Shared {
             env_id: self.env_id,
             store: Mutex::new(Store::open(self.db_path.as_deref())?),
             data: Mutex::new(data::DataStore::open(self.db_path.as_deref())?),
             keys: TokenKeys::new(&secret),
             functions: RwLock::new(functions),
+            containers: RwLock::new(self.containers),
+            apis: RwLock::new(self.apis),
+            files,
             faults: Mutex::new(Vec::new()),
             requests: Mutex::new(Vec::new()),
             publishable_keys: self.publishable_keys,
@@ -449,6 +507,9 @@ impl Emulator {
             db_path: None,
             token_lifetime: Duration::from_secs(7200),
             functions: HashMap::new(),
+            containers: HashMap::new(),
+            apis: HashMap::new(),
+            data_dir: None,
             publishable_keys: Vec::new(),
             api_keys: Vec::new(),
         }
@@ -495,6 +556,35 @@ impl Emulator {
             .write()
             .unwrap_or_else(|p| p.into_inner());
         functions.insert(name.into(), Arc::new(handler));
+    }
+
+    /// Registers (or replaces) a CloudBase Run service while running.
+    pub fn register_container<F>(&self, name: impl Into<String>, handler: F)
+    where
+        F: Fn(&FunctionRequest) -> FunctionResponse + Send + Sync + 'static,
+    {
+        let mut containers = self.shared.containers.write().unwrap_or_else(|p| p.into_inner());
+        containers.insert(name.into(), Arc::new(handler));
+    }
+
+    /// Registers (or replaces) an HTTP API while running.
+    pub fn register_api<F>(&self, name: impl Into<String>, handler: F)
+    where
+        F: Fn(&FunctionRequest) -> FunctionResponse + Send + Sync + 'static,
+    {
+        let mut apis = self.shared.apis.write().unwrap_or_else(|p| p.into_inner());
+        apis.insert(name.into(), Arc::new(handler));
+    }
+
+    /// The directory stored files live in (`<data dir>/storage/<bucket>/<name>`).
+    pub fn storage_dir(&self) -> &std::path::Path {
+        self.shared.files.root()
+    }
+
+    /// How long download URLs handed out from now on stay valid (default 600 s);
+    /// zero makes them expire at once (for expiry tests).
+    pub fn set_download_url_lifetime(&self, lifetime: Duration) {
+        self.shared.files.set_url_lifetime(lifetime);
     }
 
     /// Every request received so far, oldest first.

@@ -20,9 +20,89 @@ pub(crate) fn echo(req: &FunctionRequest) -> FunctionResponse {
     }
 }
 
+/// The built-in `sleep`: waits `{"ms": n}` milliseconds (at most 60 s), then answers
+/// `{"slept_ms": n}`, for timeout tests.
+pub(crate) fn sleep(req: &FunctionRequest) -> FunctionResponse {
+    let v: serde_json::Value = serde_json::from_slice(&req.body).unwrap_or_default();
+    let ms = v["ms"].as_u64().unwrap_or(0).min(60_000);
+    std::thread::sleep(std::time::Duration::from_millis(ms));
+    FunctionResponse::json(&serde_json::json!({ "slept_ms": ms }))
+}
+
+/// The built-in `fail`: answers the gateway error envelope with `{"status", "code",
+/// "message"}` from the input (default 400 `FUNCTION_PARAM_INVALID`).
+pub(crate) fn fail(req: &FunctionRequest) -> FunctionResponse {
+    let v: serde_json::Value = serde_json::from_slice(&req.body).unwrap_or_default();
+    let status = v["status"].as_u64().and_then(|s| u16::try_from(s).ok()).unwrap_or(400);
+    let code = v["code"].as_str().unwrap_or("FUNCTION_PARAM_INVALID");
+    let message = v["message"].as_str().unwrap_or("the function failed on purpose");
+    FunctionResponse::json(&serde_json::json!({ "code": code, "message": message }))
+        .with_status(status)
+}
+
+/// Which registry a compute route serves.
+#[derive(Clone, Copy)]
+pub(crate) enum Registry {
+    Functions,
+    Containers,
+    Apis,
+}
+
 pub(crate) async fn call(
     State(shared): State<Arc<Shared>>,
     Path(name): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let request = ServiceCall {
+        registry: Registry::Functions,
+        name,
+        method: axum::http::Method::POST,
+        path: "/".into(),
+        query: None,
+    };
+    dispatch(shared, request, headers, body).await
+}
+
+/// `/v1/cloudrun/{name}{path}` and `/v1/apis/{name}{path}`, any method.
+pub(crate) async fn service(
+    State(shared): State<Arc<Shared>>,
+    method: axum::http::Method,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let full = uri.path();
+    let (registry, rest) = if let Some(rest) = full.strip_prefix("/v1/cloudrun/") {
+        (Registry::Containers, rest)
+    } else {
+        (Registry::Apis, full.strip_prefix("/v1/apis/").unwrap_or(full))
+    };
+    let (name, path) = match rest.find('/') {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, ""),
+    };
+    let request = ServiceCall {
+        registry,
+        name: name.to_owned(),
+        method,
+        path: path.to_owned(),
+        query: uri.query().map(str::to_owned),
+    };
+    dispatch(shared, request, headers, body).await
+}
+
+pub(crate) struct ServiceCall {
+    registry: Registry,
+    name: String,
+    method: axum::http::Method,
+    path: String,
+    query: Option<String>,
+}
+
+async fn dispatch(
+    shared: Arc<Shared>,
+    call: ServiceCall,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -30,23 +110,36 @@ pub(crate) async fn call(
         Ok(c) => c,
         Err(r) => return r,
     };
-    let handler = shared
-        .functions
+    let registry = match call.registry {
+        Registry::Functions => &shared.functions,
+        Registry::Containers => &shared.containers,
+        Registry::Apis => &shared.apis,
+    };
+    let handler = registry
         .read()
         .unwrap_or_else(|p| p.into_inner())
-        .get(&name)
+        .get(&call.name)
         .cloned();
-    // No documented code for "no such function"; RESOURCE_NOT_FOUND (404) is the
-    // closest documented gateway code (errors.md §5).
+    let name = call.name;
+    // Unknown names: containers have SERVICE_NOT_FOUND (documented); functions and
+    // APIs have no documented code, so RESOURCE_NOT_FOUND (404), the closest one.
     let Some(handler) = handler else {
+        let (code, what) = match call.registry {
+            Registry::Functions => ("RESOURCE_NOT_FOUND", "function"),
+            Registry::Containers => ("SERVICE_NOT_FOUND", "CloudBase Run service"),
+            Registry::Apis => ("RESOURCE_NOT_FOUND", "API"),
+        };
         return gateway_error(
             StatusCode::NOT_FOUND,
-            "RESOURCE_NOT_FOUND",
-            &format!("function {name:?} does not exist"),
+            code,
+            &format!("{what} {name:?} does not exist"),
             &headers,
         );
     };
-    if !body.is_empty() && serde_json::from_slice::<serde_json::Value>(&body).is_err() {
+    if matches!(call.registry, Registry::Functions)
+        && !body.is_empty()
+        && serde_json::from_slice::<serde_json::Value>(&body).is_err()
+    {
         return gateway_error(
             StatusCode::BAD_REQUEST,
             "FUNCTION_PARAM_INVALID",
@@ -56,6 +149,9 @@ pub(crate) async fn call(
     }
     let request = FunctionRequest {
         name,
+        method: call.method,
+        path: call.path,
+        query: call.query,
         body: body.to_vec(),
         headers: headers.clone(),
         caller,

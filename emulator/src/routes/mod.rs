@@ -7,6 +7,7 @@ pub(crate) mod captcha;
 pub(crate) mod data;
 pub(crate) mod functions;
 pub(crate) mod identity;
+pub(crate) mod storage;
 
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -17,7 +18,7 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{any, delete, get, patch, post};
+use axum::routing::{any, delete, get, patch, post, put};
 use serde_json::json;
 
 use crate::faults::{FaultAction, RecordedRequest};
@@ -68,6 +69,24 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route(&format!("{ADMIN_PREFIX}/outbox"), get(admin::outbox))
         .route("/auth/v1/revoke", post(auth::revoke))
         .route("/v1/functions/{name}", post(functions::call))
+        .route("/v1/cloudrun/{*rest}", any(functions::service))
+        .route("/v1/apis/{*rest}", any(functions::service))
+        .route("/v1/storages/{op}", post(storage::classic))
+        .route("/cos/{*key}", put(storage::cos_put).get(storage::cos_get))
+        .route(
+            "/v1/storages/object/{bucket}",
+            delete(storage::remove).post(storage::copy_or_move),
+        )
+        .route(
+            "/v1/storages/object/{bucket}/{*name}",
+            post(storage::object).put(storage::object).get(storage::object),
+        )
+        .route(
+            "/v1/storages/object/sign/{bucket}/{*name}",
+            post(storage::sign).get(storage::sign),
+        )
+        .route("/v1/storages/object/info/{bucket}/{*name}", get(storage::info))
+        .route("/v1/storages/object/list/{bucket}", post(storage::list))
         .route("/v1/model/{a}/{b}/{c}", any(data::model3))
         .route("/v1/model/{env}/{model}/{id}/{op}", any(data::model4))
         .route("/v1/sql/{env}/{name}/run", post(data::sql_run))
@@ -175,6 +194,18 @@ pub(crate) fn authorize_gateway(shared: &Shared, headers: &HeaderMap) -> Result<
     }
 }
 
+/// Uploads of file bytes: to the signed COS URL, or raw bodies to the object API.
+fn is_file_upload(method: &axum::http::Method, path: &str, headers: &HeaderMap) -> bool {
+    let json = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|c| c.starts_with("application/json"));
+    path.starts_with("/cos/")
+        || (path.starts_with("/v1/storages/object/")
+            && !json
+            && matches!(*method, axum::http::Method::POST | axum::http::Method::PUT))
+}
+
 async fn not_implemented(req: Request) -> Response {
     let path = req.uri().path().to_owned();
     let message = format!(
@@ -200,14 +231,24 @@ async fn intercept(State(shared): State<Arc<Shared>>, req: Request, next: Next) 
         return next.run(req).await;
     }
     let (parts, body) = req.into_parts();
-    let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY).await else {
-        return gateway_error(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "INVALID_REQUEST",
-            "request body too large",
-            &parts.headers,
-        );
+    // File bodies go to disk as they arrive; they are recorded without their bytes.
+    let (bytes, mut file_body) = if is_file_upload(&parts.method, parts.uri.path(), &parts.headers) {
+        (axum::body::Bytes::new(), Some(body))
+    } else {
+        match axum::body::to_bytes(body, MAX_BODY).await {
+            Ok(bytes) => (bytes, None),
+            Err(_) => {
+                return gateway_error(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "INVALID_REQUEST",
+                    "request body too large",
+                    &parts.headers,
+                );
+            }
+        }
     };
+    let recorded = bytes.clone();
+    let mut take_body = move || file_body.take().unwrap_or_else(|| Body::from(bytes.clone()));
     let request_id = parts
         .headers
         .get("x-request-id")
@@ -229,7 +270,7 @@ async fn intercept(State(shared): State<Arc<Shared>>, req: Request, next: Next) 
                 )
             })
             .collect(),
-        body: bytes.to_vec(),
+        body: if is_file_upload(&parts.method, &path, &parts.headers) { Vec::new() } else { recorded.to_vec() },
         received_at: SystemTime::now(),
     });
 
@@ -267,16 +308,10 @@ async fn intercept(State(shared): State<Arc<Shared>>, req: Request, next: Next) 
                     }
                     r
                 }
-                FaultAction::Pass => {
-                    next.run(Request::from_parts(parts, Body::from(bytes)))
-                        .await
-                }
+                FaultAction::Pass => next.run(Request::from_parts(parts, take_body())).await,
             }
         }
-        None => {
-            next.run(Request::from_parts(parts, Body::from(bytes)))
-                .await
-        }
+        None => next.run(Request::from_parts(parts, take_body())).await,
     };
     if !response.headers().contains_key("x-request-id")
         && let Ok(v) = HeaderValue::from_str(&request_id)

@@ -1,0 +1,540 @@
+//! Storage: the classic gateway file API (`/v1/storages/{op}`), the COS-like upload
+//! and download URLs it hands out (`/cos/{key}`), and the bucket/object API
+//! (`/v1/storages/object/...`). Bodies are streamed to and from disk.
+
+use std::sync::Arc;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::Response;
+use futures_util::StreamExt;
+use serde_json::{Value, json};
+use tokio::io::AsyncWriteExt;
+
+use super::{authorize_gateway, gateway_error, json_response};
+use crate::Shared;
+use crate::files::{ObjectMeta, PendingUpload};
+
+/// `cloud://{env}.{cos bucket}/` for this emulator (the COS bucket name mimics the
+/// real `<hex>-<env>-<appid>` shape).
+fn file_id_prefix(env: &str) -> String {
+    let hex: String = env.bytes().take(2).map(|b| format!("{b:02x}")).collect();
+    format!("cloud://{env}.{hex}-{env}-1250000000/")
+}
+
+fn key_of_file_id<'a>(file_id: &'a str) -> Option<&'a str> {
+    let rest = file_id.strip_prefix("cloud://")?;
+    Some(&rest[rest.find('/')? + 1..])
+}
+
+/// `http://host:port` of this emulator, as the caller reached it.
+fn origin(headers: &HeaderMap) -> String {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("127.0.0.1");
+    format!("http://{host}")
+}
+
+fn encode_key(key: &str) -> String {
+    const SET: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'_')
+        .remove(b'.')
+        .remove(b'~');
+    key.split('/')
+        .map(|s| percent_encoding::utf8_percent_encode(s, SET).to_string())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// Streams a request body into `path` (via a temporary file renamed at the end).
+async fn write_body(path: &std::path::Path, body: Body) -> Result<u64, String> {
+    if let Some(dir) = path.parent() {
+        tokio::fs::create_dir_all(dir)
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".upload");
+    let tmp = std::path::PathBuf::from(tmp);
+    let mut file = tokio::fs::File::create(&tmp)
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut stream = body.into_data_stream();
+    let mut written = 0u64;
+    while let Some(chunk) = stream.next().await {
+        let chunk = match chunk {
+            Ok(c) => c,
+            Err(e) => {
+                let _ = tokio::fs::remove_file(&tmp).await;
+                return Err(e.to_string());
+            }
+        };
+        file.write_all(&chunk).await.map_err(|e| e.to_string())?;
+        written += chunk.len() as u64;
+    }
+    file.flush().await.map_err(|e| e.to_string())?;
+    tokio::fs::rename(&tmp, path)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(written)
+}
+
+/// Streams a stored file as the answer.
+async fn serve_file(shared: &Shared, key: &str, headers: &HeaderMap) -> Response {
+    let Some(path) = shared.files.resolve(key) else {
+        return gateway_error(StatusCode::BAD_REQUEST, "INVALID_PARAM", "bad object key", headers);
+    };
+    let Ok(file) = tokio::fs::File::open(&path).await else {
+        return gateway_error(
+            StatusCode::NOT_FOUND,
+            "STORAGE_FILE_NONEXIST",
+            &format!("{key} does not exist"),
+            headers,
+        );
+    };
+    let len = file.metadata().await.map(|m| m.len()).unwrap_or(0);
+    let content_type = shared
+        .files
+        .meta(key)
+        .map(|m| m.content_type)
+        .unwrap_or_else(|| "application/octet-stream".into());
+    let mut response = Response::new(Body::from_stream(tokio_util::io::ReaderStream::new(file)));
+    let h = response.headers_mut();
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
+    if let Ok(v) = HeaderValue::from_str(&content_type) {
+        h.insert(header::CONTENT_TYPE, v);
+    }
+    response
+}
+
+fn item_error(code: &str, message: &str) -> Value {
+    json!({ "code": code, "message": message })
+}
+
+/// `POST /v1/storages/{op}`: the classic batch calls; the body and the answer are
+/// arrays, one item per file, failures per item.
+pub(crate) async fn classic(
+    State(shared): State<Arc<Shared>>,
+    Path(op): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Err(r) = authorize_gateway(&shared, &headers) {
+        return r;
+    }
+    let Ok(Value::Array(items)) = serde_json::from_slice::<Value>(&body) else {
+        return gateway_error(
+            StatusCode::BAD_REQUEST,
+            "INVALID_PARAM",
+            "the body must be a JSON array",
+            &headers,
+        );
+    };
+    let prefix = file_id_prefix(&shared.env_id);
+    let origin = origin(&headers);
+    let now = shared.now();
+    let lifetime = shared.files.url_lifetime();
+    let download_url = |key: &str| {
+        let (sign, t) = shared.files.sign_download(key, now, lifetime);
+        format!("{origin}/cos/{}?sign={sign}&t={t}", encode_key(key))
+    };
+    let answer: Vec<Value> = match op.as_str() {
+        "get-objects-upload-info" => items
+            .iter()
+            .map(|item| {
+                let key = item["objectId"].as_str().unwrap_or_default();
+                if shared.files.resolve(key).is_none() {
+                    return item_error(
+                        "STORAGE_BUCKET_NOT_FOUND",
+                        "objectId must be <bucket>/<name>",
+                    );
+                }
+                let signed = &item["signedHeader"];
+                let Some(len) = signed["content-length"][0]
+                    .as_str()
+                    .and_then(|v| v.parse::<u64>().ok())
+                else {
+                    return item_error(
+                        "STORAGE_CONTENT_LENGTH_REQUIRED",
+                        "signedHeader must carry content-length",
+                    );
+                };
+                let content_type = signed["content-type"][0]
+                    .as_str()
+                    .unwrap_or("application/octet-stream")
+                    .to_owned();
+                let authorization = format!(
+                    "q-sign-algorithm=sha1&q-ak=emulator&q-signature={}",
+                    crate::routes::auth::random_hex(20)
+                );
+                let upload = PendingUpload {
+                    key: key.to_owned(),
+                    token: crate::routes::auth::random_hex(16),
+                    meta: crate::routes::auth::random_hex(8),
+                    len,
+                    content_type,
+                    expires_at: now + lifetime.as_secs(),
+                };
+                let reply = json!({
+                    "uploadUrl": format!("{origin}/cos/{}", encode_key(key)),
+                    "authorization": authorization,
+                    "token": upload.token,
+                    "cloudObjectMeta": upload.meta,
+                    "cloudObjectId": format!("{prefix}{key}"),
+                    "downloadUrl": download_url(key),
+                });
+                shared.files.add_upload(authorization, upload);
+                reply
+            })
+            .collect(),
+        "get-objects-download-info" => items
+            .iter()
+            .map(|item| {
+                let id = item["cloudObjectId"].as_str().unwrap_or_default();
+                match key_of_file_id(id).filter(|k| {
+                    shared.files.resolve(k).is_some_and(|p| p.is_file())
+                }) {
+                    Some(key) => json!({"cloudObjectId": id, "downloadUrl": download_url(key)}),
+                    None => json!({"cloudObjectId": id, "code": "STORAGE_FILE_NONEXIST", "message": "file does not exist"}),
+                }
+            })
+            .collect(),
+        "delete-objects" => items
+            .iter()
+            .map(|item| {
+                let id = item["cloudObjectId"].as_str().unwrap_or_default();
+                let path = key_of_file_id(id).and_then(|k| shared.files.resolve(k));
+                match path.map(std::fs::remove_file) {
+                    Some(Ok(())) => {
+                        if let Some(k) = key_of_file_id(id) {
+                            shared.files.remove_meta(k);
+                        }
+                        json!({ "cloudObjectId": id })
+                    }
+                    _ => json!({"cloudObjectId": id, "code": "STORAGE_FILE_NONEXIST", "message": "file does not exist"}),
+                }
+            })
+            .collect(),
+        "copy-objects" => items
+            .iter()
+            .map(|item| {
+                let src = item["srcPath"].as_str().unwrap_or_default();
+                let dst = item["dstPath"].as_str().unwrap_or_default();
+                let (Some(from), Some(to)) = (shared.files.resolve(src), shared.files.resolve(dst))
+                else {
+                    return item_error("STORAGE_BUCKET_NOT_FOUND", "paths must be <bucket>/<name>");
+                };
+                if !from.is_file() {
+                    return item_error("STORAGE_FILE_NONEXIST", "source does not exist");
+                }
+                if to.exists() && item["overwrite"] != json!(true) {
+                    return item_error("STORAGE_FILE_EXIST", "destination exists");
+                }
+                if let Some(dir) = to.parent() {
+                    let _ = std::fs::create_dir_all(dir);
+                }
+                let moved = if item["removeOriginal"] == json!(true) {
+                    std::fs::rename(&from, &to).map(|_| ())
+                } else {
+                    std::fs::copy(&from, &to).map(|_| ())
+                };
+                match moved {
+                    Ok(()) => {
+                        if let Some(meta) = shared.files.meta(src) {
+                            shared.files.set_meta(dst, meta);
+                        }
+                        json!({ "cloudObjectId": format!("{prefix}{dst}") })
+                    }
+                    Err(e) => item_error("STORAGE_COPY_FAILED", &e.to_string()),
+                }
+            })
+            .collect(),
+        _ => {
+            return gateway_error(
+                StatusCode::NOT_FOUND,
+                "RESOURCE_NOT_FOUND",
+                &format!("storage operation {op:?} does not exist"),
+                &headers,
+            );
+        }
+    };
+    json_response(StatusCode::OK, &Value::Array(answer))
+}
+
+/// `PUT /cos/{key}`: the signed upload of step 2.
+pub(crate) async fn cos_put(
+    State(shared): State<Arc<Shared>>,
+    Path(key): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let forbidden = |message: &str| gateway_error(StatusCode::FORBIDDEN, "SIGNATURE_INVALID", message, &headers);
+    let authorization = header_str(&headers, "authorization").unwrap_or_default();
+    let Some(upload) = shared.files.take_upload(authorization, shared.now()) else {
+        return forbidden("unknown or expired upload signature");
+    };
+    if upload.key != key
+        || header_str(&headers, "x-cos-security-token") != Some(upload.token.as_str())
+        || header_str(&headers, "x-cos-meta-fileid") != Some(upload.meta.as_str())
+    {
+        return forbidden("the signature does not match this upload");
+    }
+    let declared = header_str(&headers, "content-length").and_then(|v| v.parse::<u64>().ok());
+    if declared != Some(upload.len) {
+        return forbidden("content-length must be sent and match the signed length");
+    }
+    if header_str(&headers, "content-type") != Some(upload.content_type.as_str()) {
+        return forbidden("content-type must match the signed one");
+    }
+    let Some(path) = shared.files.resolve(&key) else {
+        return forbidden("bad key");
+    };
+    match write_body(&path, body).await {
+        Ok(n) if n == upload.len => {
+            shared.files.set_meta(
+                &key,
+                ObjectMeta {
+                    id: upload.meta,
+                    content_type: upload.content_type,
+                    cache_control: header_str(&headers, "cache-control").map(str::to_owned),
+                    created_at: shared.now(),
+                },
+            );
+            Response::new(Body::empty())
+        }
+        Ok(_) => gateway_error(StatusCode::BAD_REQUEST, "INVALID_PARAM", "body shorter than signed", &headers),
+        Err(e) => gateway_error(StatusCode::INTERNAL_SERVER_ERROR, "SYS_ERR", &e, &headers),
+    }
+}
+
+/// `GET /cos/{key}?sign=…`: a download URL handed out by the gateway.
+pub(crate) async fn cos_get(
+    State(shared): State<Arc<Shared>>,
+    Path(key): Path<String>,
+    Query(query): Query<std::collections::HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    let sign = query.get("sign").map(String::as_str).unwrap_or_default();
+    if let Err(message) = shared.files.check_download(sign, &key, shared.now()) {
+        return gateway_error(StatusCode::FORBIDDEN, "SIGNATURE_EXPIRED", message, &headers);
+    }
+    serve_file(&shared, &key, &headers).await
+}
+
+/// POST/PUT/GET `/v1/storages/object/{bucket}/{*name}`.
+pub(crate) async fn object(
+    State(shared): State<Arc<Shared>>,
+    Path((bucket, name)): Path<(String, String)>,
+    method: Method,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    if let Err(r) = authorize_gateway(&shared, &headers) {
+        return r;
+    }
+    let key = format!("{bucket}/{name}");
+    if method == Method::GET || method == Method::HEAD {
+        return serve_file(&shared, &key, &headers).await;
+    }
+    let Some(path) = shared.files.resolve(&key) else {
+        return gateway_error(StatusCode::BAD_REQUEST, "INVALID_PARAM", "bad object name", &headers);
+    };
+    if method == Method::POST && path.exists() && header_str(&headers, "x-upsert") != Some("true") {
+        return gateway_error(StatusCode::CONFLICT, "RESOURCE_ALREADY_EXISTS", "the object already exists", &headers);
+    }
+    if method == Method::PUT && !path.exists() {
+        return gateway_error(StatusCode::NOT_FOUND, "STORAGE_FILE_NONEXIST", "no object to update", &headers);
+    }
+    if let Err(e) = write_body(&path, body).await {
+        return gateway_error(StatusCode::INTERNAL_SERVER_ERROR, "SYS_ERR", &e, &headers);
+    }
+    let id = crate::routes::auth::random_hex(16);
+    shared.files.set_meta(
+        &key,
+        ObjectMeta {
+            id: id.clone(),
+            content_type: header_str(&headers, "content-type")
+                .unwrap_or("application/octet-stream")
+                .to_owned(),
+            cache_control: header_str(&headers, "cache-control").map(str::to_owned),
+            created_at: shared.now(),
+        },
+    );
+    json_response(StatusCode::OK, &json!({ "Id": id, "Key": key }))
+}
+
+/// `DELETE /v1/storages/object/{bucket}` with `{prefixes}`.
+pub(crate) async fn remove(
+    State(shared): State<Arc<Shared>>,
+    Path(bucket): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Err(r) = authorize_gateway(&shared, &headers) {
+        return r;
+    }
+    let body: Value = serde_json::from_slice(&body).unwrap_or_default();
+    let removed: Vec<Value> = body["prefixes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .filter_map(|name| {
+            let key = format!("{bucket}/{name}");
+            let path = shared.files.resolve(&key)?;
+            std::fs::remove_file(path).ok()?;
+            shared.files.remove_meta(&key);
+            Some(json!({ "name": name, "bucket_id": bucket }))
+        })
+        .collect();
+    json_response(StatusCode::OK, &Value::Array(removed))
+}
+
+/// `POST /v1/storages/object/copy` and `/move`.
+pub(crate) async fn copy_or_move(
+    State(shared): State<Arc<Shared>>,
+    Path(action): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Err(r) = authorize_gateway(&shared, &headers) {
+        return r;
+    }
+    let body: Value = serde_json::from_slice(&body).unwrap_or_default();
+    let bucket = body["bucketId"].as_str().unwrap_or_default();
+    let to_bucket = body["destinationBucket"].as_str().unwrap_or(bucket);
+    let src = format!("{bucket}/{}", body["sourceKey"].as_str().unwrap_or_default());
+    let dst = format!("{to_bucket}/{}", body["destinationKey"].as_str().unwrap_or_default());
+    let (Some(from), Some(to)) = (shared.files.resolve(&src), shared.files.resolve(&dst)) else {
+        return gateway_error(StatusCode::BAD_REQUEST, "INVALID_PARAM", "bad object names", &headers);
+    };
+    if !from.is_file() {
+        return gateway_error(StatusCode::NOT_FOUND, "STORAGE_FILE_NONEXIST", "no such object", &headers);
+    }
+    if let Some(dir) = to.parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    let done = if action == "move" {
+        std::fs::rename(&from, &to)
+    } else {
+        std::fs::copy(&from, &to).map(|_| ())
+    };
+    if let Err(e) = done {
+        return gateway_error(StatusCode::INTERNAL_SERVER_ERROR, "SYS_ERR", &e.to_string(), &headers);
+    }
+    if let Some(meta) = shared.files.meta(&src) {
+        shared.files.set_meta(&dst, meta);
+    }
+    if action == "move" {
+        shared.files.remove_meta(&src);
+        json_response(StatusCode::OK, &json!({ "message": "Successfully moved" }))
+    } else {
+        json_response(StatusCode::OK, &json!({ "Key": dst }))
+    }
+}
+
+/// `POST /v1/storages/object/sign/{bucket}/{*name}` → a relative signed URL, which
+/// `GET` on the same path serves without a bearer.
+pub(crate) async fn sign(
+    State(shared): State<Arc<Shared>>,
+    Path((bucket, name)): Path<(String, String)>,
+    method: Method,
+    Query(query): Query<std::collections::HashMap<String, String>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let key = format!("{bucket}/{name}");
+    if method == Method::GET {
+        let token = query.get("token").map(String::as_str).unwrap_or_default();
+        if let Err(message) = shared.files.check_download(token, &key, shared.now()) {
+            return gateway_error(StatusCode::FORBIDDEN, "SIGNATURE_EXPIRED", message, &headers);
+        }
+        return serve_file(&shared, &key, &headers).await;
+    }
+    if let Err(r) = authorize_gateway(&shared, &headers) {
+        return r;
+    }
+    let body: Value = serde_json::from_slice(&body).unwrap_or_default();
+    let secs = body["expiresIn"].as_u64().unwrap_or(60);
+    if !shared.files.resolve(&key).is_some_and(|p| p.is_file()) {
+        return gateway_error(StatusCode::NOT_FOUND, "STORAGE_FILE_NONEXIST", "no such object", &headers);
+    }
+    let (token, _) = shared
+        .files
+        .sign_download(&key, shared.now(), std::time::Duration::from_secs(secs));
+    json_response(
+        StatusCode::OK,
+        &json!({ "signedURL": format!("/object/sign/{}?token={token}", encode_key(&key)) }),
+    )
+}
+
+fn info_of(shared: &Shared, bucket: &str, name: &str) -> Option<Value> {
+    let key = format!("{bucket}/{name}");
+    let meta = std::fs::metadata(shared.files.resolve(&key)?).ok()?;
+    let extra = shared.files.meta(&key);
+    Some(json!({
+        "id": extra.as_ref().map(|m| m.id.clone()),
+        "name": name,
+        "bucket_id": bucket,
+        "size": meta.len(),
+        "content_type": extra.as_ref().map(|m| m.content_type.clone()),
+        "cache_control": extra.as_ref().and_then(|m| m.cache_control.clone()),
+        "created_at": extra.as_ref().map(|m| m.created_at.to_string()),
+    }))
+}
+
+/// `GET /v1/storages/object/info/{bucket}/{*name}`.
+pub(crate) async fn info(
+    State(shared): State<Arc<Shared>>,
+    Path((bucket, name)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(r) = authorize_gateway(&shared, &headers) {
+        return r;
+    }
+    match info_of(&shared, &bucket, &name) {
+        Some(info) => json_response(StatusCode::OK, &info),
+        None => gateway_error(StatusCode::NOT_FOUND, "STORAGE_FILE_NONEXIST", "no such object", &headers),
+    }
+}
+
+/// `POST /v1/storages/object/list/{bucket}` with `{prefix, limit, cursor}`; the
+/// cursor is the last name of the previous page.
+pub(crate) async fn list(
+    State(shared): State<Arc<Shared>>,
+    Path(bucket): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Err(r) = authorize_gateway(&shared, &headers) {
+        return r;
+    }
+    let body: Value = serde_json::from_slice(&body).unwrap_or_default();
+    let prefix = body["prefix"].as_str().unwrap_or_default();
+    let limit = body["limit"].as_u64().unwrap_or(100).clamp(1, 1000) as usize;
+    let cursor = body["cursor"].as_str().unwrap_or_default();
+    let names: Vec<String> = shared
+        .files
+        .keys_under(&bucket, prefix)
+        .into_iter()
+        .filter(|n| n.as_str() > cursor)
+        .collect();
+    let page: Vec<Value> = names
+        .iter()
+        .take(limit)
+        .filter_map(|n| info_of(&shared, &bucket, n))
+        .collect();
+    let has_next = names.len() > limit;
+    let next_cursor = has_next.then(|| names[limit - 1].clone());
+    json_response(
+        StatusCode::OK,
+        &json!({ "folders": [], "objects": page, "hasNext": has_next, "nextCursor": next_cursor }),
+    )
+}
