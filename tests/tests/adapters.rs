@@ -16,6 +16,11 @@ macro_rules! for_both_adapters {
 }
 
 for_both_adapters!(
+    functions_text_json_typed_and_errors,
+    containers_methods_queries_and_errors,
+    apis_every_method_and_token_override,
+    classic_storage_round_trip,
+    bucket_storage_round_trip,
     model_crud_with_typed_records,
     model_filters_and_refusals,
     pager_walks_a_thousand_records,

@@ -122,6 +122,10 @@ use cloudbase_core::{
     AuthEvent, AuthEventKind, Credentials, Error, ListenerId, Operation, Session,
 };
 use std::sync::{Arc, Mutex};
+use cloudbase_core::functions::ServiceResponse;
+use cloudbase_core::storage::UploadedFile;
+use cloudbase_core::storage::objects::{ObjectOptions, StoredObject};
+use cloudbase_core::transfer::{ProgressFn, Transfer, UploadSource};
 
 /// What the scenarios need from a client; implemented by both adapters (the async
 /// one runs each call to completion on its own tokio runtime).
@@ -138,6 +142,54 @@ pub trait TestClient: Sized + AuthClient + data::DataClient {
     where
         O: Operation + Send,
         O::Output: Send;
+    fn execute_transfer<O>(&self, op: O, transfer: &Transfer) -> Result<O::Output, Error>
+    where
+        O: Operation + Send,
+        O::Output: Send;
+    fn call_container(
+        &self,
+        name: &str,
+        method: Option<http::Method>,
+        path: &str,
+        headers: &[(&str, &str)],
+        data: Option<&serde_json::Value>,
+    ) -> Result<ServiceResponse, Error>;
+    /// `client.apis(name)` with an optional token, then `request(method, path, body)`.
+    fn apis_request(
+        &self,
+        name: &str,
+        token: Option<&str>,
+        method: http::Method,
+        path: &str,
+        body: Option<&serde_json::Value>,
+    ) -> Result<ServiceResponse, Error>;
+    fn upload_file(
+        &self,
+        cloud_path: &str,
+        source: UploadSource,
+        content_type: Option<&str>,
+        progress: Option<ProgressFn>,
+    ) -> Result<UploadedFile, Error>;
+    fn download_file(
+        &self,
+        file_id: &str,
+        path: &std::path::Path,
+        progress: Option<ProgressFn>,
+    ) -> Result<u64, Error>;
+    fn bucket_upload(
+        &self,
+        bucket: &str,
+        name: &str,
+        source: UploadSource,
+        progress: Option<ProgressFn>,
+    ) -> Result<StoredObject, Error>;
+    fn bucket_download(
+        &self,
+        bucket: &str,
+        name: &str,
+        path: &std::path::Path,
+        progress: Option<ProgressFn>,
+    ) -> Result<u64, Error>;
     fn sign_in_anonymously(&self) -> Result<Credentials, Error>;
     fn call_function(&self, name: &str, data: &serde_json::Value) -> Result<FunctionResult, Error>;
     fn session(&self) -> Session;
@@ -193,6 +245,74 @@ impl TestClient for cloudbase_blocking::Client {
         O::Output: Send,
     {
         cloudbase_blocking::Client::execute(self, op)
+    }
+    fn execute_transfer<O>(&self, op: O, transfer: &Transfer) -> Result<O::Output, Error>
+    where
+        O: Operation + Send,
+        O::Output: Send,
+    {
+        self.execute_transfer(op, transfer)
+    }
+    fn call_container(
+        &self,
+        name: &str,
+        method: Option<http::Method>,
+        path: &str,
+        headers: &[(&str, &str)],
+        data: Option<&serde_json::Value>,
+    ) -> Result<ServiceResponse, Error> {
+        self.call_container(name, method, path, headers, data)
+    }
+    fn apis_request(
+        &self,
+        name: &str,
+        token: Option<&str>,
+        method: http::Method,
+        path: &str,
+        body: Option<&serde_json::Value>,
+    ) -> Result<ServiceResponse, Error> {
+        let mut apis = self.apis(name);
+        if let Some(t) = token {
+            apis = apis.token(t);
+        }
+        apis.request(method, path, body)
+    }
+    fn upload_file(
+        &self,
+        cloud_path: &str,
+        source: UploadSource,
+        content_type: Option<&str>,
+        progress: Option<ProgressFn>,
+    ) -> Result<UploadedFile, Error> {
+        self.storage().upload_file(cloud_path, source, content_type, progress)
+    }
+    fn download_file(
+        &self,
+        file_id: &str,
+        path: &std::path::Path,
+        progress: Option<ProgressFn>,
+    ) -> Result<u64, Error> {
+        self.storage().download_file(file_id, path, progress)
+    }
+    fn bucket_upload(
+        &self,
+        bucket: &str,
+        name: &str,
+        source: UploadSource,
+        progress: Option<ProgressFn>,
+    ) -> Result<StoredObject, Error> {
+        let b = self.storage().bucket(bucket)?;
+        b.upload(name, source, &ObjectOptions::default().upsert(true), progress)
+    }
+    fn bucket_download(
+        &self,
+        bucket: &str,
+        name: &str,
+        path: &std::path::Path,
+        progress: Option<ProgressFn>,
+    ) -> Result<u64, Error> {
+        let b = self.storage().bucket(bucket)?;
+        b.download_to_file(name, path, progress)
     }
     fn sign_in_anonymously(&self) -> Result<Credentials, Error> {
         cloudbase_blocking::Client::sign_in_anonymously(self)
@@ -293,6 +413,74 @@ impl TestClient for AsyncClient {
     {
         self.runtime.block_on(self.client.execute(op))
     }
+    fn execute_transfer<O>(&self, op: O, transfer: &Transfer) -> Result<O::Output, Error>
+    where
+        O: Operation + Send,
+        O::Output: Send,
+    {
+        self.runtime.block_on(self.client.execute_transfer(op, transfer))
+    }
+    fn call_container(
+        &self,
+        name: &str,
+        method: Option<http::Method>,
+        path: &str,
+        headers: &[(&str, &str)],
+        data: Option<&serde_json::Value>,
+    ) -> Result<ServiceResponse, Error> {
+        self.runtime.block_on(self.client.call_container(name, method, path, headers, data))
+    }
+    fn apis_request(
+        &self,
+        name: &str,
+        token: Option<&str>,
+        method: http::Method,
+        path: &str,
+        body: Option<&serde_json::Value>,
+    ) -> Result<ServiceResponse, Error> {
+        let mut apis = self.client.apis(name);
+        if let Some(t) = token {
+            apis = apis.token(t);
+        }
+        self.runtime.block_on(apis.request(method, path, body))
+    }
+    fn upload_file(
+        &self,
+        cloud_path: &str,
+        source: UploadSource,
+        content_type: Option<&str>,
+        progress: Option<ProgressFn>,
+    ) -> Result<UploadedFile, Error> {
+        self.runtime.block_on(self.client.storage().upload_file(cloud_path, source, content_type, progress))
+    }
+    fn download_file(
+        &self,
+        file_id: &str,
+        path: &std::path::Path,
+        progress: Option<ProgressFn>,
+    ) -> Result<u64, Error> {
+        self.runtime.block_on(self.client.storage().download_file(file_id, path, progress))
+    }
+    fn bucket_upload(
+        &self,
+        bucket: &str,
+        name: &str,
+        source: UploadSource,
+        progress: Option<ProgressFn>,
+    ) -> Result<StoredObject, Error> {
+        let b = self.client.storage().bucket(bucket)?;
+        self.runtime.block_on(b.upload(name, source, &ObjectOptions::default().upsert(true), progress))
+    }
+    fn bucket_download(
+        &self,
+        bucket: &str,
+        name: &str,
+        path: &std::path::Path,
+        progress: Option<ProgressFn>,
+    ) -> Result<u64, Error> {
+        let b = self.client.storage().bucket(bucket)?;
+        self.runtime.block_on(b.download_to_file(name, path, progress))
+    }
     fn sign_in_anonymously(&self) -> Result<Credentials, Error> {
         self.runtime.block_on(self.client.sign_in_anonymously())
     }
@@ -380,6 +568,7 @@ use cloudbase_core::models::DataSourceRef;
 
 pub mod data;
 pub mod data_scenarios;
+pub mod service_scenarios;
 
 /// A captcha solver as the trait passes it.
 pub type Solver = Box<dyn Fn(&CaptchaChallenge) -> Option<String> + Send + Sync>;

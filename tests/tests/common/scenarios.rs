@@ -13,6 +13,7 @@ use serde_json::json;
 use std::sync::{Arc, Mutex};
 
 pub use super::data_scenarios::*;
+pub use super::service_scenarios::*;
 use super::*;
 
 /// An emulator and a client signed in anonymously against it.
