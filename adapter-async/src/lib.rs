@@ -198,13 +198,15 @@ impl Client {
     pub async fn source_len(&self, source: &UploadSource) -> Result<u64, Error> {
         match source {
             UploadSource::Bytes(b) => Ok(b.len() as u64),
-            UploadSource::File(path) => tokio::fs::metadata(path)
-                .await
-                .map(|m| m.len())
-                .map_err(|source| Error::File {
-                    path: path.clone(),
-                    source,
-                }),
+            UploadSource::File(path) => {
+                tokio::fs::metadata(path)
+                    .await
+                    .map(|m| m.len())
+                    .map_err(|source| Error::File {
+                        path: path.clone(),
+                        source,
+                    })
+            }
             _ => Err(BuildError::DriverMisuse("unknown upload source").into()),
         }
     }

@@ -68,6 +68,19 @@ fn tour() -> Result<(), Box<dyn std::error::Error>> {
                     let name = input["name"].as_str().unwrap_or("stranger");
                     cloudbase_emulator::FunctionResponse::text(format!("Hello, {name}!"))
                 })
+                // A CloudBase Run service and an HTTP API, as closures.
+                .container("shop", |req| {
+                    cloudbase_emulator::FunctionResponse::json(&json!({
+                        "item": req.path.trim_start_matches("/items/"),
+                        "query": req.query,
+                    }))
+                })
+                .api("orders", |req| {
+                    let order: serde_json::Value =
+                        serde_json::from_slice(&req.body).unwrap_or_default();
+                    cloudbase_emulator::FunctionResponse::json(&json!({"accepted": order}))
+                        .with_status(201)
+                })
                 .start()?;
             println!("    emulator listening on {}", emulator.base_url());
             let config = Config::builder("tour-env")
@@ -172,10 +185,15 @@ fn tour() -> Result<(), Box<dyn std::error::Error>> {
             "Data: a todo model, then a MySQL table through the REST API",
         );
         data_tour(&client, emulator)?;
+        step(
+            6,
+            "Compute and files: a container, an API, a 5 MiB upload and download",
+        );
+        compute_and_files_tour(&client)?;
     }
 
     step(
-        6,
+        7,
         "Errors are typed: calling a function that does not exist",
     );
     match client.call_function("no-such-function", &json!({})) {
@@ -189,11 +207,72 @@ fn tour() -> Result<(), Box<dyn std::error::Error>> {
         Ok(_) => println!("    unexpectedly, it exists"),
     }
 
-    step(7, "Bad input is refused before anything is sent");
+    step(8, "Bad input is refused before anything is sent");
     match client.call_function("../admin", &json!({})) {
         Err(e @ Error::Build(_)) => println!("    refused: {e}"),
         other => println!("    unexpected: {other:?}"),
     }
+    Ok(())
+}
+
+/// Prints a line at every quarter of a transfer.
+fn quarters(label: &'static str) -> cloudbase_core::transfer::ProgressFn {
+    let last = std::sync::Mutex::new(0u64);
+    std::sync::Arc::new(move |p: cloudbase_core::transfer::TransferProgress| {
+        let Some(total) = p.total.filter(|t| *t > 0) else {
+            return;
+        };
+        let quarter = p.transferred * 4 / total;
+        let mut last = last.lock().unwrap_or_else(|e| e.into_inner());
+        if quarter > *last {
+            *last = quarter;
+            println!("    {label}: {}%", quarter * 25);
+        }
+    })
+}
+
+fn compute_and_files_tour(client: &Client) -> Result<(), Box<dyn std::error::Error>> {
+    use cloudbase_core::transfer::UploadSource;
+
+    let shop = client.call_container(
+        "shop",
+        Some(http::Method::GET),
+        "/items/42",
+        &[],
+        Some(&json!({"fields": "name,price"})),
+    )?;
+    println!("    GET /v1/cloudrun/shop/items/42 -> {}", shop.text()?);
+    let order = client
+        .apis("orders")
+        .post("/orders", &json!({"item": 42, "qty": 2}))?;
+    println!(
+        "    POST /v1/apis/orders/orders -> HTTP {} {}",
+        order.status,
+        order.text()?
+    );
+
+    let dir = std::env::temp_dir().join(format!("cloudbase-tour-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let source = dir.join("report.bin");
+    std::fs::write(&source, vec![7u8; 5 * 1024 * 1024])?;
+    let storage = client.storage();
+    let uploaded = storage.upload_file(
+        "reports/2026/report.bin",
+        UploadSource::file(&source),
+        Some("application/octet-stream"),
+        Some(quarters("upload")),
+    )?;
+    println!("    uploaded as {}", uploaded.file_id);
+    let url = storage.download_url(&uploaded.file_id)?;
+    println!("    temporary URL: {}…", &url[..url.len().min(60)]);
+    let copy = dir.join("report-copy.bin");
+    let n = storage.download_file(&uploaded.file_id, &copy, Some(quarters("download")))?;
+    println!(
+        "    downloaded {n} bytes; identical: {}",
+        std::fs::read(&copy)? == std::fs::read(&source)?
+    );
+    storage.delete_files(&[uploaded.file_id.as_str()])?;
+    std::fs::remove_dir_all(&dir)?;
     Ok(())
 }
 

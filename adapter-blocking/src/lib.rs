@@ -191,12 +191,14 @@ impl Client {
     pub fn source_len(&self, source: &UploadSource) -> Result<u64, Error> {
         match source {
             UploadSource::Bytes(b) => Ok(b.len() as u64),
-            UploadSource::File(path) => std::fs::metadata(path)
-                .map(|m| m.len())
-                .map_err(|source| Error::File {
-                    path: path.clone(),
-                    source,
-                }),
+            UploadSource::File(path) => {
+                std::fs::metadata(path)
+                    .map(|m| m.len())
+                    .map_err(|source| Error::File {
+                        path: path.clone(),
+                        source,
+                    })
+            }
             _ => Err(BuildError::DriverMisuse("unknown upload source").into()),
         }
     }
@@ -224,13 +226,18 @@ impl Client {
         rx
     }
 
-    fn send(&self, request: HttpRequest, transfer: &Transfer) -> Result<HttpResponse, TransportError> {
+    fn send(
+        &self,
+        request: HttpRequest,
+        transfer: &Transfer,
+    ) -> Result<HttpResponse, TransportError> {
         let stream_response = request.extensions().get::<StreamedResponse>().is_some();
         let response = match request.extensions().get::<StreamedBody>().copied() {
             Some(StreamedBody { len }) => {
                 let reader = transfer::open_source(transfer, len)?;
                 let (parts, _) = request.into_parts();
-                let request = http::Request::from_parts(parts, ureq::SendBody::from_owned_reader(reader));
+                let request =
+                    http::Request::from_parts(parts, ureq::SendBody::from_owned_reader(reader));
                 self.agent.run(self.unbounded(request)).map_err(classify)?
             }
             None if stream_response => self.agent.run(self.unbounded(request)).map_err(classify)?,

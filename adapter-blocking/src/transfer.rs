@@ -75,9 +75,9 @@ pub(crate) fn receive(
         let mut buf = vec![0u8; CHUNK];
         let mut written = 0u64;
         loop {
-            let n = reader.read(&mut buf).map_err(|e| {
-                TransportError::new(TransportErrorKind::ConnectionLost, e)
-            })?;
+            let n = reader
+                .read(&mut buf)
+                .map_err(|e| TransportError::new(TransportErrorKind::ConnectionLost, e))?;
             if n == 0 {
                 break;
             }

@@ -49,7 +49,8 @@ pub enum Error {
     /// the user's answer to `verify_captcha_data`, then make the call again (it is
     /// replayed with the cached captcha token).
     #[error("the server asks for a captcha: show the challenge, verify the answer, then retry")]
-    Captcha(Box<crate::auth::CaptchaChallenge>),    /// A local file of an upload or download could not be read or written.
+    Captcha(Box<crate::auth::CaptchaChallenge>),
+    /// A local file of an upload or download could not be read or written.
     #[error("file {}: {source}", path.display())]
     File {
         /// The file.

@@ -322,7 +322,9 @@ pub(crate) fn build(spec: &RequestSpec, env: &Envelope<'_>) -> Result<HttpReques
 
     let mut url = match (&spec.url, spec.api) {
         (Some(absolute), Api::External) => absolute.clone(),
-        (_, Api::External) => return Err(BuildError::DriverMisuse("external request without a URL")),
+        (_, Api::External) => {
+            return Err(BuildError::DriverMisuse("external request without a URL"));
+        }
         _ => {
             let mut url = config.gateway_origin().as_str().to_owned();
             url.push_str(spec.api.prefix());

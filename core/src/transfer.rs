@@ -138,7 +138,10 @@ impl Transfer {
 
     /// The partial file a download is written to before it is complete.
     pub fn part_path(sink: &std::path::Path) -> PathBuf {
-        let mut name = sink.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+        let mut name = sink
+            .file_name()
+            .map(|n| n.to_os_string())
+            .unwrap_or_default();
         name.push(".part");
         sink.with_file_name(name)
     }

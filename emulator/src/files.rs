@@ -91,9 +91,8 @@ impl FileStore {
     /// storage directory or has no name part.
     pub fn resolve(&self, key: &str) -> Option<PathBuf> {
         let segments: Vec<&str> = key.split('/').collect();
-        let unsafe_segment = |s: &&str| {
-            s.is_empty() || *s == "." || *s == ".." || s.contains(['\\', '\0'])
-        };
+        let unsafe_segment =
+            |s: &&str| s.is_empty() || *s == "." || *s == ".." || s.contains(['\\', '\0']);
         if segments.len() < 2 || segments.iter().any(unsafe_segment) {
             return None;
         }

@@ -563,7 +563,11 @@ impl Emulator {
     where
         F: Fn(&FunctionRequest) -> FunctionResponse + Send + Sync + 'static,
     {
-        let mut containers = self.shared.containers.write().unwrap_or_else(|p| p.into_inner());
+        let mut containers = self
+            .shared
+            .containers
+            .write()
+            .unwrap_or_else(|p| p.into_inner());
         containers.insert(name.into(), Arc::new(handler));
     }
 

@@ -36,9 +36,17 @@ fn recorder() -> (ProgressFn, Arc<Mutex<Vec<TransferProgress>>>) {
 }
 
 fn check_progress(events: &[TransferProgress], direction: Direction) {
-    assert!(events.len() > 100, "progress in chunks, got {}", events.len());
+    assert!(
+        events.len() > 100,
+        "progress in chunks, got {}",
+        events.len()
+    );
     assert!(events.iter().all(|e| e.direction == direction));
-    assert!(events.windows(2).all(|w| w[0].transferred < w[1].transferred));
+    assert!(
+        events
+            .windows(2)
+            .all(|w| w[0].transferred < w[1].transferred)
+    );
     assert_eq!(events.last().unwrap().transferred, SIZE);
     assert_eq!(events.last().unwrap().total, Some(SIZE));
 }
@@ -51,7 +59,12 @@ fn round_trip<C: TestClient>(label: &str, dir: &std::path::Path, source: &std::p
     let mut file_id = String::new();
     let up_peak = peak_during(|| {
         file_id = c
-            .upload_file("big/movie.bin", UploadSource::file(source), None, Some(up_progress))
+            .upload_file(
+                "big/movie.bin",
+                UploadSource::file(source),
+                None,
+                Some(up_progress),
+            )
             .unwrap()
             .file_id;
     });
@@ -62,11 +75,16 @@ fn round_trip<C: TestClient>(label: &str, dir: &std::path::Path, source: &std::p
     let target = dir.join(format!("{label}.bin"));
     let (down_progress, down_events) = recorder();
     let down_peak = peak_during(|| {
-        let n = c.download_file(&file_id, &target, Some(down_progress)).unwrap();
+        let n = c
+            .download_file(&file_id, &target, Some(down_progress))
+            .unwrap();
         assert_eq!(n, SIZE);
     });
     check_progress(&down_events.lock().unwrap(), Direction::Download);
-    assert!(same_contents(source, &target), "the download equals the upload");
+    assert!(
+        same_contents(source, &target),
+        "the download equals the upload"
+    );
     println!(
         "{label}: 50 MiB upload peak heap +{:.2} MiB, download peak heap +{:.2} MiB",
         up_peak as f64 / 1048576.0,
@@ -79,7 +97,10 @@ fn round_trip<C: TestClient>(label: &str, dir: &std::path::Path, source: &std::p
 
 fn same_contents(a: &std::path::Path, b: &std::path::Path) -> bool {
     use std::io::Read;
-    let (mut fa, mut fb) = (std::fs::File::open(a).unwrap(), std::fs::File::open(b).unwrap());
+    let (mut fa, mut fb) = (
+        std::fs::File::open(a).unwrap(),
+        std::fs::File::open(b).unwrap(),
+    );
     let (mut ba, mut bb) = (vec![0u8; 1 << 16], vec![0u8; 1 << 16]);
     loop {
         let na = fa.read(&mut ba).unwrap();

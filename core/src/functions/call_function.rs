@@ -4,10 +4,10 @@ use http::Method;
 use http::header::{HeaderName, HeaderValue};
 use serde::Serialize;
 
+use super::ServiceResponse;
 use crate::call::{Operation, RequestContext, ResponseContext};
 use crate::error::{BuildError, Error};
 use crate::request::{Access, Api, HttpResponse, RequestIdStyle, RequestSpec};
-use super::ServiceResponse;
 
 /// Checks a function name against `^[a-zA-Z][a-zA-Z0-9_-]{0,58}[a-zA-Z0-9]$`
 /// (functions.md §1), so a bad name is refused before anything is sent.

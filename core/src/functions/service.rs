@@ -34,15 +34,15 @@ const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b';')
     .remove(b'=');
 
-/// Checks a container service or API name: it becomes one path segment, so
+/// Checks a container service or API name (`what` names it in the error): it becomes one path segment, so
 /// letters, digits, `_` and `-`, 1–64 characters, starting with a letter or digit.
 /// (The service's own naming rule is not documented; this refuses anything that
 /// could change the path and accepts every name the console allows.)
 ///
 /// ```
 /// use cloudbase_core::functions::validate_service_name;
-/// assert!(validate_service_name("echo-api").is_ok());
-/// assert!(validate_service_name("a/b").is_err());
+/// assert!(validate_service_name("API name", "echo-api").is_ok());
+/// assert!(validate_service_name("API name", "a/b").is_err());
 /// ```
 pub fn validate_service_name(what: &'static str, name: &str) -> Result<(), BuildError> {
     let invalid = |rule| BuildError::InvalidName {
@@ -244,7 +244,10 @@ impl ServiceCall {
             let token = value
                 .to_str()
                 .ok()
-                .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+                .and_then(|v| {
+                    v.strip_prefix("Bearer ")
+                        .or_else(|| v.strip_prefix("bearer "))
+                })
                 .ok_or_else(|| BuildError::InvalidInput {
                     field: "authorization",
                     reason: "only a Bearer token can be passed; use .token()".into(),
@@ -325,7 +328,8 @@ impl Operation for ServiceCall {
     }
 
     fn is_idempotent(&self) -> bool {
-        self.idempotent.unwrap_or_else(|| self.method.is_idempotent())
+        self.idempotent
+            .unwrap_or_else(|| self.method.is_idempotent())
     }
 
     fn parse(
@@ -352,7 +356,10 @@ mod tests {
         );
         assert_eq!(req.method(), Method::POST);
         assert_eq!(req.uri().path(), "/v1/cloudrun/svc/");
-        assert_eq!(req.headers()["content-type"], "application/json; charset=utf-8");
+        assert_eq!(
+            req.headers()["content-type"],
+            "application/json; charset=utf-8"
+        );
         assert!(req.headers().get("x-request-id").is_none());
         assert_eq!(req.body(), br#"{"a":1}"#);
 
@@ -402,7 +409,9 @@ mod tests {
         }
         for bad in ["/a/../b", "/.", "/a?b=1", "/a#f", "/a\nb"] {
             assert!(
-                ServiceCall::container("svc").and_then(|c| c.path(bad)).is_err(),
+                ServiceCall::container("svc")
+                    .and_then(|c| c.path(bad))
+                    .is_err(),
                 "{bad:?}"
             );
         }

@@ -108,7 +108,10 @@ struct ReplyItem {
 
 impl ReplyItem {
     fn error(&self) -> Option<ItemError> {
-        let code = self.code.as_deref().filter(|c| !c.is_empty() && *c != "SUCCESS")?;
+        let code = self
+            .code
+            .as_deref()
+            .filter(|c| !c.is_empty() && *c != "SUCCESS")?;
         Some(ItemError {
             code: GatewayErrorCode::from(code),
             message: self.message.clone().unwrap_or_default(),
@@ -150,13 +153,11 @@ pub(crate) fn shape_error(status: http::StatusCode, reason: impl Into<String>) -
 
 fn batch_request<T: Serialize>(op: &str, items: &[T]) -> Result<RequestSpec, BuildError> {
     let body = serde_json::to_vec(items).map_err(|e| BuildError::Serialize(e.to_string()))?;
-    Ok(
-        RequestSpec::new(Api::Gateway, Method::POST, Access::Bearer)
-            .path("storages")
-            .segment(op)
-            .request_id(RequestIdStyle::Uuid)
-            .json_body(body, "application/json; charset=utf-8"),
-    )
+    Ok(RequestSpec::new(Api::Gateway, Method::POST, Access::Bearer)
+        .path("storages")
+        .segment(op)
+        .request_id(RequestIdStyle::Uuid)
+        .json_body(body, "application/json; charset=utf-8"))
 }
 
 fn non_empty<T>(items: &[T], field: &'static str) -> Result<(), BuildError> {
@@ -267,7 +268,10 @@ impl Operation for UploadFile {
                 let v = value.to_str().unwrap_or_default();
                 signed.insert(name.as_str().to_owned(), serde_json::json!([v]));
             }
-            signed.insert("content-length".into(), serde_json::json!([self.len.to_string()]));
+            signed.insert(
+                "content-length".into(),
+                serde_json::json!([self.len.to_string()]),
+            );
             signed.insert(
                 "content-type".into(),
                 serde_json::json!([self.content_type.to_str().unwrap_or_default()]),
@@ -334,7 +338,9 @@ impl Operation for UploadFile {
             authorization: Secret::new(item.authorization.unwrap_or_default()),
             token: Secret::new(item.token.unwrap_or_default()),
             meta: item.cloud_object_meta.unwrap_or_default(),
-            file_id: item.cloud_object_id.ok_or_else(|| missing("cloudObjectId"))?,
+            file_id: item
+                .cloud_object_id
+                .ok_or_else(|| missing("cloudObjectId"))?,
             download_url: item.download_url,
             request_id,
         });
@@ -565,8 +571,7 @@ impl Operation for CopyFile {
             return Err(e.into_error(Some(cx.request_id.to_owned())));
         }
         item.cloud_object_id.ok_or_else(|| {
-            shape_error(response.status(), "copy answer without cloudObjectId")
-            .into()
+            shape_error(response.status(), "copy answer without cloudObjectId").into()
         })
     }
 }
@@ -675,7 +680,10 @@ impl Operation for DownloadFile {
         if let Some(e) = item.error() {
             return Err(e.into_error(Some(cx.request_id.to_owned())));
         }
-        *url = Some(item.download_url.ok_or_else(|| shape_error(response.status(), "download info without downloadUrl"))?);
+        *url =
+            Some(item.download_url.ok_or_else(|| {
+                shape_error(response.status(), "download info without downloadUrl")
+            })?);
         Ok(Progress::Next)
     }
 

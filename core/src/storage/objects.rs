@@ -405,7 +405,9 @@ impl Bucket {
             object_spec(Method::DELETE, "", &self.id, None),
             &serde_json::json!({ "prefixes": names }),
         );
-        Ok(ObjectCall::new(spec, true, String::new(), |r, _, _| json(&r)))
+        Ok(ObjectCall::new(spec, true, String::new(), |r, _, _| {
+            json(&r)
+        }))
     }
 
     fn copy_like(
@@ -459,7 +461,12 @@ impl Bucket {
         to_bucket: Option<&str>,
     ) -> Result<ObjectCall<()>, BuildError> {
         let spec = self.copy_like("move", from, to, to_bucket)?;
-        Ok(ObjectCall::new(spec, false, String::new(), |_, _, _| Ok(())))
+        Ok(ObjectCall::new(
+            spec,
+            false,
+            String::new(),
+            |_, _, _| Ok(()),
+        ))
     }
 
     /// An object's metadata: `GET /object/info/{bucket}/{name}`.
@@ -491,6 +498,8 @@ impl Bucket {
             body["cursor"] = cursor.into();
         }
         let spec = json_spec(object_spec(Method::POST, "list", &self.id, None), &body);
-        Ok(ObjectCall::new(spec, true, String::new(), |r, _, _| json(&r)))
+        Ok(ObjectCall::new(spec, true, String::new(), |r, _, _| {
+            json(&r)
+        }))
     }
 }

@@ -33,9 +33,14 @@ pub(crate) fn sleep(req: &FunctionRequest) -> FunctionResponse {
 /// "message"}` from the input (default 400 `FUNCTION_PARAM_INVALID`).
 pub(crate) fn fail(req: &FunctionRequest) -> FunctionResponse {
     let v: serde_json::Value = serde_json::from_slice(&req.body).unwrap_or_default();
-    let status = v["status"].as_u64().and_then(|s| u16::try_from(s).ok()).unwrap_or(400);
+    let status = v["status"]
+        .as_u64()
+        .and_then(|s| u16::try_from(s).ok())
+        .unwrap_or(400);
     let code = v["code"].as_str().unwrap_or("FUNCTION_PARAM_INVALID");
-    let message = v["message"].as_str().unwrap_or("the function failed on purpose");
+    let message = v["message"]
+        .as_str()
+        .unwrap_or("the function failed on purpose");
     FunctionResponse::json(&serde_json::json!({ "code": code, "message": message }))
         .with_status(status)
 }
@@ -76,7 +81,10 @@ pub(crate) async fn service(
     let (registry, rest) = if let Some(rest) = full.strip_prefix("/v1/cloudrun/") {
         (Registry::Containers, rest)
     } else {
-        (Registry::Apis, full.strip_prefix("/v1/apis/").unwrap_or(full))
+        (
+            Registry::Apis,
+            full.strip_prefix("/v1/apis/").unwrap_or(full),
+        )
     };
     let (name, path) = match rest.find('/') {
         Some(i) => (&rest[..i], &rest[i..]),

@@ -79,13 +79,18 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         )
         .route(
             "/v1/storages/object/{bucket}/{*name}",
-            post(storage::object).put(storage::object).get(storage::object),
+            post(storage::object)
+                .put(storage::object)
+                .get(storage::object),
         )
         .route(
             "/v1/storages/object/sign/{bucket}/{*name}",
             post(storage::sign).get(storage::sign),
         )
-        .route("/v1/storages/object/info/{bucket}/{*name}", get(storage::info))
+        .route(
+            "/v1/storages/object/info/{bucket}/{*name}",
+            get(storage::info),
+        )
         .route("/v1/storages/object/list/{bucket}", post(storage::list))
         .route("/v1/model/{a}/{b}/{c}", any(data::model3))
         .route("/v1/model/{env}/{model}/{id}/{op}", any(data::model4))
@@ -232,7 +237,8 @@ async fn intercept(State(shared): State<Arc<Shared>>, req: Request, next: Next) 
     }
     let (parts, body) = req.into_parts();
     // File bodies go to disk as they arrive; they are recorded without their bytes.
-    let (bytes, mut file_body) = if is_file_upload(&parts.method, parts.uri.path(), &parts.headers) {
+    let (bytes, mut file_body) = if is_file_upload(&parts.method, parts.uri.path(), &parts.headers)
+    {
         (axum::body::Bytes::new(), Some(body))
     } else {
         match axum::body::to_bytes(body, MAX_BODY).await {
@@ -248,7 +254,11 @@ async fn intercept(State(shared): State<Arc<Shared>>, req: Request, next: Next) 
         }
     };
     let recorded = bytes.clone();
-    let mut take_body = move || file_body.take().unwrap_or_else(|| Body::from(bytes.clone()));
+    let mut take_body = move || {
+        file_body
+            .take()
+            .unwrap_or_else(|| Body::from(bytes.clone()))
+    };
     let request_id = parts
         .headers
         .get("x-request-id")
@@ -270,7 +280,11 @@ async fn intercept(State(shared): State<Arc<Shared>>, req: Request, next: Next) 
                 )
             })
             .collect(),
-        body: if is_file_upload(&parts.method, &path, &parts.headers) { Vec::new() } else { recorded.to_vec() },
+        body: if is_file_upload(&parts.method, &path, &parts.headers) {
+            Vec::new()
+        } else {
+            recorded.to_vec()
+        },
         received_at: SystemTime::now(),
     });
 

@@ -23,7 +23,7 @@ fn file_id_prefix(env: &str) -> String {
     format!("cloud://{env}.{hex}-{env}-1250000000/")
 }
 
-fn key_of_file_id<'a>(file_id: &'a str) -> Option<&'a str> {
+fn key_of_file_id(file_id: &str) -> Option<&str> {
     let rest = file_id.strip_prefix("cloud://")?;
     Some(&rest[rest.find('/')? + 1..])
 }
@@ -89,7 +89,12 @@ async fn write_body(path: &std::path::Path, body: Body) -> Result<u64, String> {
 /// Streams a stored file as the answer.
 async fn serve_file(shared: &Shared, key: &str, headers: &HeaderMap) -> Response {
     let Some(path) = shared.files.resolve(key) else {
-        return gateway_error(StatusCode::BAD_REQUEST, "INVALID_PARAM", "bad object key", headers);
+        return gateway_error(
+            StatusCode::BAD_REQUEST,
+            "INVALID_PARAM",
+            "bad object key",
+            headers,
+        );
     };
     let Ok(file) = tokio::fs::File::open(&path).await else {
         return gateway_error(
@@ -275,7 +280,14 @@ pub(crate) async fn cos_put(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let forbidden = |message: &str| gateway_error(StatusCode::FORBIDDEN, "SIGNATURE_INVALID", message, &headers);
+    let forbidden = |message: &str| {
+        gateway_error(
+            StatusCode::FORBIDDEN,
+            "SIGNATURE_INVALID",
+            message,
+            &headers,
+        )
+    };
     let authorization = header_str(&headers, "authorization").unwrap_or_default();
     let Some(upload) = shared.files.take_upload(authorization, shared.now()) else {
         return forbidden("unknown or expired upload signature");
@@ -309,7 +321,12 @@ pub(crate) async fn cos_put(
             );
             Response::new(Body::empty())
         }
-        Ok(_) => gateway_error(StatusCode::BAD_REQUEST, "INVALID_PARAM", "body shorter than signed", &headers),
+        Ok(_) => gateway_error(
+            StatusCode::BAD_REQUEST,
+            "INVALID_PARAM",
+            "body shorter than signed",
+            &headers,
+        ),
         Err(e) => gateway_error(StatusCode::INTERNAL_SERVER_ERROR, "SYS_ERR", &e, &headers),
     }
 }
@@ -323,7 +340,12 @@ pub(crate) async fn cos_get(
 ) -> Response {
     let sign = query.get("sign").map(String::as_str).unwrap_or_default();
     if let Err(message) = shared.files.check_download(sign, &key, shared.now()) {
-        return gateway_error(StatusCode::FORBIDDEN, "SIGNATURE_EXPIRED", message, &headers);
+        return gateway_error(
+            StatusCode::FORBIDDEN,
+            "SIGNATURE_EXPIRED",
+            message,
+            &headers,
+        );
     }
     serve_file(&shared, &key, &headers).await
 }
@@ -344,13 +366,28 @@ pub(crate) async fn object(
         return serve_file(&shared, &key, &headers).await;
     }
     let Some(path) = shared.files.resolve(&key) else {
-        return gateway_error(StatusCode::BAD_REQUEST, "INVALID_PARAM", "bad object name", &headers);
+        return gateway_error(
+            StatusCode::BAD_REQUEST,
+            "INVALID_PARAM",
+            "bad object name",
+            &headers,
+        );
     };
     if method == Method::POST && path.exists() && header_str(&headers, "x-upsert") != Some("true") {
-        return gateway_error(StatusCode::CONFLICT, "RESOURCE_ALREADY_EXISTS", "the object already exists", &headers);
+        return gateway_error(
+            StatusCode::CONFLICT,
+            "RESOURCE_ALREADY_EXISTS",
+            "the object already exists",
+            &headers,
+        );
     }
     if method == Method::PUT && !path.exists() {
-        return gateway_error(StatusCode::NOT_FOUND, "STORAGE_FILE_NONEXIST", "no object to update", &headers);
+        return gateway_error(
+            StatusCode::NOT_FOUND,
+            "STORAGE_FILE_NONEXIST",
+            "no object to update",
+            &headers,
+        );
     }
     if let Err(e) = write_body(&path, body).await {
         return gateway_error(StatusCode::INTERNAL_SERVER_ERROR, "SYS_ERR", &e, &headers);
@@ -410,13 +447,29 @@ pub(crate) async fn copy_or_move(
     let body: Value = serde_json::from_slice(&body).unwrap_or_default();
     let bucket = body["bucketId"].as_str().unwrap_or_default();
     let to_bucket = body["destinationBucket"].as_str().unwrap_or(bucket);
-    let src = format!("{bucket}/{}", body["sourceKey"].as_str().unwrap_or_default());
-    let dst = format!("{to_bucket}/{}", body["destinationKey"].as_str().unwrap_or_default());
+    let src = format!(
+        "{bucket}/{}",
+        body["sourceKey"].as_str().unwrap_or_default()
+    );
+    let dst = format!(
+        "{to_bucket}/{}",
+        body["destinationKey"].as_str().unwrap_or_default()
+    );
     let (Some(from), Some(to)) = (shared.files.resolve(&src), shared.files.resolve(&dst)) else {
-        return gateway_error(StatusCode::BAD_REQUEST, "INVALID_PARAM", "bad object names", &headers);
+        return gateway_error(
+            StatusCode::BAD_REQUEST,
+            "INVALID_PARAM",
+            "bad object names",
+            &headers,
+        );
     };
     if !from.is_file() {
-        return gateway_error(StatusCode::NOT_FOUND, "STORAGE_FILE_NONEXIST", "no such object", &headers);
+        return gateway_error(
+            StatusCode::NOT_FOUND,
+            "STORAGE_FILE_NONEXIST",
+            "no such object",
+            &headers,
+        );
     }
     if let Some(dir) = to.parent() {
         let _ = std::fs::create_dir_all(dir);
@@ -427,7 +480,12 @@ pub(crate) async fn copy_or_move(
         std::fs::copy(&from, &to).map(|_| ())
     };
     if let Err(e) = done {
-        return gateway_error(StatusCode::INTERNAL_SERVER_ERROR, "SYS_ERR", &e.to_string(), &headers);
+        return gateway_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "SYS_ERR",
+            &e.to_string(),
+            &headers,
+        );
     }
     if let Some(meta) = shared.files.meta(&src) {
         shared.files.set_meta(&dst, meta);
@@ -454,7 +512,12 @@ pub(crate) async fn sign(
     if method == Method::GET {
         let token = query.get("token").map(String::as_str).unwrap_or_default();
         if let Err(message) = shared.files.check_download(token, &key, shared.now()) {
-            return gateway_error(StatusCode::FORBIDDEN, "SIGNATURE_EXPIRED", message, &headers);
+            return gateway_error(
+                StatusCode::FORBIDDEN,
+                "SIGNATURE_EXPIRED",
+                message,
+                &headers,
+            );
         }
         return serve_file(&shared, &key, &headers).await;
     }
@@ -464,11 +527,17 @@ pub(crate) async fn sign(
     let body: Value = serde_json::from_slice(&body).unwrap_or_default();
     let secs = body["expiresIn"].as_u64().unwrap_or(60);
     if !shared.files.resolve(&key).is_some_and(|p| p.is_file()) {
-        return gateway_error(StatusCode::NOT_FOUND, "STORAGE_FILE_NONEXIST", "no such object", &headers);
+        return gateway_error(
+            StatusCode::NOT_FOUND,
+            "STORAGE_FILE_NONEXIST",
+            "no such object",
+            &headers,
+        );
     }
-    let (token, _) = shared
-        .files
-        .sign_download(&key, shared.now(), std::time::Duration::from_secs(secs));
+    let (token, _) =
+        shared
+            .files
+            .sign_download(&key, shared.now(), std::time::Duration::from_secs(secs));
     json_response(
         StatusCode::OK,
         &json!({ "signedURL": format!("/object/sign/{}?token={token}", encode_key(&key)) }),
@@ -501,7 +570,12 @@ pub(crate) async fn info(
     }
     match info_of(&shared, &bucket, &name) {
         Some(info) => json_response(StatusCode::OK, &info),
-        None => gateway_error(StatusCode::NOT_FOUND, "STORAGE_FILE_NONEXIST", "no such object", &headers),
+        None => gateway_error(
+            StatusCode::NOT_FOUND,
+            "STORAGE_FILE_NONEXIST",
+            "no such object",
+            &headers,
+        ),
     }
 }
 

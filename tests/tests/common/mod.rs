@@ -117,15 +117,15 @@ pub mod scenarios;
 
 use cloudbase_core::auth::{Claims, OtpHandle, SignUpDetails, User};
 use cloudbase_core::functions::FunctionResult;
+use cloudbase_core::functions::ServiceResponse;
+use cloudbase_core::storage::UploadedFile;
+use cloudbase_core::storage::objects::{ObjectOptions, StoredObject};
 use cloudbase_core::store::SessionStore;
+use cloudbase_core::transfer::{ProgressFn, Transfer, UploadSource};
 use cloudbase_core::{
     AuthEvent, AuthEventKind, Credentials, Error, ListenerId, Operation, Session,
 };
 use std::sync::{Arc, Mutex};
-use cloudbase_core::functions::ServiceResponse;
-use cloudbase_core::storage::UploadedFile;
-use cloudbase_core::storage::objects::{ObjectOptions, StoredObject};
-use cloudbase_core::transfer::{ProgressFn, Transfer, UploadSource};
 
 /// What the scenarios need from a client; implemented by both adapters (the async
 /// one runs each call to completion on its own tokio runtime).
@@ -284,7 +284,8 @@ impl TestClient for cloudbase_blocking::Client {
         content_type: Option<&str>,
         progress: Option<ProgressFn>,
     ) -> Result<UploadedFile, Error> {
-        self.storage().upload_file(cloud_path, source, content_type, progress)
+        self.storage()
+            .upload_file(cloud_path, source, content_type, progress)
     }
     fn download_file(
         &self,
@@ -302,7 +303,12 @@ impl TestClient for cloudbase_blocking::Client {
         progress: Option<ProgressFn>,
     ) -> Result<StoredObject, Error> {
         let b = self.storage().bucket(bucket)?;
-        b.upload(name, source, &ObjectOptions::default().upsert(true), progress)
+        b.upload(
+            name,
+            source,
+            &ObjectOptions::default().upsert(true),
+            progress,
+        )
     }
     fn bucket_download(
         &self,
@@ -418,7 +424,8 @@ impl TestClient for AsyncClient {
         O: Operation + Send,
         O::Output: Send,
     {
-        self.runtime.block_on(self.client.execute_transfer(op, transfer))
+        self.runtime
+            .block_on(self.client.execute_transfer(op, transfer))
     }
     fn call_container(
         &self,
@@ -428,7 +435,10 @@ impl TestClient for AsyncClient {
         headers: &[(&str, &str)],
         data: Option<&serde_json::Value>,
     ) -> Result<ServiceResponse, Error> {
-        self.runtime.block_on(self.client.call_container(name, method, path, headers, data))
+        self.runtime.block_on(
+            self.client
+                .call_container(name, method, path, headers, data),
+        )
     }
     fn apis_request(
         &self,
@@ -451,7 +461,12 @@ impl TestClient for AsyncClient {
         content_type: Option<&str>,
         progress: Option<ProgressFn>,
     ) -> Result<UploadedFile, Error> {
-        self.runtime.block_on(self.client.storage().upload_file(cloud_path, source, content_type, progress))
+        self.runtime.block_on(self.client.storage().upload_file(
+            cloud_path,
+            source,
+            content_type,
+            progress,
+        ))
     }
     fn download_file(
         &self,
@@ -459,7 +474,8 @@ impl TestClient for AsyncClient {
         path: &std::path::Path,
         progress: Option<ProgressFn>,
     ) -> Result<u64, Error> {
-        self.runtime.block_on(self.client.storage().download_file(file_id, path, progress))
+        self.runtime
+            .block_on(self.client.storage().download_file(file_id, path, progress))
     }
     fn bucket_upload(
         &self,
@@ -469,7 +485,12 @@ impl TestClient for AsyncClient {
         progress: Option<ProgressFn>,
     ) -> Result<StoredObject, Error> {
         let b = self.client.storage().bucket(bucket)?;
-        self.runtime.block_on(b.upload(name, source, &ObjectOptions::default().upsert(true), progress))
+        self.runtime.block_on(b.upload(
+            name,
+            source,
+            &ObjectOptions::default().upsert(true),
+            progress,
+        ))
     }
     fn bucket_download(
         &self,
@@ -479,7 +500,8 @@ impl TestClient for AsyncClient {
         progress: Option<ProgressFn>,
     ) -> Result<u64, Error> {
         let b = self.client.storage().bucket(bucket)?;
-        self.runtime.block_on(b.download_to_file(name, path, progress))
+        self.runtime
+            .block_on(b.download_to_file(name, path, progress))
     }
     fn sign_in_anonymously(&self) -> Result<Credentials, Error> {
         self.runtime.block_on(self.client.sign_in_anonymously())

@@ -1,6 +1,6 @@
 //! Every end-to-end scenario, written once and run against both adapters
 //! (see `tests/adapters.rs`).
-#![allow(clippy::unwrap_used, dead_code)]
+#![allow(clippy::unwrap_used, dead_code, unused_imports)]
 
 use std::time::Duration;
 

@@ -61,18 +61,34 @@ pub fn functions_text_json_typed_and_errors<C: TestClient>() {
         a: i64,
         b: Vec<String>,
     }
-    let out = c.call_function("echo", &json!({"a": 1, "b": ["x y"]})).unwrap();
+    let out = c
+        .call_function("echo", &json!({"a": 1, "b": ["x y"]}))
+        .unwrap();
     assert!(out.is_json());
-    assert_eq!(out.json::<Sum>().unwrap(), Sum { a: 1, b: vec!["x y".into()] });
+    assert_eq!(
+        out.json::<Sum>().unwrap(),
+        Sum {
+            a: 1,
+            b: vec!["x y".into()]
+        }
+    );
     let sent = emu.requests_to("/v1/functions/echo");
-    assert_eq!(sent[0].header("x-request-id"), Some(out.request_id.as_str()));
+    assert_eq!(
+        sent[0].header("x-request-id"),
+        Some(out.request_id.as_str())
+    );
 
     let text = c.call_function("greet", &json!({})).unwrap();
     assert!(!text.is_json());
     assert_eq!(text.text().unwrap(), "hello, world");
 
     // Version selection and the web-function header reach the service.
-    let call = CallFunction::new("echo").unwrap().qualifier("2").web(true).header("x-custom", "v1").unwrap();
+    let call = CallFunction::new("echo")
+        .unwrap()
+        .qualifier("2")
+        .web(true)
+        .header("x-custom", "v1")
+        .unwrap();
     c.execute(call).unwrap();
     let last = emu.requests_to("/v1/functions/echo").pop().unwrap();
     assert_eq!(last.header("x-qualifier"), Some("2"));
@@ -81,7 +97,10 @@ pub fn functions_text_json_typed_and_errors<C: TestClient>() {
 
     // A function error is the typed server error.
     let err = c.call_function("fail", &json!({})).unwrap_err();
-    assert_eq!(gateway_code(&err), Some(GatewayErrorCode::FunctionParamInvalid));
+    assert_eq!(
+        gateway_code(&err),
+        Some(GatewayErrorCode::FunctionParamInvalid)
+    );
     assert!(!err.is_retryable());
     let err = c.call_function("nope", &json!({})).unwrap_err();
     assert_eq!(gateway_code(&err), Some(GatewayErrorCode::ResourceNotFound));
@@ -90,7 +109,10 @@ pub fn functions_text_json_typed_and_errors<C: TestClient>() {
     let before = emu.requests().len();
     for bad in ["../admin", "a/b", "x?y", "a#b", "a\nb", ""] {
         let err = c.call_function(bad, &json!({})).unwrap_err();
-        assert!(matches!(err, Error::Build(BuildError::InvalidName { .. })), "{bad:?}");
+        assert!(
+            matches!(err, Error::Build(BuildError::InvalidName { .. })),
+            "{bad:?}"
+        );
     }
     assert_eq!(emu.requests().len(), before);
 }
@@ -99,7 +121,13 @@ pub fn containers_methods_queries_and_errors<C: TestClient>() {
     let (emu, c) = signed_in::<C>();
     // Default method POST, empty path → `/`, data as the JSON body.
     let out: Value = c
-        .call_container("shop", None, "", &[("x-custom", "v3")], Some(&json!({"a": 1})))
+        .call_container(
+            "shop",
+            None,
+            "",
+            &[("x-custom", "v3")],
+            Some(&json!({"a": 1})),
+        )
         .unwrap()
         .json()
         .unwrap();
@@ -107,20 +135,35 @@ pub fn containers_methods_queries_and_errors<C: TestClient>() {
     assert_eq!(out["path"], "/");
     assert_eq!(out["body"], r#"{"a":1}"#);
     assert_eq!(out["custom"], "v3");
-    assert!(emu.requests_to("/v1/cloudrun/shop/")[0].header("x-request-id").is_none());
+    assert!(
+        emu.requests_to("/v1/cloudrun/shop/")[0]
+            .header("x-request-id")
+            .is_none()
+    );
 
     // GET: data becomes encoded query parameters that decode to exactly the values.
     let hostile = "a b&c=d#e%f+g";
     let out: Value = c
-        .call_container("shop", Some(Method::GET), "api/items", &[], Some(&json!({"q": hostile, "n": 2})))
+        .call_container(
+            "shop",
+            Some(Method::GET),
+            "api/items",
+            &[],
+            Some(&json!({"q": hostile, "n": 2})),
+        )
         .unwrap()
         .json()
         .unwrap();
     assert_eq!(out["method"], "GET");
     assert_eq!(out["path"], "/api/items");
     let query = out["query"].as_str().unwrap().to_owned();
-    let pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes()).into_owned().collect();
-    assert_eq!(pairs, [("n".into(), "2".into()), ("q".into(), hostile.into())]);
+    let pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
+        .into_owned()
+        .collect();
+    assert_eq!(
+        pairs,
+        [("n".into(), "2".into()), ("q".into(), hostile.into())]
+    );
     assert_eq!(out["body"], "");
 
     for method in [Method::PUT, Method::DELETE, Method::PATCH] {
@@ -135,7 +178,12 @@ pub fn containers_methods_queries_and_errors<C: TestClient>() {
 
     // The function-type variant carries a request id and returns it.
     let out = c
-        .execute(ServiceCall::container_function("shop").unwrap().data(&json!({"a": 1})).unwrap())
+        .execute(
+            ServiceCall::container_function("shop")
+                .unwrap()
+                .data(&json!({"a": 1}))
+                .unwrap(),
+        )
         .unwrap();
     let sent = emu.requests_to("/v1/cloudrun/shop/").pop().unwrap();
     assert_eq!(sent.header("x-request-id"), Some(out.request_id.as_str()));
@@ -143,16 +191,24 @@ pub fn containers_methods_queries_and_errors<C: TestClient>() {
     // SERVICE_* errors are typed.
     let err = c.call_container("ghost", None, "/", &[], None).unwrap_err();
     assert_eq!(gateway_code(&err), Some(GatewayErrorCode::ServiceNotFound));
-    let err = c.call_container("sick", Some(Method::GET), "/", &[], None).unwrap_err();
+    let err = c
+        .call_container("sick", Some(Method::GET), "/", &[], None)
+        .unwrap_err();
     assert_eq!(gateway_code(&err), Some(GatewayErrorCode::ServiceNotReady));
     assert!(err.is_retryable());
 
     // Refused before sending.
     let before = emu.requests().len();
     assert!(c.call_container("a/b", None, "/", &[], None).is_err());
-    assert!(c.call_container("shop", None, "/../admin", &[], None).is_err());
+    assert!(
+        c.call_container("shop", None, "/../admin", &[], None)
+            .is_err()
+    );
     assert!(c.call_container("shop", None, "/x?y=1", &[], None).is_err());
-    assert!(c.call_container("shop", Some(Method::GET), "/", &[], Some(&json!([1]))).is_err());
+    assert!(
+        c.call_container("shop", Some(Method::GET), "/", &[], Some(&json!([1])))
+            .is_err()
+    );
     assert_eq!(emu.requests().len(), before);
 }
 
@@ -203,7 +259,9 @@ pub fn apis_every_method_and_token_override<C: TestClient>() {
         .json()
         .unwrap();
     assert_eq!(seen["authorization"], format!("Bearer {PUBLISHABLE_KEY}"));
-    let err = c.apis_request("missing-api", None, Method::GET, "/", None).unwrap_err();
+    let err = c
+        .apis_request("missing-api", None, Method::GET, "/", None)
+        .unwrap_err();
     assert_eq!(gateway_code(&err), Some(GatewayErrorCode::ResourceNotFound));
 }
 
@@ -213,20 +271,42 @@ pub fn classic_storage_round_trip<C: TestClient>() {
     let bytes = b"hello, storage".to_vec();
     let (progress, events) = recorder();
     let up = c
-        .upload_file("bucket-a/dir/hello.txt", UploadSource::bytes(bytes.clone()), Some("text/plain"), Some(progress))
+        .upload_file(
+            "bucket-a/dir/hello.txt",
+            UploadSource::bytes(bytes.clone()),
+            Some("text/plain"),
+            Some(progress),
+        )
         .unwrap();
-    assert!(up.file_id.starts_with("cloud://demo-env."), "{}", up.file_id);
+    assert!(
+        up.file_id.starts_with("cloud://demo-env."),
+        "{}",
+        up.file_id
+    );
     assert!(up.file_id.ends_with("/bucket-a/dir/hello.txt"));
     let last = *events.lock().unwrap().last().unwrap();
-    assert_eq!(last, TransferProgress::new(Direction::Upload, bytes.len() as u64, Some(bytes.len() as u64)));
+    assert_eq!(
+        last,
+        TransferProgress::new(
+            Direction::Upload,
+            bytes.len() as u64,
+            Some(bytes.len() as u64)
+        )
+    );
     // Step 1 signed the length and type; step 2 sent them with a real Content-Length.
-    let info = emu.requests_to("/v1/storages/get-objects-upload-info").pop().unwrap();
+    let info = emu
+        .requests_to("/v1/storages/get-objects-upload-info")
+        .pop()
+        .unwrap();
     let step1: Value = serde_json::from_slice(&info.body).unwrap();
     assert_eq!(
         step1,
         json!([{"objectId": "bucket-a/dir/hello.txt", "signedHeader": {"content-length": ["14"], "content-type": ["text/plain"]}}])
     );
-    let put = emu.requests_to("/cos/bucket-a/dir/hello.txt").pop().unwrap();
+    let put = emu
+        .requests_to("/cos/bucket-a/dir/hello.txt")
+        .pop()
+        .unwrap();
     assert_eq!(put.method, "PUT");
     assert_eq!(put.header("content-length"), Some("14"));
     assert!(put.header("transfer-encoding").is_none());
@@ -234,40 +314,85 @@ pub fn classic_storage_round_trip<C: TestClient>() {
 
     // Temp URLs, per item.
     let missing = up.file_id.replace("hello.txt", "nope.txt");
-    let urls = c.execute(TempFileUrls::new([up.file_id.as_str(), missing.as_str()]).unwrap()).unwrap();
-    assert!(urls[0].url.as_ref().unwrap().contains("/cos/bucket-a/dir/hello.txt?sign="));
-    assert_eq!(urls[1].url.as_ref().unwrap_err().code, GatewayErrorCode::Unknown("STORAGE_FILE_NONEXIST".into()));
+    let urls = c
+        .execute(TempFileUrls::new([up.file_id.as_str(), missing.as_str()]).unwrap())
+        .unwrap();
+    assert!(
+        urls[0]
+            .url
+            .as_ref()
+            .unwrap()
+            .contains("/cos/bucket-a/dir/hello.txt?sign=")
+    );
+    assert_eq!(
+        urls[1].url.as_ref().unwrap_err().code,
+        GatewayErrorCode::Unknown("STORAGE_FILE_NONEXIST".into())
+    );
 
     // Download to memory and to a file.
-    assert_eq!(c.execute(DownloadFile::new(&up.file_id).unwrap()).unwrap().body, bytes);
+    assert_eq!(
+        c.execute(DownloadFile::new(&up.file_id).unwrap())
+            .unwrap()
+            .body,
+        bytes
+    );
     let target = dir.path().join("hello.txt");
-    assert_eq!(c.download_file(&up.file_id, &target, None).unwrap(), bytes.len() as u64);
+    assert_eq!(
+        c.download_file(&up.file_id, &target, None).unwrap(),
+        bytes.len() as u64
+    );
     assert_eq!(std::fs::read(&target).unwrap(), bytes);
 
     // Copy, then delete both; a second delete reports per item.
-    let copy_id = c.execute(CopyFile::new("bucket-a/dir/hello.txt", "bucket-a/dir/copy.txt").unwrap()).unwrap();
+    let copy_id = c
+        .execute(CopyFile::new("bucket-a/dir/hello.txt", "bucket-a/dir/copy.txt").unwrap())
+        .unwrap();
     assert!(copy_id.ends_with("/bucket-a/dir/copy.txt"));
-    let gone = c.execute(DeleteFiles::new([up.file_id.as_str(), copy_id.as_str()]).unwrap()).unwrap();
+    let gone = c
+        .execute(DeleteFiles::new([up.file_id.as_str(), copy_id.as_str()]).unwrap())
+        .unwrap();
     assert!(gone.iter().all(|o| o.error.is_none()), "{gone:?}");
-    let again = c.execute(DeleteFiles::new([up.file_id.as_str()]).unwrap()).unwrap();
+    let again = c
+        .execute(DeleteFiles::new([up.file_id.as_str()]).unwrap())
+        .unwrap();
     assert!(again[0].error.is_some());
 
     // An expired download URL is a typed 403, and nothing is left at the target.
-    c.upload_file("bucket-a/x.bin", UploadSource::bytes(vec![1u8; 10]), None, None).unwrap();
+    c.upload_file(
+        "bucket-a/x.bin",
+        UploadSource::bytes(vec![1u8; 10]),
+        None,
+        None,
+    )
+    .unwrap();
     emu.set_download_url_lifetime(std::time::Duration::ZERO);
-    let id = format!("{}bucket-a/x.bin", up.file_id.split("bucket-a/").next().unwrap());
+    let id = format!(
+        "{}bucket-a/x.bin",
+        up.file_id.split("bucket-a/").next().unwrap()
+    );
     let expired = dir.path().join("expired.bin");
     let err = c.download_file(&id, &expired, None).unwrap_err();
-    assert!(matches!(&err, Error::Server(s) if s.status == 403), "{err:?}");
+    assert!(
+        matches!(&err, Error::Server(s) if s.status == 403),
+        "{err:?}"
+    );
     assert!(!expired.exists() && !dir.path().join("expired.bin.part").exists());
 
     // Refused before sending: no bucket prefix, `..`, a foreign id, a missing file.
     let before = emu.requests().len();
-    assert!(matches!(UploadFile::new("hello.txt", 1), Err(BuildError::InvalidName { .. })));
+    assert!(matches!(
+        UploadFile::new("hello.txt", 1),
+        Err(BuildError::InvalidName { .. })
+    ));
     assert!(UploadFile::new("bucket-a/../etc/passwd", 1).is_err());
     assert!(DownloadFile::new("https://elsewhere/x").is_err());
     let err = c
-        .upload_file("bucket-a/y", UploadSource::file(dir.path().join("absent")), None, None)
+        .upload_file(
+            "bucket-a/y",
+            UploadSource::file(dir.path().join("absent")),
+            None,
+            None,
+        )
         .unwrap_err();
     assert!(matches!(err, Error::File { .. }));
     assert_eq!(emu.requests().len(), before);
@@ -277,34 +402,74 @@ pub fn bucket_storage_round_trip<C: TestClient>() {
     let (emu, c) = signed_in::<C>();
     let dir = tempfile::tempdir().unwrap();
     let stored = c
-        .bucket_upload("bucket-a", "/dir//hello world.txt", UploadSource::bytes(&b"hello"[..]), None)
+        .bucket_upload(
+            "bucket-a",
+            "/dir//hello world.txt",
+            UploadSource::bytes(&b"hello"[..]),
+            None,
+        )
         .unwrap();
     assert_eq!(stored.path, "dir/hello world.txt");
     assert_eq!(stored.full_path, "bucket-a/dir/hello world.txt");
-    let sent = emu.requests().into_iter().rfind(|r| r.path.starts_with("/v1/storages/object/")).unwrap();
-    assert_eq!(sent.path, "/v1/storages/object/bucket-a/dir/hello%20world.txt");
+    let sent = emu
+        .requests()
+        .into_iter()
+        .rfind(|r| r.path.starts_with("/v1/storages/object/"))
+        .unwrap();
+    assert_eq!(
+        sent.path,
+        "/v1/storages/object/bucket-a/dir/hello%20world.txt"
+    );
     assert_eq!(sent.header("x-upsert"), Some("true"));
     assert_eq!(sent.header("cache-control"), Some("max-age=3600"));
 
     let target = dir.path().join("out.txt");
-    assert_eq!(c.bucket_download("bucket-a", "dir/hello world.txt", &target, None).unwrap(), 5);
+    assert_eq!(
+        c.bucket_download("bucket-a", "dir/hello world.txt", &target, None)
+            .unwrap(),
+        5
+    );
     assert_eq!(std::fs::read(&target).unwrap(), b"hello");
 
     let bucket = cloudbase_core::storage::objects::Bucket::new("bucket-a").unwrap();
-    let info = c.execute(bucket.info("dir/hello world.txt").unwrap()).unwrap();
+    let info = c
+        .execute(bucket.info("dir/hello world.txt").unwrap())
+        .unwrap();
     assert_eq!(info.size, Some(5));
-    let url = c.execute(bucket.create_signed_url("dir/hello world.txt", 60).unwrap()).unwrap();
+    let url = c
+        .execute(bucket.create_signed_url("dir/hello world.txt", 60).unwrap())
+        .unwrap();
     assert!(url.starts_with(emu.base_url()), "{url}");
-    let fetched = ureq::get(&url).call().unwrap().into_body().read_to_vec().unwrap();
+    let fetched = ureq::get(&url)
+        .call()
+        .unwrap()
+        .into_body()
+        .read_to_vec()
+        .unwrap();
     assert_eq!(fetched, b"hello");
 
-    let key = c.execute(bucket.copy("dir/hello world.txt", "dir/b.txt", None).unwrap()).unwrap();
+    let key = c
+        .execute(
+            bucket
+                .copy("dir/hello world.txt", "dir/b.txt", None)
+                .unwrap(),
+        )
+        .unwrap();
     assert_eq!(key, "bucket-a/dir/b.txt");
-    c.execute(bucket.move_object("dir/b.txt", "dir/c.txt", None).unwrap()).unwrap();
-    let list = c.execute(bucket.list("dir", Some(10), None).unwrap()).unwrap();
+    c.execute(bucket.move_object("dir/b.txt", "dir/c.txt", None).unwrap())
+        .unwrap();
+    let list = c
+        .execute(bucket.list("dir", Some(10), None).unwrap())
+        .unwrap();
     let names: Vec<_> = list.objects.iter().filter_map(|o| o.name.clone()).collect();
     assert_eq!(names, ["dir/c.txt", "dir/hello world.txt"]);
-    let removed = c.execute(bucket.remove(&["dir/c.txt", "dir/hello world.txt"]).unwrap()).unwrap();
+    let removed = c
+        .execute(
+            bucket
+                .remove(&["dir/c.txt", "dir/hello world.txt"])
+                .unwrap(),
+        )
+        .unwrap();
     assert_eq!(removed.len(), 2);
     let err = c.execute(bucket.info("dir/c.txt").unwrap()).unwrap_err();
     assert!(matches!(&err, Error::Server(s) if s.status == 404));
