@@ -692,5 +692,3 @@ impl Operation for DownloadFile {
     }
 }
 
-#[cfg(test)]
-mod tests;
