@@ -160,6 +160,24 @@ fn batch_request<T: Serialize>(op: &str, items: &[T]) -> Result<RequestSpec, Bui
         .json_body(body, "application/json; charset=utf-8"))
 }
 
+/// At least one file id, each a `cloud://` id.
+fn checked_file_ids<S: Into<String>>(
+    file_ids: impl IntoIterator<Item = S>,
+) -> Result<Vec<String>, BuildError> {
+    let file_ids: Vec<String> = file_ids.into_iter().map(Into::into).collect();
+    non_empty(&file_ids, "file ids")?;
+    file_ids.iter().try_for_each(|f| validate_file_id(f))?;
+    Ok(file_ids)
+}
+
+/// `[{cloudObjectId}]`, the request items of the download-info and delete calls.
+fn cloud_object_items(file_ids: &[String]) -> Vec<serde_json::Value> {
+    file_ids
+        .iter()
+        .map(|id| serde_json::json!({ "cloudObjectId": id }))
+        .collect()
+}
+
 fn non_empty<T>(items: &[T], field: &'static str) -> Result<(), BuildError> {
     if items.is_empty() {
         return Err(BuildError::InvalidInput {
@@ -379,10 +397,9 @@ pub struct TempFileUrls {
 impl TempFileUrls {
     /// URLs for these file ids (at least one).
     pub fn new<S: Into<String>>(file_ids: impl IntoIterator<Item = S>) -> Result<Self, BuildError> {
-        let file_ids: Vec<String> = file_ids.into_iter().map(Into::into).collect();
-        non_empty(&file_ids, "file ids")?;
-        file_ids.iter().try_for_each(|f| validate_file_id(f))?;
-        Ok(Self { file_ids })
+        Ok(Self {
+            file_ids: checked_file_ids(file_ids)?,
+        })
     }
 }
 
@@ -390,11 +407,7 @@ impl Operation for TempFileUrls {
     type Output = Vec<TempFileUrl>;
 
     fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {
-        let items: Vec<_> = self
-            .file_ids
-            .iter()
-            .map(|id| serde_json::json!({ "cloudObjectId": id }))
-            .collect();
+        let items = cloud_object_items(&self.file_ids);
         batch_request("get-objects-download-info", &items)
     }
 
@@ -462,10 +475,9 @@ pub struct DeleteFiles {
 impl DeleteFiles {
     /// Deletes these files (at least one).
     pub fn new<S: Into<String>>(file_ids: impl IntoIterator<Item = S>) -> Result<Self, BuildError> {
-        let file_ids: Vec<String> = file_ids.into_iter().map(Into::into).collect();
-        non_empty(&file_ids, "file ids")?;
-        file_ids.iter().try_for_each(|f| validate_file_id(f))?;
-        Ok(Self { file_ids })
+        Ok(Self {
+            file_ids: checked_file_ids(file_ids)?,
+        })
     }
 }
 
@@ -473,11 +485,7 @@ impl Operation for DeleteFiles {
     type Output = Vec<ItemOutcome>;
 
     fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {
-        let items: Vec<_> = self
-            .file_ids
-            .iter()
-            .map(|id| serde_json::json!({ "cloudObjectId": id }))
-            .collect();
+        let items = cloud_object_items(&self.file_ids);
         batch_request("delete-objects", &items)
     }
 
@@ -691,4 +699,3 @@ impl Operation for DownloadFile {
         Err(BuildError::DriverMisuse("DownloadFile is parsed in steps").into())
     }
 }
-
