@@ -155,6 +155,8 @@ pub struct ResponseContext<'a> {
     pub request_id: &'a str,
     /// The client's session, for operations that sign in or out.
     pub session: &'a mut Session,
+    /// The configuration (e.g. for resolving relative URLs in an answer).
+    pub config: &'a Config,
 }
 
 /// The one refresh a client may have in flight.
@@ -1096,6 +1098,7 @@ impl<O: Operation> Call<O> {
             now,
             request_id: self.request_id.as_deref().unwrap_or_default(),
             session: &mut state.session,
+            config: &state.config,
         };
         match self.op.parse_step(response, &mut cx) {
             Ok(Progress::Done(output)) => Some(self.finish(Ok(output))),

@@ -154,12 +154,12 @@ macro_rules! service_handles {
             /// Temporary download URLs (per-file results; the call fails only as a
             /// whole).
             pub $($async)? fn temp_file_urls(&self, file_ids: &[&str]) -> Result<Vec<$crate::storage::TempFileUrl>, $crate::Error> {
-                self.client.execute($crate::storage::TempFileUrls::new(file_ids.iter().copied())?) $($await)*
+                self.client.execute($crate::storage::TempFileUrls::temp_urls(file_ids.iter().copied())?) $($await)*
             }
 
             /// One temporary download URL; a per-file failure is an error.
             pub $($async)? fn download_url(&self, file_id: &str) -> Result<String, $crate::Error> {
-                let mut urls = self.client.execute($crate::storage::TempFileUrls::new([file_id])?) $($await)* ?;
+                let mut urls = self.client.execute($crate::storage::TempFileUrls::temp_urls([file_id])?) $($await)* ?;
                 $crate::storage::single_url(urls.pop())
             }
 
@@ -183,7 +183,7 @@ macro_rules! service_handles {
 
             /// Deletes files (per-file results).
             pub $($async)? fn delete_files(&self, file_ids: &[&str]) -> Result<Vec<$crate::storage::ItemOutcome>, $crate::Error> {
-                self.client.execute($crate::storage::DeleteFiles::new(file_ids.iter().copied())?) $($await)*
+                self.client.execute($crate::storage::DeleteFiles::delete(file_ids.iter().copied())?) $($await)*
             }
 
             /// Copies (or with `remove_original`, moves) a cloud path; returns the new

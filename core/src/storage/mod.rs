@@ -160,24 +160,6 @@ fn batch_request<T: Serialize>(op: &str, items: &[T]) -> Result<RequestSpec, Bui
         .json_body(body, "application/json; charset=utf-8"))
 }
 
-/// At least one file id, each a `cloud://` id.
-fn checked_file_ids<S: Into<String>>(
-    file_ids: impl IntoIterator<Item = S>,
-) -> Result<Vec<String>, BuildError> {
-    let file_ids: Vec<String> = file_ids.into_iter().map(Into::into).collect();
-    non_empty(&file_ids, "file ids")?;
-    file_ids.iter().try_for_each(|f| validate_file_id(f))?;
-    Ok(file_ids)
-}
-
-/// `[{cloudObjectId}]`, the request items of the download-info and delete calls.
-fn cloud_object_items(file_ids: &[String]) -> Vec<serde_json::Value> {
-    file_ids
-        .iter()
-        .map(|id| serde_json::json!({ "cloudObjectId": id }))
-        .collect()
-}
-
 fn non_empty<T>(items: &[T], field: &'static str) -> Result<(), BuildError> {
     if items.is_empty() {
         return Err(BuildError::InvalidInput {
@@ -380,37 +362,42 @@ pub struct TempFileUrl {
     pub url: Result<String, ItemError>,
 }
 
-/// `getTempFileURL`: download URLs for files (`get-objects-download-info`; the
-/// gateway route takes no `maxAge`, the service decides the lifetime).
-///
-/// ```
-/// use cloudbase_core::storage::TempFileUrls;
-/// let op = TempFileUrls::new(["cloud://env.bucket/photos/cat.png"])?;
-/// # Ok::<(), cloudbase_core::BuildError>(())
-/// ```
+/// One call of the classic batch API over file ids (`[{cloudObjectId}]` in, one reply
+/// item per file out); [`TempFileUrls`] and [`DeleteFiles`] are its two uses.
 #[derive(Clone, Debug)]
 #[must_use]
-pub struct TempFileUrls {
+pub struct FileBatch<T> {
+    op: &'static str,
     file_ids: Vec<String>,
+    read: fn(ReplyItem, &str) -> T,
 }
 
-impl TempFileUrls {
-    /// URLs for these file ids (at least one).
-    pub fn new<S: Into<String>>(file_ids: impl IntoIterator<Item = S>) -> Result<Self, BuildError> {
-        Ok(Self {
-            file_ids: checked_file_ids(file_ids)?,
-        })
+impl<T> FileBatch<T> {
+    fn new<S: Into<String>>(
+        op: &'static str,
+        file_ids: impl IntoIterator<Item = S>,
+        read: fn(ReplyItem, &str) -> T,
+    ) -> Result<Self, BuildError> {
+        let file_ids: Vec<String> = file_ids.into_iter().map(Into::into).collect();
+        non_empty(&file_ids, "file ids")?;
+        file_ids.iter().try_for_each(|f| validate_file_id(f))?;
+        Ok(Self { op, file_ids, read })
     }
 }
 
-impl Operation for TempFileUrls {
-    type Output = Vec<TempFileUrl>;
+impl<T> Operation for FileBatch<T> {
+    type Output = Vec<T>;
 
     fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {
-        let items = cloud_object_items(&self.file_ids);
-        batch_request("get-objects-download-info", &items)
+        let items: Vec<_> = self
+            .file_ids
+            .iter()
+            .map(|id| serde_json::json!({ "cloudObjectId": id }))
+            .collect();
+        batch_request(self.op, &items)
     }
 
+    /// Both uses are safe to repeat (a URL is asked again; a deleted file stays gone).
     fn is_idempotent(&self) -> bool {
         true
     }
@@ -419,13 +406,34 @@ impl Operation for TempFileUrls {
         &self,
         response: HttpResponse,
         _cx: &mut ResponseContext<'_>,
-    ) -> Result<Vec<TempFileUrl>, Error> {
+    ) -> Result<Vec<T>, Error> {
         let items = reply_items(&response, self.file_ids.len())?;
         Ok(items
             .into_iter()
             .zip(&self.file_ids)
-            .map(|(item, asked)| TempFileUrl {
-                file_id: asked.clone(),
+            .map(|(item, asked)| (self.read)(item, asked))
+            .collect())
+    }
+}
+
+/// `getTempFileURL`: download URLs for files (`get-objects-download-info`; the
+/// gateway route takes no `maxAge`, the service decides the lifetime).
+///
+/// ```
+/// use cloudbase_core::storage::TempFileUrls;
+/// let op = TempFileUrls::temp_urls(["cloud://env.bucket/photos/cat.png"])?;
+/// # Ok::<(), cloudbase_core::BuildError>(())
+/// ```
+pub type TempFileUrls = FileBatch<TempFileUrl>;
+
+impl FileBatch<TempFileUrl> {
+    /// URLs for these file ids (at least one).
+    pub fn temp_urls<S: Into<String>>(
+        file_ids: impl IntoIterator<Item = S>,
+    ) -> Result<Self, BuildError> {
+        Self::new("get-objects-download-info", file_ids, |item, asked| {
+            TempFileUrl {
+                file_id: asked.to_owned(),
                 url: match (item.error(), item.download_url) {
                     (Some(e), _) => Err(e),
                     (None, Some(url)) => Ok(url),
@@ -434,8 +442,8 @@ impl Operation for TempFileUrls {
                         message: "the service returned no download URL".into(),
                     }),
                 },
-            })
-            .collect())
+            }
+        })
     }
 }
 
@@ -463,50 +471,20 @@ pub struct ItemOutcome {
 ///
 /// ```
 /// use cloudbase_core::storage::DeleteFiles;
-/// let op = DeleteFiles::new(["cloud://env.bucket/photos/cat.png"])?;
+/// let op = DeleteFiles::delete(["cloud://env.bucket/photos/cat.png"])?;
 /// # Ok::<(), cloudbase_core::BuildError>(())
 /// ```
-#[derive(Clone, Debug)]
-#[must_use]
-pub struct DeleteFiles {
-    file_ids: Vec<String>,
-}
+pub type DeleteFiles = FileBatch<ItemOutcome>;
 
-impl DeleteFiles {
+impl FileBatch<ItemOutcome> {
     /// Deletes these files (at least one).
-    pub fn new<S: Into<String>>(file_ids: impl IntoIterator<Item = S>) -> Result<Self, BuildError> {
-        Ok(Self {
-            file_ids: checked_file_ids(file_ids)?,
+    pub fn delete<S: Into<String>>(
+        file_ids: impl IntoIterator<Item = S>,
+    ) -> Result<Self, BuildError> {
+        Self::new("delete-objects", file_ids, |item, asked| ItemOutcome {
+            error: item.error(),
+            file_id: item.cloud_object_id.unwrap_or_else(|| asked.to_owned()),
         })
-    }
-}
-
-impl Operation for DeleteFiles {
-    type Output = Vec<ItemOutcome>;
-
-    fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {
-        let items = cloud_object_items(&self.file_ids);
-        batch_request("delete-objects", &items)
-    }
-
-    fn is_idempotent(&self) -> bool {
-        true
-    }
-
-    fn parse(
-        &self,
-        response: HttpResponse,
-        _cx: &mut ResponseContext<'_>,
-    ) -> Result<Vec<ItemOutcome>, Error> {
-        let items = reply_items(&response, self.file_ids.len())?;
-        Ok(items
-            .into_iter()
-            .zip(&self.file_ids)
-            .map(|(item, asked)| ItemOutcome {
-                error: item.error(),
-                file_id: item.cloud_object_id.unwrap_or_else(|| asked.clone()),
-            })
-            .collect())
     }
 }
 

@@ -1,8 +1,6 @@
 //! The bucket/object API (storage.md §3, the JS SDK's `app.storage.from(bucket)`):
 //! `/v1/storages/object/...` with the session's bearer.
 
-use std::sync::Mutex;
-
 use http::Method;
 use http::header::{HeaderName, HeaderValue};
 use serde::Deserialize;
@@ -152,8 +150,6 @@ pub struct ObjectCall<T> {
     spec: RequestSpec,
     idempotent: bool,
     decode: Decode<T>,
-    /// `…/v1/storages`, kept from the request for resolving relative signed URLs.
-    base: Mutex<String>,
     /// The object name, for results that echo it.
     name: String,
 }
@@ -164,7 +160,6 @@ impl<T> ObjectCall<T> {
             spec,
             idempotent,
             decode,
-            base: Mutex::new(String::new()),
             name,
         }
     }
@@ -173,9 +168,7 @@ impl<T> ObjectCall<T> {
 impl<T> Operation for ObjectCall<T> {
     type Output = T;
 
-    fn request(&self, cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {
-        let base = format!("{}v1/storages", cx.config.gateway_origin().as_str());
-        *self.base.lock().unwrap_or_else(|p| p.into_inner()) = base;
+    fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {
         Ok(self.spec.clone())
     }
 
@@ -183,8 +176,9 @@ impl<T> Operation for ObjectCall<T> {
         self.idempotent
     }
 
-    fn parse(&self, response: HttpResponse, _cx: &mut ResponseContext<'_>) -> Result<T, Error> {
-        let base = self.base.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    fn parse(&self, response: HttpResponse, cx: &mut ResponseContext<'_>) -> Result<T, Error> {
+        // Relative signed URLs resolve against `…/v1/storages`.
+        let base = format!("{}v1/storages", cx.config.gateway_origin().as_str());
         (self.decode)(response, &self.name, &base)
     }
 }

@@ -237,8 +237,7 @@ async fn intercept(State(shared): State<Arc<Shared>>, req: Request, next: Next) 
     }
     let (parts, body) = req.into_parts();
     // File bodies go to disk as they arrive; they are recorded without their bytes.
-    let (bytes, mut file_body) = if is_file_upload(&parts.method, parts.uri.path(), &parts.headers)
-    {
+    let (bytes, file_body) = if is_file_upload(&parts.method, parts.uri.path(), &parts.headers) {
         (axum::body::Bytes::new(), Some(body))
     } else {
         match axum::body::to_bytes(body, MAX_BODY).await {
@@ -253,12 +252,8 @@ async fn intercept(State(shared): State<Arc<Shared>>, req: Request, next: Next) 
             }
         }
     };
-    let recorded = bytes.clone();
-    let mut take_body = move || {
-        file_body
-            .take()
-            .unwrap_or_else(|| Body::from(bytes.clone()))
-    };
+    // What the route gets: the file stream, or the bytes read for the log.
+    let forward = file_body.unwrap_or_else(|| Body::from(bytes.clone()));
     let request_id = parts
         .headers
         .get("x-request-id")
@@ -280,11 +275,7 @@ async fn intercept(State(shared): State<Arc<Shared>>, req: Request, next: Next) 
                 )
             })
             .collect(),
-        body: if is_file_upload(&parts.method, &path, &parts.headers) {
-            Vec::new()
-        } else {
-            recorded.to_vec()
-        },
+        body: bytes.to_vec(),
         received_at: SystemTime::now(),
     });
 
@@ -322,10 +313,10 @@ async fn intercept(State(shared): State<Arc<Shared>>, req: Request, next: Next) 
                     }
                     r
                 }
-                FaultAction::Pass => next.run(Request::from_parts(parts, take_body())).await,
+                FaultAction::Pass => next.run(Request::from_parts(parts, forward)).await,
             }
         }
-        None => next.run(Request::from_parts(parts, take_body())).await,
+        None => next.run(Request::from_parts(parts, forward)).await,
     };
     if !response.headers().contains_key("x-request-id")
         && let Ok(v) = HeaderValue::from_str(&request_id)

@@ -119,6 +119,13 @@ async fn serve_file(shared: &Shared, key: &str, headers: &HeaderMap) -> Response
     response
 }
 
+/// The caller's bearer checked, then the JSON body (`null` when it is not JSON:
+/// the handlers then see missing fields and answer accordingly).
+fn authorized_json(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Result<Value, Response> {
+    authorize_gateway(shared, headers)?;
+    Ok(serde_json::from_slice(body).unwrap_or_default())
+}
+
 fn item_error(code: &str, message: &str) -> Value {
     json!({ "code": code, "message": message })
 }
@@ -414,10 +421,10 @@ pub(crate) async fn remove(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Err(r) = authorize_gateway(&shared, &headers) {
-        return r;
-    }
-    let body: Value = serde_json::from_slice(&body).unwrap_or_default();
+    let body = match authorized_json(&shared, &headers, &body) {
+        Ok(body) => body,
+        Err(r) => return r,
+    };
     let removed: Vec<Value> = body["prefixes"]
         .as_array()
         .into_iter()
@@ -441,10 +448,10 @@ pub(crate) async fn copy_or_move(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Err(r) = authorize_gateway(&shared, &headers) {
-        return r;
-    }
-    let body: Value = serde_json::from_slice(&body).unwrap_or_default();
+    let body = match authorized_json(&shared, &headers, &body) {
+        Ok(body) => body,
+        Err(r) => return r,
+    };
     let bucket = body["bucketId"].as_str().unwrap_or_default();
     let to_bucket = body["destinationBucket"].as_str().unwrap_or(bucket);
     let src = format!(
@@ -521,10 +528,10 @@ pub(crate) async fn sign(
         }
         return serve_file(&shared, &key, &headers).await;
     }
-    if let Err(r) = authorize_gateway(&shared, &headers) {
-        return r;
-    }
-    let body: Value = serde_json::from_slice(&body).unwrap_or_default();
+    let body = match authorized_json(&shared, &headers, &body) {
+        Ok(body) => body,
+        Err(r) => return r,
+    };
     let secs = body["expiresIn"].as_u64().unwrap_or(60);
     if !shared.files.resolve(&key).is_some_and(|p| p.is_file()) {
         return gateway_error(
@@ -587,10 +594,10 @@ pub(crate) async fn list(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Err(r) = authorize_gateway(&shared, &headers) {
-        return r;
-    }
-    let body: Value = serde_json::from_slice(&body).unwrap_or_default();
+    let body = match authorized_json(&shared, &headers, &body) {
+        Ok(body) => body,
+        Err(r) => return r,
+    };
     let prefix = body["prefix"].as_str().unwrap_or_default();
     let limit = body["limit"].as_u64().unwrap_or(100).clamp(1, 1000) as usize;
     let cursor = body["cursor"].as_str().unwrap_or_default();

@@ -315,7 +315,7 @@ pub fn classic_storage_round_trip<C: TestClient>() {
     // Temp URLs, per item.
     let missing = up.file_id.replace("hello.txt", "nope.txt");
     let urls = c
-        .execute(TempFileUrls::new([up.file_id.as_str(), missing.as_str()]).unwrap())
+        .execute(TempFileUrls::temp_urls([up.file_id.as_str(), missing.as_str()]).unwrap())
         .unwrap();
     assert!(
         urls[0]
@@ -349,11 +349,11 @@ pub fn classic_storage_round_trip<C: TestClient>() {
         .unwrap();
     assert!(copy_id.ends_with("/bucket-a/dir/copy.txt"));
     let gone = c
-        .execute(DeleteFiles::new([up.file_id.as_str(), copy_id.as_str()]).unwrap())
+        .execute(DeleteFiles::delete([up.file_id.as_str(), copy_id.as_str()]).unwrap())
         .unwrap();
     assert!(gone.iter().all(|o| o.error.is_none()), "{gone:?}");
     let again = c
-        .execute(DeleteFiles::new([up.file_id.as_str()]).unwrap())
+        .execute(DeleteFiles::delete([up.file_id.as_str()]).unwrap())
         .unwrap();
     assert!(again[0].error.is_some());
 
