@@ -53,6 +53,107 @@ async function main() {
   unwrap('signInAnonymously', await auth.signInAnonymously());
   await modelFlows(app);
   await mysqlFlows(app);
+  await computeFlows(app);
+  await storageFlows(app);
+}
+
+// Cloud run and HTTP APIs: the Rust side registers a container `svc` and an API
+// `echo-api` that both answer `{ok, method, path, query, body}`.
+async function computeFlows(app) {
+  const posted = await app.callContainer({ name: 'svc', path: 'api/items', data: { a: 1 } });
+  assert.equal(posted.ok, true, `callContainer: ${JSON.stringify(posted)}`);
+  assert.equal(posted.method, 'POST', 'callContainer defaults to POST');
+  assert.equal(posted.path, '/api/items');
+  assert.deepEqual(posted.body, { a: 1 });
+  console.log('callContainer(default POST) ok');
+
+  const got = await app.callContainer({ name: 'svc', method: 'GET', path: '/api/items', data: { q: 'a b', n: 2 } });
+  assert.equal(got.method, 'GET', `callContainer GET: ${JSON.stringify(got)}`);
+  assert.deepEqual(got.query, { q: 'a b', n: '2' });
+  assert.equal(got.body, null);
+  console.log('callContainer(GET with data) ok');
+
+  const deleted = await app.callContainer({ name: 'svc', method: 'DELETE', path: '/api/items/1' });
+  assert.equal(deleted.method, 'DELETE', `callContainer DELETE: ${JSON.stringify(deleted)}`);
+  assert.equal(deleted.path, '/api/items/1');
+  console.log('callContainer(DELETE) ok');
+
+  const viaFunction = await app.callFunction({ type: 'cloudrun', name: 'svc', method: 'GET', path: '/items/42', data: { q: 'x' } });
+  assert.equal(viaFunction.result.path, '/items/42', `callFunction cloudrun: ${JSON.stringify(viaFunction)}`);
+  assert.deepEqual(viaFunction.result.query, { q: 'x' });
+  assert.ok(viaFunction.requestId, 'callFunction(cloudrun) returns a request id');
+  console.log('callFunction(type cloudrun) ok');
+
+  let unknown;
+  try {
+    unknown = await app.callContainer({ name: 'no-such-service', path: '/' });
+  } catch (e) {
+    unknown = e;
+  }
+  const shown = `${JSON.stringify(unknown)} ${unknown}`;
+  assert.ok(shown.includes('SERVICE_NOT_FOUND'), `an unknown container must fail with SERVICE_NOT_FOUND: ${shown}`);
+  console.log('callContainer(unknown) fails ok');
+
+  const api = app.apis['echo-api'];
+  const apiGet = await api.get({ path: '/items', body: { q: 'a b', n: 1 } });
+  assert.equal(apiGet.method, 'GET', `apis.get: ${JSON.stringify(apiGet)}`);
+  assert.deepEqual(apiGet.query, { q: 'a b', n: '1' });
+  const apiRoot = await api.get({});
+  assert.equal(apiRoot.path, '/', `apis.get without a path: ${JSON.stringify(apiRoot)}`);
+  const apiPost = await api.post({ path: '/items', body: { title: 't' } });
+  assert.deepEqual([apiPost.method, apiPost.body], ['POST', { title: 't' }], `apis.post: ${JSON.stringify(apiPost)}`);
+  const apiPut = await api.put({ path: '/items/1', body: { title: 't2' } });
+  assert.equal(apiPut.method, 'PUT', `apis.put: ${JSON.stringify(apiPut)}`);
+  const apiDelete = await api.delete({ path: '/items/1' });
+  assert.deepEqual([apiDelete.method, apiDelete.body], ['DELETE', {}], `apis.delete: ${JSON.stringify(apiDelete)}`);
+  const apiPatch = await api.request({ method: 'PATCH', path: '/items/1', body: { done: true } });
+  assert.deepEqual([apiPatch.method, apiPatch.body], ['PATCH', { done: true }], `apis.request: ${JSON.stringify(apiPatch)}`);
+  console.log('apis get/post/put/delete/request ok');
+}
+
+// Classic storage (upload-info + signed PUT, temp URLs, download, copy, delete) and
+// the bucket object API (`storage.from(bucket)`).
+async function storageFlows(app) {
+  const text = 'hello from the js sdk';
+  const up = await app.uploadFile({ cloudPath: 'bucket-a/js/hello.txt', fileContent: Buffer.from(text) });
+  assert.ok(up.fileID && up.fileID.startsWith('cloud://'), `uploadFile: ${JSON.stringify(up)}`);
+  console.log('uploadFile ok');
+
+  const urls = await app.getTempFileURL({ fileList: [up.fileID, up.fileID.replace('hello.txt', 'missing.txt')] });
+  assert.equal(urls.fileList.length, 2, `getTempFileURL: ${JSON.stringify(urls)}`);
+  assert.equal(urls.fileList[0].code, 'SUCCESS', `getTempFileURL: ${JSON.stringify(urls)}`);
+  assert.notEqual(urls.fileList[1].code, 'SUCCESS', 'a missing file has an item error');
+  const fetched = await fetch(urls.fileList[0].tempFileURL);
+  assert.equal(await fetched.text(), text, 'the temp URL serves the file');
+  console.log('getTempFileURL ok');
+
+  const down = await app.downloadFile({ fileID: up.fileID });
+  assert.equal(Buffer.from(down.fileContent).toString(), text, `downloadFile: ${JSON.stringify(down)}`);
+  console.log('downloadFile ok');
+
+  const copied = await app.copyFile({ fileList: [{ srcPath: 'bucket-a/js/hello.txt', dstPath: 'bucket-a/js/copy.txt', overwrite: true, removeOriginal: false }] });
+  assert.equal(copied.fileList[0].code, 'SUCCESS', `copyFile: ${JSON.stringify(copied)}`);
+  const copyId = copied.fileList[0].fileID;
+  assert.ok(copyId && copyId.endsWith('/js/copy.txt'), `copyFile: ${JSON.stringify(copied)}`);
+  const copyDown = await app.downloadFile({ fileID: copyId });
+  assert.equal(Buffer.from(copyDown.fileContent).toString(), text, 'the copy has the same bytes');
+  console.log('copyFile ok');
+
+  const removed = await app.deleteFile({ fileList: [up.fileID, copyId] });
+  assert.deepEqual(removed.fileList.map((f) => f.code), ['SUCCESS', 'SUCCESS'], `deleteFile: ${JSON.stringify(removed)}`);
+  const gone = await app.getTempFileURL({ fileList: [up.fileID] });
+  assert.notEqual(gone.fileList[0].code, 'SUCCESS', `after deleteFile: ${JSON.stringify(gone)}`);
+  console.log('deleteFile ok');
+
+  const bucket = app.storage.from('bucket-a');
+  const name = 'dir/hello world.txt';
+  unwrap('from(bucket).upload', await bucket.upload(name, Buffer.from('hello'), { contentType: 'text/plain' }));
+  const blob = unwrap('from(bucket).download', await bucket.download(name));
+  assert.equal(await blob.data.text(), 'hello', `from(bucket).download: ${JSON.stringify(blob)}`);
+  unwrap('from(bucket).remove', await bucket.remove([name]));
+  const after = await bucket.download(name);
+  assert.ok(after.error, 'a removed object cannot be downloaded');
+  console.log('from(bucket) upload/download/remove ok');
 }
 
 // Data models: create, list with a filter and a count, update, delete (the model

@@ -8,11 +8,30 @@
 use std::path::PathBuf;
 use std::process::Command;
 
+use cloudbase_emulator::{FunctionRequest, FunctionResponse};
+
 fn tool_available(tool: &str) -> bool {
     Command::new(tool)
         .arg("--version")
         .output()
         .is_ok_and(|o| o.status.success())
+}
+
+/// The canned server's service answer: `{ok, method, path, query, body}`, with the
+/// query decoded into an object and the body parsed as JSON (`null` when empty).
+fn echo_service(req: &FunctionRequest) -> FunctionResponse {
+    let query: serde_json::Map<String, serde_json::Value> =
+        url::form_urlencoded::parse(req.query.as_deref().unwrap_or("").as_bytes())
+            .map(|(k, v)| (k.into_owned(), serde_json::Value::String(v.into_owned())))
+            .collect();
+    let body: serde_json::Value = serde_json::from_slice(&req.body).unwrap_or_default();
+    FunctionResponse::json(&serde_json::json!({
+        "ok": true,
+        "method": req.method.as_str(),
+        "path": req.path,
+        "query": query,
+        "body": body,
+    }))
 }
 
 #[test]
@@ -38,6 +57,8 @@ fn official_js_sdk_drives_the_emulator() {
 
     let emu = cloudbase_emulator::Emulator::builder()
         .env_id("demo-env")
+        .container("svc", echo_service)
+        .api("echo-api", echo_service)
         .start()
         .unwrap();
     emu.create_model("todo").unwrap();
@@ -87,6 +108,23 @@ fn official_js_sdk_drives_the_emulator() {
         "HEAD /v1/rdb/rest/course",
         "PATCH /v1/rdb/rest/course",
         "DELETE /v1/rdb/rest/course",
+        "POST /v1/cloudrun/svc/api/items",
+        "GET /v1/cloudrun/svc/api/items",
+        "DELETE /v1/cloudrun/svc/api/items/1",
+        "GET /v1/cloudrun/svc/items/42",
+        "GET /v1/apis/echo-api/items",
+        "GET /v1/apis/echo-api/",
+        "POST /v1/apis/echo-api/items",
+        "PUT /v1/apis/echo-api/items/1",
+        "DELETE /v1/apis/echo-api/items/1",
+        "PATCH /v1/apis/echo-api/items/1",
+        "POST /v1/storages/get-objects-upload-info",
+        "PUT /cos/bucket-a/js/hello.txt",
+        "POST /v1/storages/get-objects-download-info",
+        "POST /v1/storages/copy-objects",
+        "POST /v1/storages/delete-objects",
+        "POST /v1/storages/object/bucket-a/dir/hello%20world.txt",
+        "DELETE /v1/storages/object/bucket-a",
     ] {
         assert!(
             paths.contains(&expected.to_owned()),
@@ -108,6 +146,18 @@ fn official_js_sdk_drives_the_emulator() {
         "mysql.count ok",
         "mysql.update ok",
         "mysql.delete ok",
+        "callContainer(default POST) ok",
+        "callContainer(GET with data) ok",
+        "callContainer(DELETE) ok",
+        "callFunction(type cloudrun) ok",
+        "callContainer(unknown) fails ok",
+        "apis get/post/put/delete/request ok",
+        "uploadFile ok",
+        "getTempFileURL ok",
+        "downloadFile ok",
+        "copyFile ok",
+        "deleteFile ok",
+        "from(bucket) upload/download/remove ok",
     ] {
         assert!(stdout.contains(step), "{step}: {stdout}");
     }
