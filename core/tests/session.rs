@@ -3,7 +3,6 @@
 //! interleavings of calls, answers, failures and time jumps.
 #![allow(clippy::unwrap_used, missing_docs)]
 
-use std::collections::HashMap;
 use std::time::{Duration, SystemTime};
 
 use cloudbase_core::auth::{GetUser, RefreshToken, SignOut};
@@ -439,22 +438,12 @@ fn an_expired_or_spent_otp_handle_sends_nothing() {
 }
 
 // ---- property test: arbitrary interleavings ----
+// The exercise and its invariants are the `session_machine` fuzz target's.
 
-#[derive(Clone, Debug)]
-enum Action {
-    Poll(usize),
-    Answer(usize, Reply),
-    Advance(u64),
-}
+#[path = "../../fuzz/src/lib.rs"]
+mod entries;
 
-#[derive(Clone, Copy, Debug)]
-enum Reply {
-    Ok,
-    Lost,
-    Rejected,
-    InvalidGrant,
-    Unavailable,
-}
+use entries::{Action, Reply};
 
 fn action() -> impl Strategy<Value = Action> {
     let reply = prop_oneof![
@@ -474,65 +463,10 @@ fn action() -> impl Strategy<Value = Action> {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(512))]
 
+    /// Never a request with an expired token, at most one refresh in flight, no
+    /// sign-out without `invalid_grant` (asserted inside `session_machine`).
     #[test]
     fn session_invariants_hold_for_any_interleaving(actions in prop::collection::vec(action(), 1..120), anonymous: bool) {
-        let scope = if anonymous { "anonymous" } else { "user" };
-        let mut st = state_with(Some(creds("at-0", Some("rt-0"), scope, 100, t0())));
-        let mut expiry: HashMap<String, SystemTime> = HashMap::from([("at-0".to_owned(), t0() + Duration::from_secs(100))]);
-        let mut issued = 0u32;
-        let mut now = t0();
-        let mut calls: Vec<Call<CallFunction>> = (0..4).map(|_| Call::new(echo())).collect();
-        let mut outstanding: Vec<Option<HttpRequest>> = vec![None; 4];
-        let mut done_calls = [false; 4];
-        let mut invalid_grant_sent = false;
-
-        for action in actions {
-            match action {
-                Action::Advance(s) => now += Duration::from_secs(s),
-                Action::Poll(i) if outstanding[i].is_none() && !done_calls[i] => {
-                    match calls[i].poll(&mut st, now) {
-                        Step::Send(req) => {
-                            if req.uri().path() == "/v1/functions/echo" {
-                                // Invariant 1: never a request with an expired access token.
-                                let token = bearer(&req).trim_start_matches("Bearer ").to_owned();
-                                let exp = expiry.get(&token).copied();
-                                prop_assert!(exp.is_some_and(|e| e > now), "sent {token} at {now:?}, expires {exp:?}");
-                            } else {
-                                // Invariant 2: at most one refresh in flight.
-                                let refreshing = outstanding.iter().flatten().filter(|r| r.uri().path() != "/v1/functions/echo").count();
-                                prop_assert_eq!(refreshing, 0, "a second refresh was sent");
-                            }
-                            outstanding[i] = Some(req);
-                        }
-                        Step::Done(_) => done_calls[i] = true,
-                        Step::Sleep(_) | Step::Wait { .. } => {}
-                    }
-                }
-                Action::Poll(_) => {}
-                Action::Answer(i, reply) => {
-                    let Some(req) = outstanding[i].take() else { continue };
-                    let renewal = req.uri().path() != "/v1/functions/echo";
-                    match (renewal, reply) {
-                        (_, Reply::Lost) => calls[i].on_failure(TransportError::without_source(TransportErrorKind::ConnectionLost)),
-                        (_, Reply::Unavailable) => calls[i].on_response(now, answer(503, r#"{"error":"unavailable","code":"RESOURCE_UNAVAILABLE"}"#)),
-                        (true, Reply::InvalidGrant) => {
-                            invalid_grant_sent = true;
-                            calls[i].on_response(now, answer(400, r#"{"error":"invalid_grant"}"#));
-                        }
-                        (true, _) => {
-                            issued += 1;
-                            let token = format!("at-{issued}");
-                            expiry.insert(token.clone(), now + Duration::from_secs(100));
-                            calls[i].on_response(now, token_answer(&token, &format!("rt-{issued}"), 100));
-                        }
-                        (false, Reply::Rejected) => calls[i].on_response(now, answer(401, r#"{"code":"ACCESS_TOKEN_EXPIRED"}"#)),
-                        (false, _) => calls[i].on_response(now, answer(200, "{}")),
-                    }
-                }
-            }
-            // Invariant 3: no sign-out without an invalid_grant.
-            let signed_out = st.session_mut().take_events().iter().any(|e| e.kind == AuthEventKind::SignedOut);
-            prop_assert!(!signed_out || invalid_grant_sent, "signed out without invalid_grant");
-        }
+        entries::session_machine(&actions, anonymous);
     }
 }
