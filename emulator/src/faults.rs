@@ -21,6 +21,10 @@ pub enum FaultAction {
     },
     /// Read the whole request, then close the connection without answering.
     Drop,
+    /// Handle the request normally (a write is applied), then close the connection
+    /// instead of sending the answer: the client cannot tell whether it happened,
+    /// which is what catches a non-idempotent write being retried.
+    LoseResponse,
     /// Only apply the delay, then answer normally.
     Pass,
 }
@@ -138,6 +142,17 @@ impl FaultRule {
         self
     }
 
+    /// Handle the request (apply it), then close the connection without answering.
+    ///
+    /// ```
+    /// use cloudbase_emulator::FaultRule;
+    /// let lost = FaultRule::path("/v1/model/prod/todo/create").lose_response();
+    /// ```
+    pub fn lose_response(mut self) -> Self {
+        self.action = FaultAction::LoseResponse;
+        self
+    }
+
     pub(crate) fn matches(&self, method: &Method, path: &str) -> bool {
         let path_ok = if self.prefix {
             path.starts_with(&self.path)
@@ -168,6 +183,8 @@ pub(crate) struct FaultRuleJson {
     body: Option<serde_json::Value>,
     #[serde(default)]
     drop: bool,
+    #[serde(default)]
+    lose_response: bool,
 }
 
 fn one() -> u32 {
@@ -189,6 +206,9 @@ impl FaultRuleJson {
         }
         if self.drop {
             return Ok(rule.drop_connection());
+        }
+        if self.lose_response {
+            return Ok(rule.lose_response());
         }
         if let Some(s) = self.status {
             if http::StatusCode::from_u16(s).is_err() {

@@ -111,57 +111,6 @@ fn concurrent_blocking_calls_share_one_client() {
     assert_eq!(emu.requests_to("/v1/functions/echo").len(), 16);
 }
 
-/// An expiring token and 200 concurrent async calls: exactly one refresh reaches the
-/// emulator, and every call succeeds.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_hundred_concurrent_async_calls_cause_one_refresh() {
-    let emu = common::emulator();
-    emu.set_token_lifetime(std::time::Duration::from_secs(20));
-    let client = std::sync::Arc::new(
-        cloudbase_async::Client::new(common::config_for(emu.base_url()).build().unwrap()).unwrap(),
-    );
-    client.sign_in_anonymously().await.unwrap();
-    emu.set_token_lifetime(std::time::Duration::from_secs(7200));
-    let tasks: Vec<_> = (0..200)
-        .map(|i| {
-            let client = client.clone();
-            tokio::spawn(async move {
-                client
-                    .call_function("echo", &serde_json::json!({"i": i}))
-                    .await
-            })
-        })
-        .collect();
-    for task in tasks {
-        task.await.unwrap().unwrap();
-    }
-    assert_eq!(emu.requests_to("/auth/v1/token").len(), 1);
-    assert_eq!(emu.requests_to("/v1/functions/echo").len(), 200);
-}
-
-/// The same with 32 threads on the blocking client.
-#[test]
-fn thirty_two_threads_cause_one_refresh() {
-    let emu = common::emulator();
-    emu.set_token_lifetime(std::time::Duration::from_secs(20));
-    let client =
-        cloudbase_blocking::Client::new(common::config_for(emu.base_url()).build().unwrap());
-    client.sign_in_anonymously().unwrap();
-    emu.set_token_lifetime(std::time::Duration::from_secs(7200));
-    std::thread::scope(|s| {
-        for i in 0..32 {
-            let client = &client;
-            s.spawn(move || {
-                client
-                    .call_function("echo", &serde_json::json!({"i": i}))
-                    .unwrap()
-            });
-        }
-    });
-    assert_eq!(emu.requests_to("/auth/v1/token").len(), 1);
-    assert_eq!(emu.requests_to("/v1/functions/echo").len(), 32);
-}
-
 /// The blocking client's event receiver: `INITIAL_SESSION`, then each change in
 /// order; a dropped receiver ends the subscription without disturbing calls.
 #[test]

@@ -15,7 +15,7 @@ pub(crate) async fn health() -> Json<serde_json::Value> {
 }
 
 /// `POST /__emulator/faults` `{path, prefix?, method?, times?, delay_ms?, status?,
-/// retry_after?, body?, drop?}`; the body is read as JSON whatever its
+/// retry_after?, body?, drop?, lose_response?}`; the body is read as JSON whatever its
 /// `Content-Type`, so any HTTP client can call it.
 pub(crate) async fn add_fault(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
     let parsed = serde_json::from_slice::<FaultRuleJson>(&body)

@@ -292,6 +292,14 @@ async fn intercept(State(shared): State<Arc<Shared>>, req: Request, next: Next) 
                     // The connection task drops this future when it closes the socket.
                     return std::future::pending::<Response>().await;
                 }
+                FaultAction::LoseResponse => {
+                    let kill = parts.extensions.get::<ConnectionKill>().cloned();
+                    let _applied = next.run(Request::from_parts(parts, forward)).await;
+                    if let Some(kill) = kill {
+                        kill.0.notify_one();
+                    }
+                    return std::future::pending::<Response>().await;
+                }
                 FaultAction::Status {
                     status,
                     retry_after,
