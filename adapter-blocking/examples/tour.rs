@@ -20,7 +20,7 @@ use serde_json::json;
 
 fn main() -> ExitCode {
     match tour() {
-        Ok(()) => {
+        Ok(_emulator) => {
             println!("\nTour complete.");
             ExitCode::SUCCESS
         }
@@ -40,7 +40,12 @@ fn step(n: u32, what: &str) {
     println!("\n[{n}] {what}");
 }
 
-fn tour() -> Result<(), Box<dyn std::error::Error>> {
+/// The password the tour's user signs up with.
+pub const TOUR_PASSWORD: &str = "Passw0rd!";
+
+/// Runs every step; returns the emulator it started (if any), still running, so a
+/// test can inspect what reached it.
+pub fn tour() -> Result<Option<Emulator>, Box<dyn std::error::Error>> {
     // `emulator` stays alive for the whole tour; it stops when dropped.
     let (config, function, emulator) = match std::env::var("CLOUDBASE_ENV") {
         Ok(env) => {
@@ -141,12 +146,12 @@ fn tour() -> Result<(), Box<dyn std::error::Error>> {
         let code = emulator.last_code(email).ok_or("no code in the outbox")?;
         println!("    code from the emulator outbox: {code}");
         let details = cloudbase_core::auth::SignUpDetails::new()
-            .password("Passw0rd!")
+            .password(TOUR_PASSWORD)
             .username("ada_l");
         let creds = client.complete_sign_up(&handle, &code, details)?;
         println!("    signed up as {}", creds.sub.unwrap_or_default());
         client.sign_out()?;
-        client.sign_in_with_password("ada_l", "Passw0rd!")?;
+        client.sign_in_with_password("ada_l", TOUR_PASSWORD)?;
         let user = client.get_user()?;
         println!(
             "    profile: username {:?}, email {:?}, has password {:?}",
@@ -212,7 +217,7 @@ fn tour() -> Result<(), Box<dyn std::error::Error>> {
         Err(e @ Error::Build(_)) => println!("    refused: {e}"),
         other => println!("    unexpected: {other:?}"),
     }
-    Ok(())
+    Ok(emulator)
 }
 
 /// Prints a line at every quarter of a transfer.

@@ -37,6 +37,10 @@ pub fn validate_bucket_id(bucket: &str) -> Result<(), BuildError> {
             "must not contain whitespace, control characters or / \\ ? # %",
         ));
     }
+    // A dot segment in the URL path would be resolved away by any proxy on the way.
+    if bucket == "." || bucket == ".." {
+        return Err(invalid("must not be `.` or `..`"));
+    }
     Ok(())
 }
 
