@@ -78,6 +78,10 @@ pub struct TransportOptions {
     /// Time allowed to open a connection.
     pub connect_timeout: Duration,
     /// Time allowed for one attempt, from connecting to the last byte of the body.
+    /// The blocking adapter applies it to each phase of an attempt instead (sending
+    /// the request, sending the body, waiting for the answer's head, reading the
+    /// body), because its HTTP library keeps no pooled connection under an overall
+    /// deadline; a stalled server is caught either way.
     pub request_timeout: Duration,
     /// Largest response body accepted; a larger one is a
     /// [`TransportErrorKind::ResponseTooLarge`](crate::TransportErrorKind::ResponseTooLarge).

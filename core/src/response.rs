@@ -31,6 +31,25 @@ const SECRET_KEYS: &[&str] = &[
     "code_verifier",
 ];
 
+/// The fields an error envelope may carry (auth `{error, error_description,
+/// error_code}`, gateway `{code, message, requestId}`, PostgREST `{details, hint}`).
+#[derive(Default, serde::Deserialize)]
+struct ErrorFields {
+    error: Option<serde_json::Value>,
+    error_description: Option<serde_json::Value>,
+    error_code: Option<serde_json::Value>,
+    code: Option<serde_json::Value>,
+    message: Option<serde_json::Value>,
+    #[serde(rename = "requestId")]
+    request_id_camel: Option<serde_json::Value>,
+    request_id: Option<serde_json::Value>,
+    retry_after: Option<serde_json::Value>,
+    #[serde(rename = "retryAfter")]
+    retry_after_camel: Option<serde_json::Value>,
+    details: Option<serde_json::Value>,
+    hint: Option<serde_json::Value>,
+}
+
 /// Turns an error answer into a [`ServerError`]; `Ok(())` means "not an error".
 ///
 /// - Auth APIs: a body with an `error` string is an error whatever the status (the JS
@@ -67,29 +86,38 @@ fn read_error(
             .map(str::to_owned);
         return Err(DecodeError::Redirect { status, location }.into());
     }
-    let body: Option<serde_json::Value> = serde_json::from_slice(response.body()).ok();
-    let obj = body.as_ref().and_then(|b| b.as_object());
+    // A gateway 2xx is never an error unless its body's `code` counts: skip reading.
+    if status.is_success() && !api.is_auth() && !code_in_2xx_is_error {
+        return Ok(());
+    }
+    // Only the envelope's own fields are read; the rest (a model list's records, say)
+    // is skipped without being built.
+    let fields: ErrorFields = serde_json::from_slice(response.body()).unwrap_or_default();
     let header_request_id = response
         .headers()
         .get("x-request-id")
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let text = |k: &str| {
-        obj.and_then(|o| o.get(k))
-            .and_then(|v| v.as_str())
-            .map(str::to_owned)
-    };
-    let request_id = text("requestId")
-        .or_else(|| text("request_id"))
+    let text =
+        |v: &Option<serde_json::Value>| v.as_ref().and_then(|v| v.as_str()).map(str::to_owned);
+    let request_id = text(&fields.request_id_camel)
+        .or_else(|| text(&fields.request_id))
         .or(header_request_id);
     let retry_after = parse_retry_after(response.headers(), now).or_else(|| {
-        obj.and_then(|o| o.get("retry_after").or_else(|| o.get("retryAfter")))
+        fields
+            .retry_after
+            .as_ref()
+            .or(fields.retry_after_camel.as_ref())
             .and_then(|v| v.as_u64())
             .map(Duration::from_secs)
     });
 
-    let auth_error = if api.is_auth() { text("error") } else { None };
-    let gateway_code = text("code").filter(|c| !c.is_empty());
+    let auth_error = if api.is_auth() {
+        text(&fields.error)
+    } else {
+        None
+    };
+    let gateway_code = text(&fields.code).filter(|c| !c.is_empty());
     let code = match (auth_error, gateway_code) {
         (Some(e), _) => ServerCode::Auth(AuthErrorCode::from(e.as_str())),
         (None, Some(c)) if api.is_auth() || code_in_2xx_is_error || !status.is_success() => {
@@ -98,17 +126,17 @@ fn read_error(
         _ if !status.is_success() => ServerCode::HttpStatus,
         _ => return Ok(()),
     };
-    let message = text("error_description")
-        .or_else(|| text("message"))
+    let message = text(&fields.error_description)
+        .or_else(|| text(&fields.message))
         .unwrap_or_else(|| status.canonical_reason().unwrap_or("error").to_owned());
-    let numeric_code = obj.and_then(|o| o.get("error_code")).and_then(|v| {
+    let numeric_code = fields.error_code.as_ref().and_then(|v| {
         v.as_i64()
             .and_then(|n| i32::try_from(n).ok())
             .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
     });
     // PostgREST errors carry `details` and `hint` (strings, or null).
-    let detail = |k: &str| {
-        obj.and_then(|o| o.get(k)).and_then(|v| match v {
+    let detail = |v: &Option<serde_json::Value>| {
+        v.as_ref().and_then(|v| match v {
             serde_json::Value::Null => None,
             serde_json::Value::String(s) => Some(s.clone()),
             other => Some(other.to_string()),
@@ -121,7 +149,7 @@ fn read_error(
         request_id,
         numeric_code,
         retry_after,
-        postgrest: match (detail("details"), detail("hint")) {
+        postgrest: match (detail(&fields.details), detail(&fields.hint)) {
             (None, None) => None,
             (details, hint) => Some(Box::new(PostgrestDetails { details, hint })),
         },
@@ -131,6 +159,11 @@ fn read_error(
 
 /// Decodes a JSON body into `T`, reporting the JSON path of the first mismatch.
 pub fn decode_json<T: DeserializeOwned>(status: StatusCode, body: &[u8]) -> Result<T, DecodeError> {
+    // The plain parse first: tracking the path costs on every value, and is only
+    // needed to describe a failure, so a failed parse is repeated with it.
+    if let Ok(value) = serde_json::from_slice(body) {
+        return Ok(value);
+    }
     let mut de = serde_json::Deserializer::from_slice(body);
     serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
