@@ -14,36 +14,23 @@
 //! - memory: peak heap while decoding a 100,000-row model list, relative to the body
 //!   (goal ≤ 3×).
 
+mod common;
 mod server;
+
+use common::{Todo, drive, now, signed_in_state, todo_body};
 
 use std::hint::black_box;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use cloudbase_core::auth::SignInWithPassword;
 use cloudbase_core::functions::CallFunction;
 use cloudbase_core::models::{Model, Query};
 use cloudbase_core::rdb::from;
-use cloudbase_core::session::TokenResponse;
-use cloudbase_core::{Call, ClientState, Config, Credentials, Step};
-use peak_alloc::PeakAlloc;
+use cloudbase_core::{Call, ClientState, Config, Step};
 use rand::SeedableRng;
 use serde::Deserialize;
 use serde_json::json;
-
-#[global_allocator]
-static HEAP: PeakAlloc = PeakAlloc;
-
-#[derive(Debug, Deserialize)]
-#[allow(dead_code)]
-struct Todo {
-    #[serde(rename = "_id")]
-    id: String,
-    title: String,
-    done: bool,
-    #[serde(rename = "createdAt")]
-    created_at: u64,
-}
 
 #[derive(Debug, Deserialize)]
 #[allow(dead_code)]
@@ -66,6 +53,14 @@ struct Row {
     ratio: f64,
     goal: &'static str,
     met: bool,
+}
+
+/// A fresh request id per call, as a hand-written client following the protocol
+/// would send (a counter in UUID form; cheaper than random).
+fn request_id() -> String {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("00000000-0000-4000-8000-{n:012x}")
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -98,53 +93,6 @@ fn compare(
         b.push(t.elapsed().as_nanos() as f64 / iters as f64);
     }
     (median(a), median(b))
-}
-
-fn now() -> SystemTime {
-    SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000)
-}
-
-fn signed_in_state() -> ClientState {
-    let config = Config::builder("bench-env").build().expect("config");
-    let mut st = ClientState::new(config, Box::new(rand::rngs::StdRng::seed_from_u64(1)));
-    let token: TokenResponse = serde_json::from_value(json!({
-        "access_token": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1LTEifQ.c2ln", "refresh_token": "rt-1",
-        "expires_in": 7200, "scope": "user", "sub": "u-1",
-    }))
-    .expect("token");
-    st.session_mut()
-        .sign_in(Credentials::from_response(token, now()));
-    let _ = st.session_mut().take_events();
-    st
-}
-
-fn todo_body(rows: usize) -> Vec<u8> {
-    let records: Vec<_> = (0..rows)
-        .map(|i| json!({"_id": format!("id-{i:08}"), "title": format!("todo number {i}"), "done": i % 2 == 0, "createdAt": 1_700_000_000_000u64 + i as u64}))
-        .collect();
-    serde_json::to_vec(&json!({"data": {"records": records, "total": rows}, "requestId": "r"}))
-        .expect("json")
-}
-
-/// Drives one call of ours: build, answer with `body`, parse.
-fn drive<O: cloudbase_core::call::Operation>(
-    st: &mut ClientState,
-    op: O,
-    body: Vec<u8>,
-) -> O::Output
-where
-    O::Output: std::fmt::Debug,
-{
-    let mut call = Call::new(op);
-    let Step::Send(request) = call.poll(st, now()) else {
-        panic!("expected a request")
-    };
-    black_box(request);
-    call.on_response(now(), http::Response::new(body));
-    match call.poll(st, now()) {
-        Step::Done(out) => out.expect("parsed"),
-        other => panic!("expected the end, got {other:?}"),
-    }
 }
 
 /// The headers our request carries, to give the hand-written baseline the same set.
@@ -438,11 +386,12 @@ fn adapter_rows(rounds: usize, total: usize) -> Vec<Row> {
     let ours = Arc::new(cloudbase_async::Client::new(config()).expect("client"));
     let raw = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(30))
+        .connect_timeout(Duration::from_secs(10))
+        .timeout(Duration::from_secs(60))
+        .user_agent("cloudbase-rust/0.1.0")
         .build()
         .expect("reqwest");
     let fn_url = format!("{url}/v1/functions/echo");
-    let payload = serde_json::to_vec(&input).expect("json");
     let run_async = |task: Arc<
         dyn Fn() -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> + Send + Sync,
     >| {
@@ -480,17 +429,20 @@ fn adapter_rows(rounds: usize, total: usize) -> Vec<Row> {
     > = {
         let raw = raw.clone();
         let fn_url = fn_url.clone();
-        let payload = payload.clone();
+        let input = input.clone();
         Arc::new(move || {
             let raw = raw.clone();
             let fn_url = fn_url.clone();
-            let payload = payload.clone();
+            let input = input.clone();
             Box::pin(async move {
                 let resp = raw
                     .post(fn_url)
+                    .header("x-sdk-version", "cloudbase-rust/0.1.0")
+                    .header("accept-language", "zh-CN")
+                    .header("x-request-id", request_id())
                     .header("authorization", "Bearer bench-api-key")
-                    .header("content-type", "application/json")
-                    .body(payload)
+                    .header("content-type", "application/json; charset=utf-8")
+                    .body(serde_json::to_vec(&input).expect("json"))
                     .send()
                     .await
                     .expect("send");
@@ -610,9 +562,12 @@ fn adapter_rows(rounds: usize, total: usize) -> Vec<Row> {
     let raw_call = || {
         let mut resp = agent
             .post(&fn_url)
+            .header("x-sdk-version", "cloudbase-rust/0.1.0")
+            .header("accept-language", "zh-CN")
+            .header("x-request-id", request_id())
             .header("authorization", "Bearer bench-api-key")
-            .header("content-type", "application/json")
-            .send(&payload[..])
+            .header("content-type", "application/json; charset=utf-8")
+            .send(&serde_json::to_vec(&input).expect("json")[..])
             .expect("send");
         assert!(resp.status().is_success());
         let bytes = resp.body_mut().read_to_vec().expect("body");
@@ -642,44 +597,56 @@ fn adapter_rows(rounds: usize, total: usize) -> Vec<Row> {
     rows
 }
 
+/// The memory figure comes from `bench-memory`, a separate binary with a counting
+/// allocator, so that allocator does not slow (and skew) the timings here.
 fn memory_row() -> Row {
-    let mut st = signed_in_state();
-    let model = Model::new("todo").expect("model");
-    let query = Query::new();
-    let body = todo_body(100_000);
-    let len = body.len();
-    // Ours: the body moves into the driver, as the adapters hand it over.
-    let start = HEAP.current_usage();
-    HEAP.reset_peak_usage();
-    let page = drive(&mut st, model.list::<Todo>(&query).expect("op"), body);
-    let ours = HEAP.peak_usage().saturating_sub(start) + len;
-    assert_eq!(page.records.len(), 100_000);
-    drop(page);
-    // The hand-written reference: serde_json straight from the bytes.
-    let body = todo_body(100_000);
-    #[derive(Deserialize)]
-    #[allow(dead_code)]
-    struct Envelope {
-        data: PageRef,
+    // `cargo run` builds only this binary: build the other one the same way first
+    // (a no-op when it is fresh).
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let mut build = std::process::Command::new(cargo);
+    build.args([
+        "build",
+        "-q",
+        "-p",
+        "cloudbase-bench",
+        "--bin",
+        "bench-memory",
+    ]);
+    if !cfg!(debug_assertions) {
+        build.arg("--release");
     }
-    #[derive(Deserialize)]
-    #[allow(dead_code)]
-    struct PageRef {
-        records: Vec<Todo>,
-    }
-    let start = HEAP.current_usage();
-    HEAP.reset_peak_usage();
-    let page: Envelope = serde_json::from_slice(&body).expect("page");
-    let base = HEAP.peak_usage().saturating_sub(start) + len;
-    black_box(page);
-    let ratio = ours as f64 / len as f64;
+    let built = build.status().expect("running cargo");
+    assert!(built.success(), "building bench-memory failed");
+    let exe = std::env::current_exe().expect("own path");
+    let tool = exe.with_file_name(format!("bench-memory{}", std::env::consts::EXE_SUFFIX));
+    let output = std::process::Command::new(&tool)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!(
+                "running {}: {e} (build it: cargo build --release -p cloudbase-bench)",
+                tool.display()
+            )
+        });
+    assert!(
+        output.status.success(),
+        "bench-memory failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // One line: `<ours bytes> <baseline bytes> <body bytes>`.
+    let text = String::from_utf8_lossy(&output.stdout);
+    let n: Vec<f64> = text
+        .split_whitespace()
+        .filter_map(|x| x.parse().ok())
+        .collect();
+    let (ours, base, len) = (n[0], n[1], n[2]);
+    let ratio = ours / len;
     Row {
         what: "memory: 100,000-row model list (peak / body)",
-        ours: format!("{:.1} MiB", ours as f64 / 1048576.0),
+        ours: format!("{:.1} MiB", ours / 1048576.0),
         baseline: format!(
             "{:.1} MiB (body {:.1} MiB)",
-            base as f64 / 1048576.0,
-            len as f64 / 1048576.0
+            base / 1048576.0,
+            len / 1048576.0
         ),
         ratio,
         goal: "≤ 3× body",
@@ -688,7 +655,13 @@ fn memory_row() -> Row {
 }
 
 fn main() {
-    let quick = std::env::args().any(|a| a == "quick");
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let quick = args.iter().any(|a| a == "quick");
+    // `core`, `adapters` or `memory` run one section (for profiling); default all.
+    let only = |section: &str| {
+        let named: Vec<&String> = args.iter().filter(|a| *a != "quick").collect();
+        named.is_empty() || named.iter().any(|a| *a == section)
+    };
     if cfg!(debug_assertions) {
         eprintln!("note: a debug build; run with --release for figures worth reporting");
     }
@@ -697,9 +670,16 @@ fn main() {
     } else {
         (21, 7, 20_000)
     };
-    let mut rows = core_rows(samples);
-    rows.extend(adapter_rows(rounds, total));
-    rows.push(memory_row());
+    let mut rows = Vec::new();
+    if only("core") {
+        rows.extend(core_rows(samples));
+    }
+    if only("adapters") {
+        rows.extend(adapter_rows(rounds, total));
+    }
+    if only("memory") {
+        rows.push(memory_row());
+    }
 
     println!("\n| benchmark | ours (median) | baseline (median) | ratio | goal | met |");
     println!("|---|---|---|---|---|---|");

@@ -174,6 +174,23 @@ struct Envelope<T> {
 
 /// `{data: T}`, after the body-`code` check.
 pub(crate) fn decode_data<T: DeserializeOwned>(r: &HttpResponse) -> Result<T, Error> {
+    // One pass for the usual answer: `data` read together with `code`, which is an
+    // error only when it is a non-empty string (as `check_body_code` decides).
+    #[derive(Deserialize)]
+    struct WithCode<T> {
+        data: T,
+        #[serde(default)]
+        code: Option<Value>,
+    }
+    if let Ok(answer) = serde_json::from_slice::<WithCode<T>>(r.body())
+        && !answer
+            .code
+            .as_ref()
+            .and_then(Value::as_str)
+            .is_some_and(|c| !c.is_empty())
+    {
+        return Ok(answer.data);
+    }
     check_body_code(r)?;
     let e: Envelope<T> = decode_json(r.status(), r.body())?;
     Ok(e.data)
