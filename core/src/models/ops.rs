@@ -183,11 +183,11 @@ pub(crate) fn decode_data<T: DeserializeOwned>(r: &HttpResponse) -> Result<T, Er
         code: Option<Value>,
     }
     if let Ok(answer) = serde_json::from_slice::<WithCode<T>>(r.body())
-        && !answer
+        && answer
             .code
             .as_ref()
             .and_then(Value::as_str)
-            .is_some_and(|c| !c.is_empty())
+            .is_none_or(str::is_empty)
     {
         return Ok(answer.data);
     }
