@@ -113,7 +113,8 @@ async fn rotation_under_concurrency_never_presents_a_used_refresh_token() {
         }
     }
     let refreshes = emu.requests_to("/auth/v1/token");
-    assert!(refreshes.len() >= 50, "{} refreshes", refreshes.len());
+    // Explicit refreshes may join one already in flight; many rotations happen anyway.
+    assert!(refreshes.len() >= 10, "{} refreshes", refreshes.len());
     let presented: Vec<String> = refreshes
         .iter()
         .map(|r| {
@@ -169,6 +170,7 @@ fn blocking_rotation_under_concurrency_never_presents_a_used_refresh_token() {
         })
         .collect();
     let all = presented.len();
+    assert!(all >= 10, "{all} refreshes");
     presented.sort();
     presented.dedup();
     assert_eq!(presented.len(), all, "a refresh token was presented twice");
