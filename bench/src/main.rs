@@ -19,7 +19,9 @@ mod server;
 
 use common::{Todo, drive, now, signed_in_state, todo_body};
 
+use std::future::Future;
 use std::hint::black_box;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -331,6 +333,18 @@ fn throughput_row(what: &'static str, ours: f64, base: f64, goal: &'static str, 
     }
 }
 
+/// One request of an async throughput run, started afresh each time.
+type Task = Arc<dyn Fn() -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
+
+/// A [`Task`] running `f` on a clone of `state`.
+fn task<S, F>(state: S, f: fn(S) -> F) -> Task
+where
+    S: Clone + Send + Sync + 'static,
+    F: Future<Output = ()> + Send + 'static,
+{
+    Arc::new(move || Box::pin(f(state.clone())))
+}
+
 /// Requests per second of `rounds` alternating runs, medians.
 fn throughput(
     rounds: usize,
@@ -392,9 +406,7 @@ fn adapter_rows(rounds: usize, total: usize) -> Vec<Row> {
         .build()
         .expect("reqwest");
     let fn_url = format!("{url}/v1/functions/echo");
-    let run_async = |task: Arc<
-        dyn Fn() -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> + Send + Sync,
-    >| {
+    let run_async = |task: Task| {
         rt.block_on(async {
             let start = Instant::now();
             let mut set = tokio::task::JoinSet::new();
@@ -410,48 +422,29 @@ fn adapter_rows(rounds: usize, total: usize) -> Vec<Row> {
             (total / CONCURRENCY * CONCURRENCY) as f64 / start.elapsed().as_secs_f64()
         })
     };
-    let ours_task: Arc<
-        dyn Fn() -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> + Send + Sync,
-    > = {
-        let ours = ours.clone();
-        let input = input.clone();
-        Arc::new(move || {
-            let ours = ours.clone();
-            let input = input.clone();
-            Box::pin(async move {
-                let r = ours.call_function("echo", &input).await.expect("call");
-                black_box(r.json::<Echo>().expect("typed"));
-            })
-        })
-    };
-    let raw_task: Arc<
-        dyn Fn() -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> + Send + Sync,
-    > = {
-        let raw = raw.clone();
-        let fn_url = fn_url.clone();
-        let input = input.clone();
-        Arc::new(move || {
-            let raw = raw.clone();
-            let fn_url = fn_url.clone();
-            let input = input.clone();
-            Box::pin(async move {
-                let resp = raw
-                    .post(fn_url)
-                    .header("x-sdk-version", "cloudbase-rust/0.1.0")
-                    .header("accept-language", "zh-CN")
-                    .header("x-request-id", request_id())
-                    .header("authorization", "Bearer bench-api-key")
-                    .header("content-type", "application/json; charset=utf-8")
-                    .body(serde_json::to_vec(&input).expect("json"))
-                    .send()
-                    .await
-                    .expect("send");
-                assert!(resp.status().is_success());
-                let bytes = resp.bytes().await.expect("body");
-                black_box(serde_json::from_slice::<Echo>(&bytes).expect("typed"));
-            })
-        })
-    };
+    let ours_task = task((ours.clone(), input.clone()), |(ours, input)| async move {
+        let r = ours.call_function("echo", &input).await.expect("call");
+        black_box(r.json::<Echo>().expect("typed"));
+    });
+    let raw_task = task(
+        (raw.clone(), fn_url.clone(), input.clone()),
+        |(raw, fn_url, input)| async move {
+            let resp = raw
+                .post(fn_url)
+                .header("x-sdk-version", "cloudbase-rust/0.1.0")
+                .header("accept-language", "zh-CN")
+                .header("x-request-id", request_id())
+                .header("authorization", "Bearer bench-api-key")
+                .header("content-type", "application/json; charset=utf-8")
+                .body(serde_json::to_vec(&input).expect("json"))
+                .send()
+                .await
+                .expect("send");
+            assert!(resp.status().is_success());
+            let bytes = resp.bytes().await.expect("body");
+            black_box(serde_json::from_slice::<Echo>(&bytes).expect("typed"));
+        },
+    );
     let before = server::connections();
     run_async(ours_task.clone());
     let mid = server::connections();
@@ -479,42 +472,26 @@ fn adapter_rows(rounds: usize, total: usize) -> Vec<Row> {
         postgrest::Postgrest::new(format!("{url}/v1/rdb/rest"))
             .insert_header("authorization", "Bearer bench-api-key"),
     );
-    let rest_ours: Arc<
-        dyn Fn() -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> + Send + Sync,
-    > = {
-        let ours = ours.clone();
-        Arc::new(move || {
-            let ours = ours.clone();
-            Box::pin(async move {
-                let rows: Vec<Course> = ours
-                    .execute(from("course").select("id,name").eq("grade", 3).fetch())
-                    .await
-                    .expect("rows");
-                black_box(rows);
-            })
-        })
-    };
-    let rest_pg: Arc<
-        dyn Fn() -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> + Send + Sync,
-    > = {
-        let pg = pg.clone();
-        Arc::new(move || {
-            let pg = pg.clone();
-            Box::pin(async move {
-                let resp = pg
-                    .from("course")
-                    .select("id,name")
-                    .eq("grade", "3")
-                    .execute()
-                    .await
-                    .expect("send");
-                assert!(resp.status().is_success());
-                let bytes = resp.bytes().await.expect("body");
-                let rows: Vec<Course> = serde_json::from_slice(&bytes).expect("rows");
-                black_box(rows);
-            })
-        })
-    };
+    let rest_ours = task(ours.clone(), |ours| async move {
+        let rows: Vec<Course> = ours
+            .execute(from("course").select("id,name").eq("grade", 3).fetch())
+            .await
+            .expect("rows");
+        black_box(rows);
+    });
+    let rest_pg = task(pg.clone(), |pg| async move {
+        let resp = pg
+            .from("course")
+            .select("id,name")
+            .eq("grade", "3")
+            .execute()
+            .await
+            .expect("send");
+        assert!(resp.status().is_success());
+        let bytes = resp.bytes().await.expect("body");
+        let rows: Vec<Course> = serde_json::from_slice(&bytes).expect("rows");
+        black_box(rows);
+    });
     let (a, b) = throughput(
         rounds,
         || run_async(rest_ours.clone()),

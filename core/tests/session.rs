@@ -7,7 +7,6 @@ use std::time::{Duration, SystemTime};
 
 use cloudbase_core::auth::{GetUser, RefreshToken, SignOut};
 use cloudbase_core::functions::CallFunction;
-use cloudbase_core::session::TokenResponse;
 use cloudbase_core::{
     AuthEventKind, Call, ClientState, Config, Credentials, Error, HttpRequest, SharedState, Step,
     TransportError, TransportErrorKind,
@@ -19,22 +18,7 @@ fn t0() -> SystemTime {
     SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000)
 }
 
-fn creds(
-    token: &str,
-    refresh: Option<&str>,
-    scope: &str,
-    expires_in: u64,
-    at: SystemTime,
-) -> Credentials {
-    let mut v = serde_json::json!({
-        "access_token": token, "expires_in": expires_in, "scope": scope, "sub": "u-1",
-    });
-    if let Some(rt) = refresh {
-        v["refresh_token"] = rt.into();
-    }
-    let r: TokenResponse = serde_json::from_value(v).unwrap();
-    Credentials::from_response(r, at)
-}
+use entries::credentials as creds;
 
 fn state_with(c: Option<Credentials>) -> ClientState {
     let config = Config::builder("demo-env").build().unwrap();

@@ -109,7 +109,8 @@ fn state(signed_in: bool) -> ClientState {
     st
 }
 
-fn credentials(
+/// Credentials as a token answer with these values would give, received at `at`.
+pub fn credentials(
     token: &str,
     refresh: Option<&str>,
     scope: &str,
