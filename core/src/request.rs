@@ -20,7 +20,7 @@ pub const SDK_VERSION: &str = concat!("cloudbase-rust/", env!("CARGO_PKG_VERSION
 
 /// What `encodeURIComponent` leaves alone; everything else is percent-encoded, so
 /// query values can never change the query's structure.
-const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
+pub(crate) const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'-')
     .remove(b'_')
     .remove(b'.')

@@ -31,6 +31,12 @@ const SECRET_KEYS: &[&str] = &[
     "code_verifier",
 ];
 
+/// Whether a body's `code` marks an error: a non-empty string (an empty one, a
+/// number or `null` do not; the JS SDK's truthiness test reads the same for strings).
+pub(crate) fn is_error_code(code: &serde_json::Value) -> bool {
+    code.as_str().is_some_and(|c| !c.is_empty())
+}
+
 /// The fields an error envelope may carry (auth `{error, error_description,
 /// error_code}`, gateway `{code, message, requestId}`, PostgREST `{details, hint}`).
 #[derive(Default, serde::Deserialize)]
@@ -117,7 +123,12 @@ fn read_error(
     } else {
         None
     };
-    let gateway_code = text(&fields.code).filter(|c| !c.is_empty());
+    let gateway_code = fields
+        .code
+        .as_ref()
+        .filter(|c| is_error_code(c))
+        .and_then(|c| c.as_str())
+        .map(str::to_owned);
     let code = match (auth_error, gateway_code) {
         (Some(e), _) => ServerCode::Auth(AuthErrorCode::from(e.as_str())),
         (None, Some(c)) if api.is_auth() || code_in_2xx_is_error || !status.is_success() => {

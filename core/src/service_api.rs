@@ -10,6 +10,19 @@
 macro_rules! service_handles {
     ($($async:ident)?, $($await:tt)*) => {
         impl Client {
+            /// Measures `source`, builds the operation for that length, and runs it
+            /// with `source` as the streamed body.
+            $($async)? fn send_source<O: $crate::call::Operation>(
+                &self,
+                source: $crate::transfer::UploadSource,
+                progress: Option<$crate::transfer::ProgressFn>,
+                op: impl FnOnce(u64) -> Result<O, $crate::BuildError>,
+            ) -> Result<O::Output, $crate::Error> {
+                let op = op(self.source_len(&source) $($await)* ?)?;
+                let transfer = $crate::transfer::Transfer::new().source(source).progress(progress);
+                self.execute_transfer(op, &transfer) $($await)*
+            }
+
             /// Calls a CloudBase Run container: `{method} /v1/cloudrun/{name}{path}`.
             /// `method` defaults to POST (see
             /// [`ServiceCall`]($crate::functions::ServiceCall) for why); GET and HEAD
@@ -142,13 +155,13 @@ macro_rules! service_handles {
                 content_type: Option<&str>,
                 progress: Option<$crate::transfer::ProgressFn>,
             ) -> Result<$crate::storage::UploadedFile, $crate::Error> {
-                let len = self.client.source_len(&source) $($await)* ?;
-                let mut op = $crate::storage::UploadFile::new(cloud_path, len)?;
-                if let Some(content_type) = content_type {
-                    op = op.content_type(content_type)?;
-                }
-                let transfer = $crate::transfer::Transfer::new().source(source).progress(progress);
-                self.client.execute_transfer(op, &transfer) $($await)*
+                self.client.send_source(source, progress, |len| {
+                    let op = $crate::storage::UploadFile::new(cloud_path, len)?;
+                    match content_type {
+                        Some(content_type) => op.content_type(content_type),
+                        None => Ok(op),
+                    }
+                }) $($await)*
             }
 
             /// Temporary download URLs (per-file results; the call fails only as a
@@ -215,10 +228,7 @@ macro_rules! service_handles {
                 options: &$crate::storage::objects::ObjectOptions,
                 progress: Option<$crate::transfer::ProgressFn>,
             ) -> Result<$crate::storage::objects::StoredObject, $crate::Error> {
-                let len = self.client.source_len(&source) $($await)* ?;
-                let op = self.bucket.upload(name, len, options)?;
-                let transfer = $crate::transfer::Transfer::new().source(source).progress(progress);
-                self.client.execute_transfer(op, &transfer) $($await)*
+                self.client.send_source(source, progress, |len| self.bucket.upload(name, len, options)) $($await)*
             }
 
             /// Replaces `name` with `source`.
@@ -229,10 +239,7 @@ macro_rules! service_handles {
                 options: &$crate::storage::objects::ObjectOptions,
                 progress: Option<$crate::transfer::ProgressFn>,
             ) -> Result<$crate::storage::objects::StoredObject, $crate::Error> {
-                let len = self.client.source_len(&source) $($await)* ?;
-                let op = self.bucket.update(name, len, options)?;
-                let transfer = $crate::transfer::Transfer::new().source(source).progress(progress);
-                self.client.execute_transfer(op, &transfer) $($await)*
+                self.client.send_source(source, progress, |len| self.bucket.update(name, len, options)) $($await)*
             }
 
             /// Downloads `name` to `path`, streamed; returns the bytes written.

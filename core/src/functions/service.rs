@@ -3,28 +3,19 @@
 
 use http::header::{AUTHORIZATION, HeaderName, HeaderValue};
 use http::{HeaderMap, Method};
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use percent_encoding::{AsciiSet, utf8_percent_encode};
 use serde::Serialize;
 
 use super::ServiceResponse;
 use crate::call::{Operation, RequestContext, ResponseContext};
 use crate::error::{BuildError, Error};
-use crate::request::{Access, Api, HttpResponse, RequestIdStyle, RequestSpec};
+use crate::request::{Access, Api, COMPONENT, HttpResponse, RequestIdStyle, RequestSpec};
 use crate::secret::Secret;
 
-/// What stays unencoded in a path segment: `encodeURIComponent`'s set plus the
-/// sub-delimiters RFC 3986 allows in segments (`:@$&+,;=`), so `items:batch` or
-/// `a=b` reach the service as written.
-const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'!')
-    .remove(b'~')
-    .remove(b'*')
-    .remove(b'\'')
-    .remove(b'(')
-    .remove(b')')
+/// What stays unencoded in a path segment: `encodeURIComponent`'s set (the query
+/// encoding's) plus the sub-delimiters RFC 3986 allows in segments (`:@$&+,;=`), so
+/// `items:batch` or `a=b` reach the service as written.
+const SEGMENT: &AsciiSet = &COMPONENT
     .remove(b':')
     .remove(b'@')
     .remove(b'$')

@@ -11,7 +11,7 @@ use super::{DataEnv, Filter, Query, validate_model_name};
 use crate::call::{Operation, RequestContext, ResponseContext};
 use crate::error::{BuildError, Error};
 use crate::request::{Access, Api, HttpResponse, RequestSpec};
-use crate::response::{check_body_code, decode_json};
+use crate::response::{check_body_code, decode_json, is_error_code};
 
 /// One data model, in the `prod` (default) or `pre` data environment. Each method
 /// returns the operation for one call; run it with the client's `execute`, or use
@@ -174,8 +174,8 @@ struct Envelope<T> {
 
 /// `{data: T}`, after the body-`code` check.
 pub(crate) fn decode_data<T: DeserializeOwned>(r: &HttpResponse) -> Result<T, Error> {
-    // One pass for the usual answer: `data` read together with `code`, which is an
-    // error only when it is a non-empty string (as `check_body_code` decides).
+    // One pass for the usual answer: `data` read together with `code`; only an
+    // error code sends it down the error path.
     #[derive(Deserialize)]
     struct WithCode<T> {
         data: T,
@@ -183,11 +183,7 @@ pub(crate) fn decode_data<T: DeserializeOwned>(r: &HttpResponse) -> Result<T, Er
         code: Option<Value>,
     }
     if let Ok(answer) = serde_json::from_slice::<WithCode<T>>(r.body())
-        && answer
-            .code
-            .as_ref()
-            .and_then(Value::as_str)
-            .is_none_or(str::is_empty)
+        && !answer.code.as_ref().is_some_and(is_error_code)
     {
         return Ok(answer.data);
     }
