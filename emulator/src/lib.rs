@@ -54,9 +54,12 @@ pub use tokens::Claims;
 use store::Store;
 use tokens::TokenKeys;
 
-/// Admin routes (`/__emulator/...`): `GET health`, `POST faults`, `DELETE faults`,
-/// `GET requests`, `POST reset`. Not part of CloudBase; never used by the SDK.
+/// Admin routes (`/__emulator/...`, listed with their shapes in the README's
+/// "Emulator admin routes"): not part of CloudBase, never used by the SDK, and each
+/// requires the [`ADMIN_TOKEN_HEADER`] header carrying [`Emulator::admin_token`].
 pub const ADMIN_PREFIX: &str = "/__emulator";
+
+pub use routes::guard::ADMIN_TOKEN_HEADER;
 
 /// Why the emulator could not start.
 #[derive(Debug, thiserror::Error)]
@@ -80,9 +83,23 @@ pub enum EmulatorError {
     /// Seed records were refused.
     #[error("could not seed the model: {0}")]
     Seed(String),
+    /// The data file still holds auth tables from an older emulator, where they were
+    /// readable through the data routes. Move the file aside (or delete those tables)
+    /// and start again; auth state now lives in its own file ([`auth_database_path`]).
+    #[error(
+        "{0} holds auth tables (users, refresh_tokens…) beside the data, as older emulators kept them; \
+         move it aside or drop those tables: auth state now lives in its own file"
+    )]
+    LegacyDatabase(PathBuf),
     /// The data directory for stored files could not be created.
     #[error("could not prepare the storage directory: {0}")]
     Storage(#[source] std::io::Error),
+    /// A non-loopback address was to be bound without an explicit admin token: other
+    /// machines could then reach the admin routes with a token nobody chose.
+    #[error(
+        "binding {0} exposes the emulator beyond this machine: set an admin token explicitly (EmulatorBuilder::admin_token, --admin-token)"
+    )]
+    AdminTokenRequired(SocketAddr),
     /// The runtime or server thread could not start.
     #[error("could not start the server: {0}")]
     Start(#[source] std::io::Error),
@@ -194,6 +211,12 @@ const MAX_RECORDED: usize = 100_000;
 
 pub(crate) struct Shared {
     pub env_id: String,
+    /// The address the listener is bound to (the `Host` check, signed URLs).
+    pub addr: SocketAddr,
+    /// `http://addr` as clients reach it on the bound address.
+    pub base_url: String,
+    /// What admin routes require in [`ADMIN_TOKEN_HEADER`].
+    pub admin_token: String,
     pub store: Mutex<Store>,
     /// Models, MySQL-REST tables and SQL templates (a connection of its own).
     pub data: Mutex<data::DataStore>,
@@ -319,6 +342,15 @@ impl Shared {
     }
 }
 
+/// Where auth state is kept when the data lives in `data_path`: the same name with
+/// `.auth` appended (`state.sqlite` → `state.sqlite.auth`). A separate file, so that
+/// no data route (MySQL REST, models, SQL templates, `mysqlCommand`) can reach it.
+pub fn auth_database_path(data_path: &std::path::Path) -> PathBuf {
+    let mut name = data_path.as_os_str().to_owned();
+    name.push(".auth");
+    PathBuf::from(name)
+}
+
 /// Configures and starts an [`Emulator`].
 #[must_use]
 pub struct EmulatorBuilder {
@@ -332,9 +364,17 @@ pub struct EmulatorBuilder {
     data_dir: Option<PathBuf>,
     publishable_keys: Vec<String>,
     api_keys: Vec<String>,
+    admin_token: Option<String>,
 }
 
 impl EmulatorBuilder {
+    /// The admin token the admin routes require (default: a random one made at start,
+    /// see [`Emulator::admin_token`]). Required when binding a non-loopback address.
+    pub fn admin_token(mut self, token: impl Into<String>) -> Self {
+        self.admin_token = Some(token.into());
+        self
+    }
+
     /// Listen here instead of `127.0.0.1:0` (an ephemeral loopback port).
     pub fn bind(mut self, addr: SocketAddr) -> Self {
         self.addr = addr;
@@ -347,7 +387,9 @@ impl EmulatorBuilder {
         self
     }
 
-    /// Keep state in this SQLite file instead of memory.
+    /// Keep state in SQLite files instead of memory: the data (models, MySQL-REST
+    /// tables) in `path`, auth state (users, tokens, codes) in a file of its own beside
+    /// it ([`auth_database_path`]), which no data route can name or attach.
     pub fn database_path(mut self, path: impl Into<PathBuf>) -> Self {
         self.db_path = Some(path.into());
         self
@@ -410,6 +452,9 @@ impl EmulatorBuilder {
     /// Starts serving on a background thread with its own runtime; usable from
     /// blocking code and from inside any async runtime alike.
     pub fn start(self) -> Result<Emulator, EmulatorError> {
+        if !self.addr.ip().is_loopback() && self.admin_token.is_none() {
+            return Err(EmulatorError::AdminTokenRequired(self.addr));
+        }
         let listener =
             std::net::TcpListener::bind(self.addr).map_err(|source| EmulatorError::Bind {
                 addr: self.addr,
@@ -434,10 +479,27 @@ impl EmulatorBuilder {
             .entry("fail".to_owned())
             .or_insert_with(|| Arc::new(routes::functions::fail));
         let files = files::FileStore::open(self.data_dir)?;
+        let data = data::DataStore::open(self.db_path.as_deref())?;
+        if let Some(path) = &self.db_path
+            && data.has_legacy_auth_tables()?
+        {
+            return Err(EmulatorError::LegacyDatabase(path.clone()));
+        }
+        let auth_path = self.db_path.as_deref().map(auth_database_path);
+        let host = match local.ip() {
+            std::net::IpAddr::V6(ip) => format!("[{ip}]"),
+            std::net::IpAddr::V4(ip) => ip.to_string(),
+        };
+        let base_url = format!("http://{host}:{}", local.port());
         let shared = Arc::new(Shared {
             env_id: self.env_id,
-            store: Mutex::new(Store::open(self.db_path.as_deref())?),
-            data: Mutex::new(data::DataStore::open(self.db_path.as_deref())?),
+            addr: local,
+            base_url: base_url.clone(),
+            admin_token: self
+                .admin_token
+                .unwrap_or_else(|| routes::auth::random_hex(24)),
+            store: Mutex::new(Store::open(auth_path.as_deref())?),
+            data: Mutex::new(data),
             keys: TokenKeys::new(&secret),
             functions: RwLock::new(functions),
             containers: RwLock::new(self.containers),
@@ -467,12 +529,8 @@ impl EmulatorBuilder {
             .name("cloudbase-emulator".to_owned())
             .spawn(move || runtime.block_on(serve(listener, app, stop_rx)))
             .map_err(EmulatorError::Start)?;
-        let host = match local.ip() {
-            std::net::IpAddr::V6(ip) => format!("[{ip}]"),
-            std::net::IpAddr::V4(ip) => ip.to_string(),
-        };
         Ok(Emulator {
-            base_url: format!("http://{host}:{}", local.port()),
+            base_url,
             addr: local,
             shared,
             stop: Some(stop_tx),
@@ -512,6 +570,7 @@ impl Emulator {
             data_dir: None,
             publishable_keys: Vec::new(),
             api_keys: Vec::new(),
+            admin_token: None,
         }
     }
 
@@ -523,6 +582,21 @@ impl Emulator {
     /// `http://127.0.0.1:PORT`: use it as the client's base URL.
     pub fn base_url(&self) -> &str {
         &self.base_url
+    }
+
+    /// The token admin routes (`/__emulator/…`) require in the
+    /// [`ADMIN_TOKEN_HEADER`] header: the one given to the builder, else a random one
+    /// made at start.
+    ///
+    /// ```
+    /// let emulator = cloudbase_emulator::Emulator::start()?;
+    /// let health = format!("{}/__emulator/health", emulator.base_url());
+    /// // send it with the header `x-emulator-admin-token: {emulator.admin_token()}`
+    /// # let _ = health;
+    /// # Ok::<(), cloudbase_emulator::EmulatorError>(())
+    /// ```
+    pub fn admin_token(&self) -> &str {
+        &self.shared.admin_token
     }
 
     /// The bound address.

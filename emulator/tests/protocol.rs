@@ -5,44 +5,8 @@
 use cloudbase_emulator::{Emulator, FaultRule};
 use serde_json::{Value, json};
 
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .into()
-}
-
-fn post(
-    emu: &Emulator,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: &str,
-) -> (u16, Value, http::HeaderMap) {
-    let mut req = agent().post(format!("{}{path}", emu.base_url()));
-    for (k, v) in headers {
-        req = req.header(*k, *v);
-    }
-    let mut resp = req.send(body).unwrap();
-    let status = resp.status().as_u16();
-    let headers = resp.headers().clone();
-    let text = resp.body_mut().read_to_string().unwrap();
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        headers,
-    )
-}
-
-fn sign_in(emu: &Emulator) -> String {
-    let (status, body, _) = post(
-        emu,
-        "/auth/v1/signin/anonymously?client_id=e",
-        &[("x-device-id", "0123456789abcdef0123")],
-        "{}",
-    );
-    assert_eq!(status, 200, "{body}");
-    body["access_token"].as_str().unwrap().to_owned()
-}
+mod common;
+use common::{admin_get, admin_post, agent, post, sign_in};
 
 #[test]
 fn anonymous_sign_in_issues_a_documented_token_response_and_a_real_jwt() {
@@ -186,9 +150,7 @@ fn user_me_needs_a_valid_token() {
 #[test]
 fn admin_routes_inject_faults_list_requests_and_reset() {
     let emu = Emulator::start().unwrap();
-    let admin = |path: &str, body: Value| {
-        post(&emu, &format!("/__emulator/{path}"), &[], &body.to_string())
-    };
+    let admin = |path: &str, body: Value| admin_post(&emu, path, &body.to_string());
     let (status, _, _) = admin(
         "faults",
         json!({"path": "/v1/functions/", "prefix": true, "times": 2, "status": 502, "retry_after": 4}),
@@ -205,11 +167,7 @@ fn admin_routes_inject_faults_list_requests_and_reset() {
     let (status, body, _) = admin("faults", json!({"path": "/x", "status": 99}));
     assert_eq!(status, 400, "{body}");
 
-    let mut resp = agent()
-        .get(format!("{}/__emulator/requests", emu.base_url()))
-        .call()
-        .unwrap();
-    let log: Value = serde_json::from_str(&resp.body_mut().read_to_string().unwrap()).unwrap();
+    let (_, log, _) = admin_get(&emu, "requests");
     assert_eq!(
         log.as_array().unwrap().len(),
         3,

@@ -1,5 +1,5 @@
 // Drives the official @cloudbase/js-sdk (3.7.0) against a running cloudbase-emulator.
-// Usage: CLOUDBASE_EMULATOR_HOST=127.0.0.1:PORT node run.js
+// Usage: CLOUDBASE_EMULATOR_HOST=127.0.0.1:PORT CLOUDBASE_EMULATOR_ADMIN_TOKEN=… node run.js
 // Exits non-zero on any failure. Later issues extend the steps with their areas.
 'use strict';
 
@@ -7,6 +7,8 @@ const assert = require('node:assert/strict');
 const cloudbase = require('@cloudbase/js-sdk');
 
 const host = process.env.CLOUDBASE_EMULATOR_HOST;
+// The emulator's admin routes (the outbox here) need the token it printed at start.
+const adminToken = process.env.CLOUDBASE_EMULATOR_ADMIN_TOKEN || '';
 const env = process.env.CLOUDBASE_ENV_ID || 'demo-env';
 if (!host) {
   console.error('CLOUDBASE_EMULATOR_HOST is not set');
@@ -214,7 +216,10 @@ async function mysqlFlows(app) {
 
 // The latest code the emulator "sent" to `to`, read from its test hook.
 async function lastCode(to) {
-  const res = await fetch(`http://${host}/__emulator/outbox`);
+  const res = await fetch(`http://${host}/__emulator/outbox`, {
+    headers: { 'x-emulator-admin-token': adminToken },
+  });
+  assert.equal(res.status, 200, `outbox: ${res.status}`);
   const list = await res.json();
   const found = list.filter((m) => m.to === to).pop();
   assert.ok(found, `no code sent to ${to}: ${JSON.stringify(list)}`);

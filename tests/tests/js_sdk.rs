@@ -69,6 +69,7 @@ fn official_js_sdk_drives_the_emulator() {
         .current_dir(&dir)
         .env("CLOUDBASE_EMULATOR_HOST", emu.addr().to_string())
         .env("CLOUDBASE_ENV_ID", "demo-env")
+        .env("CLOUDBASE_EMULATOR_ADMIN_TOKEN", emu.admin_token())
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);

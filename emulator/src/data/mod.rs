@@ -82,6 +82,9 @@ impl DataStore {
             }
             None => Connection::open_in_memory()?,
         };
+        // Data routes run caller-written SQL (mysqlCommand, templates, the admin SQL
+        // hook): nothing may reach past this one database file.
+        conn.authorizer(Some(authorize_statement))?;
         let flags = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC;
         // `x REGEXP y` calls regexp(y, x): PostgREST `match`.
         conn.create_scalar_function("regexp", 2, flags, |ctx| {
@@ -121,16 +124,29 @@ impl DataStore {
 
     /// Table names, without SQLite's own; model tables only when asked.
     pub fn user_tables(&self, with_models: bool) -> rusqlite::Result<Vec<String>> {
-        let mut stmt = self.conn.prepare(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name",
-        )?;
+        let mut stmt = self
+            .conn
+            .prepare("SELECT name FROM main.sqlite_master WHERE type = 'table' ORDER BY name")?;
         let names = stmt
             .query_map([], |r| r.get::<_, String>(0))?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(names
             .into_iter()
-            .filter(|n| with_models || !n.starts_with(MODEL_PREFIX))
+            .filter(|n| !is_reserved_name(n) || (with_models && is_model_table(n)))
             .collect())
+    }
+
+    /// Whether this file still holds the auth tables an older emulator kept beside
+    /// the data (they would be readable as MySQL-REST tables).
+    pub fn has_legacy_auth_tables(&self) -> rusqlite::Result<bool> {
+        let tables = self.user_tables(false)?;
+        Ok([
+            "refresh_tokens",
+            "revoked_access_tokens",
+            "verification_tokens",
+        ]
+        .iter()
+        .all(|t| tables.iter().any(|n| n == t)))
     }
 
     /// The columns of `table`, or `None` if there is no such table.
@@ -148,6 +164,51 @@ impl DataStore {
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         Ok((!cols.is_empty()).then_some(cols))
+    }
+}
+
+/// Names no MySQL-REST call may use: SQLite's own (`sqlite_…`) and the emulator's
+/// (`__…`, model tables among them), compared without case as SQLite resolves names.
+pub(crate) fn is_reserved_name(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    lower.starts_with("sqlite_") || lower.starts_with("__")
+}
+
+fn is_model_table(name: &str) -> bool {
+    name.starts_with(MODEL_PREFIX)
+}
+
+/// The SQLite authorizer of the data connection: ordinary reads, writes and schema
+/// changes inside the one database; never `ATTACH`/`DETACH` (which would open any
+/// file on the host), extension loading, virtual tables, or pragmas beyond the
+/// schema-reading ones.
+fn authorize_statement(ctx: rusqlite::hooks::AuthContext<'_>) -> rusqlite::hooks::Authorization {
+    use rusqlite::hooks::{AuthAction as A, Authorization};
+    const PRAGMAS: &[&str] = &[
+        "table_info",
+        "table_xinfo",
+        "index_list",
+        "index_info",
+        "index_xinfo",
+        "foreign_key_list",
+        "foreign_keys",
+    ];
+    let allowed = match ctx.action {
+        A::Attach { .. }
+        | A::Detach { .. }
+        | A::CreateVtable { .. }
+        | A::DropVtable { .. }
+        | A::Unknown { .. } => false,
+        A::Function { function_name } => !function_name.eq_ignore_ascii_case("load_extension"),
+        A::Pragma { pragma_name, .. } => {
+            PRAGMAS.iter().any(|p| p.eq_ignore_ascii_case(pragma_name))
+        }
+        _ => true,
+    };
+    if allowed {
+        Authorization::Allow
+    } else {
+        Authorization::Deny
     }
 }
 

@@ -597,7 +597,9 @@ pub(crate) fn table(store: &DataStore, name: &str) -> Result<Table, RestError> {
             format!("table {name:?} does not exist"),
         )
     };
-    if name.starts_with("__") || name.starts_with("sqlite_") {
+    // An allowlist: only a table of the data database's own, named exactly.
+    let listed = store.user_tables(false).map_err(sql_error)?;
+    if !listed.iter().any(|t| t == name) {
         return Err(missing());
     }
     let columns = store

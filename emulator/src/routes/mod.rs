@@ -6,6 +6,7 @@ pub(crate) mod auth;
 pub(crate) mod captcha;
 pub(crate) mod data;
 pub(crate) mod functions;
+pub(crate) mod guard;
 pub(crate) mod identity;
 pub(crate) mod storage;
 
@@ -56,10 +57,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
             "/auth/v1/user/provider/{provider_id}",
             delete(identity::unbind_provider),
         )
-        .route(
-            &format!("{ADMIN_PREFIX}/oauth/authorize"),
-            get(identity::authorize),
-        )
+        .route(guard::PROVIDER_AUTHORIZE_PATH, get(identity::authorize))
         .route(&format!("{ADMIN_PREFIX}/captcha"), get(captcha::answer))
         .route("/auth/v1/token", post(auth::token))
         .route("/auth/v1/verification", post(auth::send_verification))
@@ -110,6 +108,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         )
         .fallback(not_implemented)
         .layer(middleware::from_fn_with_state(shared.clone(), intercept))
+        .layer(middleware::from_fn_with_state(shared.clone(), guard::guard))
         .with_state(shared)
 }
 

@@ -28,13 +28,16 @@ fn key_of_file_id(file_id: &str) -> Option<&str> {
     Some(&rest[rest.find('/')? + 1..])
 }
 
-/// `http://host:port` of this emulator, as the caller reached it.
-fn origin(headers: &HeaderMap) -> String {
-    let host = headers
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("127.0.0.1");
-    format!("http://{host}")
+/// `http://host:port` for URLs handed out: the bound address. Only when bound to
+/// every interface (`0.0.0.0`, `::`) is the caller's `Host` used, which the guard has
+/// already limited to an IP literal or a loopback name.
+fn origin(shared: &Shared, headers: &HeaderMap) -> String {
+    if shared.addr.ip().is_unspecified()
+        && let Some(host) = headers.get(header::HOST).and_then(|v| v.to_str().ok())
+    {
+        return format!("http://{host}");
+    }
+    shared.base_url.clone()
 }
 
 fn encode_key(key: &str) -> String {
@@ -150,7 +153,7 @@ pub(crate) async fn classic(
         );
     };
     let prefix = file_id_prefix(&shared.env_id);
-    let origin = origin(&headers);
+    let origin = origin(&shared, &headers);
     let now = shared.now();
     let lifetime = shared.files.url_lifetime();
     let download_url = |key: &str| {
