@@ -227,6 +227,9 @@ impl FaultRuleJson {
 }
 
 /// A request as the emulator received it (admin routes are not recorded).
+///
+/// Served by `GET /__emulator/requests` as JSON, the body as
+/// `{"encoding": "utf8", "data": "…text…"}`, or `"base64"` when it is not UTF-8.
 #[derive(Clone, Debug, Serialize)]
 #[non_exhaustive]
 pub struct RecordedRequest {
@@ -238,14 +241,52 @@ pub struct RecordedRequest {
     pub query: Option<String>,
     /// Headers, lower-cased names, in arrival order.
     pub headers: Vec<(String, String)>,
-    /// The body as received.
+    /// The body as received, cut to its first [`RECORDED_BODY_LIMIT`] bytes (file
+    /// uploads are streamed to disk and recorded empty).
+    #[serde(serialize_with = "text_or_base64")]
     pub body: Vec<u8>,
+    /// How many bytes the body had; more than `body.len()` when it was cut.
+    pub body_len: u64,
     /// When it arrived (emulator clock, without offset).
     #[serde(with = "millis")]
     pub received_at: SystemTime,
 }
 
+/// Bytes of a body kept in the request log; the rest is counted, not kept.
+pub const RECORDED_BODY_LIMIT: usize = 64 * 1024;
+
+/// The body and how it is encoded, as two fields of the JSON record.
+fn text_or_base64<S: serde::Serializer>(body: &[u8], s: S) -> Result<S::Ok, S::Error> {
+    use base64::Engine as _;
+    use serde::ser::SerializeStruct as _;
+    let mut st = s.serialize_struct("Body", 2)?;
+    match std::str::from_utf8(body) {
+        Ok(text) => {
+            st.serialize_field("encoding", "utf8")?;
+            st.serialize_field("data", text)?;
+        }
+        Err(_) => {
+            st.serialize_field("encoding", "base64")?;
+            st.serialize_field(
+                "data",
+                &base64::engine::general_purpose::STANDARD.encode(body),
+            )?;
+        }
+    }
+    st.end()
+}
+
 impl RecordedRequest {
+    /// Bytes this record holds (what the log's bound counts).
+    pub(crate) fn held_bytes(&self) -> usize {
+        let headers: usize = self.headers.iter().map(|(k, v)| k.len() + v.len()).sum();
+        self.method.len()
+            + self.path.len()
+            + self.query.as_ref().map_or(0, String::len)
+            + headers
+            + self.body.len()
+    }
+
     /// The first value of header `name` (case-insensitive).
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers

@@ -41,9 +41,35 @@ struct FileState {
 
 pub(crate) struct FileStore {
     root: PathBuf,
+    /// Uploads in progress, one uniquely named file each, renamed into `root` when
+    /// complete (same file system, so the rename is atomic). Outside `root`, so no
+    /// object name can collide with them.
+    uploads_dir: PathBuf,
     /// Keeps a default temporary directory alive (and removes it on drop).
     _temp: Option<tempfile::TempDir>,
     state: Mutex<FileState>,
+}
+
+/// Directory entries one listing may walk before it gives up (bounded time and
+/// memory whatever the tree holds).
+pub(crate) const MAX_LISTED_ENTRIES: usize = 100_000;
+
+/// Why a bucket could not be listed.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum ListError {
+    /// Not a bucket name (empty, a dot segment, a separator, a control character).
+    BadBucket,
+    /// More than [`MAX_LISTED_ENTRIES`] entries under the bucket.
+    TooMany,
+}
+
+/// One path segment that stays where it is put: not empty, not `.`/`..`, no
+/// separator or control character.
+pub(crate) fn safe_segment(s: &str) -> bool {
+    !s.is_empty()
+        && s != "."
+        && s != ".."
+        && !s.chars().any(|c| c == '/' || c == '\\' || c.is_control())
 }
 
 /// Default lifetime of download URLs (the JS SDK asks for 600 s when downloading).
@@ -63,8 +89,11 @@ impl FileStore {
         };
         let root = base.join("storage");
         std::fs::create_dir_all(&root).map_err(EmulatorError::Storage)?;
+        let uploads_dir = base.join("uploads-in-progress");
+        std::fs::create_dir_all(&uploads_dir).map_err(EmulatorError::Storage)?;
         Ok(Self {
             root,
+            uploads_dir,
             _temp: temp,
             state: Mutex::new(FileState {
                 url_lifetime: DEFAULT_URL_LIFETIME,
@@ -88,15 +117,83 @@ impl FileStore {
     }
 
     /// The file of `key` (`bucket/name…`), or `None` when the key could escape the
-    /// storage directory or has no name part.
+    /// storage directory (a dot segment, a separator, a symbolic link on the way) or
+    /// has no name part.
     pub fn resolve(&self, key: &str) -> Option<PathBuf> {
         let segments: Vec<&str> = key.split('/').collect();
-        let unsafe_segment =
-            |s: &&str| s.is_empty() || *s == "." || *s == ".." || s.contains(['\\', '\0']);
-        if segments.len() < 2 || segments.iter().any(unsafe_segment) {
+        if segments.len() < 2 || !segments.iter().all(|s| safe_segment(s)) {
             return None;
         }
-        Some(segments.iter().fold(self.root.clone(), |p, s| p.join(s)))
+        let mut path = self.root.clone();
+        for segment in segments {
+            path.push(segment);
+            // A link inside the data directory could point anywhere on the host.
+            if std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
+                return None;
+            }
+        }
+        Some(path)
+    }
+
+    /// A fresh, unique file for one upload in progress.
+    pub fn upload_temp_path(&self) -> PathBuf {
+        self.uploads_dir
+            .join(format!("{}.part", crate::routes::auth::random_hex(16)))
+    }
+
+    /// Object names under `prefix` in `bucket`, sorted. Walks at most
+    /// [`MAX_LISTED_ENTRIES`] directory entries and never follows a symbolic link;
+    /// blocking (run it off the async runtime).
+    pub fn keys_under(&self, bucket: &str, prefix: &str) -> Result<Vec<String>, ListError> {
+        if !safe_segment(bucket) {
+            return Err(ListError::BadBucket);
+        }
+        let base = self.root.join(bucket);
+        // Start at the prefix's directory: a narrower prefix walks less.
+        let mut start = base.clone();
+        if let Some((dirs, _)) = prefix.rsplit_once('/') {
+            for segment in dirs.split('/') {
+                if !safe_segment(segment) {
+                    return Ok(Vec::new()); // no stored name has such a segment
+                }
+                start.push(segment);
+            }
+        }
+        let mut out = Vec::new();
+        let mut seen = 0usize;
+        let mut stack = vec![start];
+        while let Some(dir) = stack.pop() {
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                seen += 1;
+                if seen > MAX_LISTED_ENTRIES {
+                    return Err(ListError::TooMany);
+                }
+                // `file_type` of a directory entry does not follow links.
+                let Ok(kind) = entry.file_type() else {
+                    continue;
+                };
+                let path = entry.path();
+                if kind.is_dir() {
+                    stack.push(path);
+                } else if kind.is_file()
+                    && let Ok(rel) = path.strip_prefix(&base)
+                {
+                    let name = rel
+                        .components()
+                        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                        .collect::<Vec<_>>()
+                        .join("/");
+                    if name.starts_with(prefix) {
+                        out.push(name);
+                    }
+                }
+            }
+        }
+        out.sort();
+        Ok(out)
     }
 
     pub fn add_upload(&self, authorization: String, upload: PendingUpload) {
@@ -142,43 +239,21 @@ impl FileStore {
         lock(&self.state).meta.remove(key);
     }
 
-    /// Keys stored under `prefix` (walking the directory), sorted.
-    pub fn keys_under(&self, bucket: &str, prefix: &str) -> Vec<String> {
-        let mut out = Vec::new();
-        let mut stack = vec![self.root.join(bucket)];
-        while let Some(dir) = stack.pop() {
-            let Ok(entries) = std::fs::read_dir(&dir) else {
-                continue;
-            };
-            for entry in entries.flatten() {
-                let path = entry.path();
-                if path.is_dir() {
-                    stack.push(path);
-                } else if let Ok(rel) = path.strip_prefix(self.root.join(bucket)) {
-                    let name = rel
-                        .components()
-                        .map(|c| c.as_os_str().to_string_lossy().into_owned())
-                        .collect::<Vec<_>>()
-                        .join("/");
-                    if name.starts_with(prefix) && !name.ends_with(".upload") {
-                        out.push(name);
-                    }
-                }
-            }
-        }
-        out.sort();
-        out
-    }
-
     pub fn reset(&self) {
         let mut state = lock(&self.state);
         state.uploads.clear();
         state.downloads.clear();
         state.meta.clear();
         state.url_lifetime = DEFAULT_URL_LIFETIME;
-        if let Ok(entries) = std::fs::read_dir(&self.root) {
-            for entry in entries.flatten() {
-                let _ = std::fs::remove_dir_all(entry.path());
+        for dir in [&self.root, &self.uploads_dir] {
+            if let Ok(entries) = std::fs::read_dir(dir) {
+                for entry in entries.flatten() {
+                    // Removes a link itself, never what it points to.
+                    let _ = match entry.file_type() {
+                        Ok(t) if t.is_dir() => std::fs::remove_dir_all(entry.path()),
+                        _ => std::fs::remove_file(entry.path()),
+                    };
+                }
             }
         }
     }

@@ -47,7 +47,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::{Duration, SystemTime};
 
-pub use faults::{FaultAction, FaultRule, RecordedRequest};
+pub use faults::{FaultAction, FaultRule, RECORDED_BODY_LIMIT, RecordedRequest};
 pub use store::OutboxMessage;
 pub use tokens::Claims;
 
@@ -206,8 +206,11 @@ pub type FunctionHandler = Arc<dyn Fn(&FunctionRequest) -> FunctionResponse + Se
 
 /// Largest request body the emulator reads.
 const MAX_REQUEST_BYTES: usize = 64 * 1024 * 1024;
-/// Requests kept in the log.
+/// Requests kept in the log; the oldest go first.
 const MAX_RECORDED: usize = 100_000;
+/// Bytes the log may hold in all (bodies are cut to [`RECORDED_BODY_LIMIT`] each);
+/// the oldest records go first.
+const MAX_RECORDED_BYTES: usize = 64 * 1024 * 1024;
 
 pub(crate) struct Shared {
     pub env_id: String,
@@ -217,6 +220,7 @@ pub(crate) struct Shared {
     pub base_url: String,
     /// What admin routes require in [`ADMIN_TOKEN_HEADER`].
     pub admin_token: String,
+    pub timeouts: Timeouts,
     pub store: Mutex<Store>,
     /// Models, MySQL-REST tables and SQL templates (a connection of its own).
     pub data: Mutex<data::DataStore>,
@@ -229,7 +233,7 @@ pub(crate) struct Shared {
     /// Files under the data directory, and the URLs handed out for them.
     pub files: files::FileStore,
     pub faults: Mutex<Vec<FaultRule>>,
-    pub requests: Mutex<Vec<RecordedRequest>>,
+    pub requests: Mutex<RequestLog>,
     pub publishable_keys: Vec<String>,
     pub api_keys: Vec<String>,
     pub token_lifetime: Mutex<Duration>,
@@ -243,6 +247,35 @@ pub(crate) struct Shared {
     /// The custom-login key id tickets name.
     pub ticket_key_id: String,
     pub ticket_secret: Vec<u8>,
+}
+
+/// The request log, bounded by count and by bytes held (oldest dropped first).
+#[derive(Default)]
+pub(crate) struct RequestLog {
+    records: std::collections::VecDeque<RecordedRequest>,
+    bytes: usize,
+}
+
+impl RequestLog {
+    fn push(&mut self, req: RecordedRequest) {
+        self.bytes = self.bytes.saturating_add(req.held_bytes());
+        self.records.push_back(req);
+        while self.records.len() > MAX_RECORDED || self.bytes > MAX_RECORDED_BYTES {
+            let Some(old) = self.records.pop_front() else {
+                break;
+            };
+            self.bytes = self.bytes.saturating_sub(old.held_bytes());
+        }
+    }
+
+    fn clear(&mut self) {
+        self.records.clear();
+        self.bytes = 0;
+    }
+
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &RecordedRequest> {
+        self.records.iter()
+    }
 }
 
 /// A third-party identity the fake provider vouched for.
@@ -321,10 +354,7 @@ impl Shared {
     }
 
     fn record(&self, req: RecordedRequest) {
-        let mut log = lock(&self.requests);
-        if log.len() < MAX_RECORDED {
-            log.push(req);
-        }
+        lock(&self.requests).push(req);
     }
 
     fn reset(&self) {
@@ -351,6 +381,52 @@ pub fn auth_database_path(data_path: &std::path::Path) -> PathBuf {
     PathBuf::from(name)
 }
 
+/// How long the emulator waits on a client before it closes the connection
+/// ([`EmulatorBuilder::timeouts`]). Slow or silent clients cannot hold sockets forever.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Timeouts {
+    /// A request's headers must be complete within this of the connection opening or
+    /// the previous answer; also how long an idle keep-alive connection stays open.
+    pub headers: Duration,
+    /// A request body (every route but file uploads) must be complete within this of
+    /// its headers.
+    pub body: Duration,
+    /// A file upload closes when no byte arrives for this long.
+    pub upload_idle: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Self {
+            headers: Duration::from_secs(5),
+            body: Duration::from_secs(5),
+            upload_idle: Duration::from_secs(30),
+        }
+    }
+}
+
+impl Timeouts {
+    /// Sets [`Timeouts::headers`].
+    pub fn headers(mut self, d: Duration) -> Self {
+        self.headers = d;
+        self
+    }
+    /// Sets [`Timeouts::body`].
+    pub fn body(mut self, d: Duration) -> Self {
+        self.body = d;
+        self
+    }
+    /// Sets [`Timeouts::upload_idle`].
+    pub fn upload_idle(mut self, d: Duration) -> Self {
+        self.upload_idle = d;
+        self
+    }
+}
+
+/// Connections served at once by default ([`EmulatorBuilder::max_connections`]).
+pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
+
 /// Configures and starts an [`Emulator`].
 #[must_use]
 pub struct EmulatorBuilder {
@@ -365,9 +441,24 @@ pub struct EmulatorBuilder {
     publishable_keys: Vec<String>,
     api_keys: Vec<String>,
     admin_token: Option<String>,
+    timeouts: Timeouts,
+    max_connections: usize,
 }
 
 impl EmulatorBuilder {
+    /// How long to wait on slow clients (default [`Timeouts::default`]).
+    pub fn timeouts(mut self, timeouts: Timeouts) -> Self {
+        self.timeouts = timeouts;
+        self
+    }
+
+    /// At most this many connections served at once (default
+    /// [`DEFAULT_MAX_CONNECTIONS`]); further clients wait in the listen queue.
+    pub fn max_connections(mut self, max: usize) -> Self {
+        self.max_connections = max.max(1);
+        self
+    }
+
     /// The admin token the admin routes require (default: a random one made at start,
     /// see [`Emulator::admin_token`]). Required when binding a non-loopback address.
     pub fn admin_token(mut self, token: impl Into<String>) -> Self {
@@ -498,6 +589,7 @@ impl EmulatorBuilder {
             admin_token: self
                 .admin_token
                 .unwrap_or_else(|| routes::auth::random_hex(24)),
+            timeouts: self.timeouts,
             store: Mutex::new(Store::open(auth_path.as_deref())?),
             data: Mutex::new(data),
             keys: TokenKeys::new(&secret),
@@ -506,7 +598,7 @@ impl EmulatorBuilder {
             apis: RwLock::new(self.apis),
             files,
             faults: Mutex::new(Vec::new()),
-            requests: Mutex::new(Vec::new()),
+            requests: Mutex::new(RequestLog::default()),
             publishable_keys: self.publishable_keys,
             api_keys: self.api_keys,
             token_lifetime: Mutex::new(self.token_lifetime),
@@ -571,6 +663,8 @@ impl Emulator {
             publishable_keys: Vec::new(),
             api_keys: Vec::new(),
             admin_token: None,
+            timeouts: Timeouts::default(),
+            max_connections: DEFAULT_MAX_CONNECTIONS,
         }
     }
 
@@ -667,7 +761,7 @@ impl Emulator {
 
     /// Every request received so far, oldest first.
     pub fn requests(&self) -> Vec<RecordedRequest> {
-        lock(&self.shared.requests).clone()
+        lock(&self.shared.requests).iter().cloned().collect()
     }
 
     /// Requests received for exactly this path.

@@ -295,3 +295,174 @@ fn signed_urls_name_the_bound_address_not_the_callers_host() {
 }
 
 fn _unused(_: Value) {}
+
+#[test]
+fn the_request_log_keeps_bodies_cut_and_its_total_bounded() {
+    let emu = Emulator::start().unwrap();
+    let big = "x".repeat(1024 * 1024);
+    let (status, _, _) = post(&emu, "/v1/functions/echo", &[], &big);
+    assert_eq!(status, 401);
+    let log = emu.requests();
+    assert_eq!(log[0].body.len(), cloudbase_emulator::RECORDED_BODY_LIMIT);
+    assert_eq!(log[0].body_len, big.len() as u64);
+    let (_, served, _) = admin_get(&emu, "requests");
+    assert_eq!(served[0]["body"]["encoding"], "utf8");
+    assert_eq!(served[0]["body_len"], big.len());
+    let binary = agent()
+        .post(format!("{}/v1/functions/echo", emu.base_url()))
+        .send(&[0xff_u8, 0xfe, 0x00][..])
+        .unwrap();
+    drop(binary);
+    let (_, served, _) = admin_get(&emu, "requests");
+    assert_eq!(
+        served[1]["body"],
+        json!({"encoding": "base64", "data": "//4A"})
+    );
+
+    // 1,100 records of 64 KiB each would hold 68.75 MiB: the oldest go.
+    let body = "y".repeat(cloudbase_emulator::RECORDED_BODY_LIMIT);
+    for _ in 0..1100 {
+        let resp = agent()
+            .post(format!("{}/v1/functions/echo", emu.base_url()))
+            .send(&body)
+            .unwrap();
+        drop(resp);
+    }
+    let log = emu.requests();
+    let held: usize = log.iter().map(|r| r.body.len()).sum();
+    assert!(held <= 64 * 1024 * 1024, "{held}");
+    assert!(log.len() < 1102, "{}", log.len());
+    assert!(log.len() > 900, "only the oldest went: {}", log.len());
+}
+
+fn list(emu: &Emulator, auth: &str, bucket: &str, prefix: &str) -> (u16, Value) {
+    let (status, body, _) = post(
+        emu,
+        &format!("/v1/storages/object/list/{bucket}"),
+        &[
+            ("authorization", auth),
+            ("content-type", "application/json"),
+        ],
+        &json!({"prefix": prefix}).to_string(),
+    );
+    (status, body)
+}
+
+fn names(listing: &Value) -> Vec<String> {
+    listing["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["name"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn put_object(emu: &Emulator, auth: &str, key: &str, bytes: &[u8]) -> u16 {
+    let resp = agent()
+        .post(format!("{}/v1/storages/object/{key}", emu.base_url()))
+        .header("authorization", auth)
+        .header("content-type", "application/octet-stream")
+        .header("x-upsert", "true")
+        .send(bytes)
+        .unwrap();
+    resp.status().as_u16()
+}
+
+#[test]
+fn storage_listing_stays_inside_its_bucket() {
+    let dir = tempfile::tempdir().unwrap();
+    let emu = Emulator::builder().data_dir(dir.path()).start().unwrap();
+    let auth = bearer(&sign_in(&emu));
+    assert_eq!(put_object(&emu, &auth, "bucket-a/x.txt", b"x"), 200);
+    for bucket in ["%2F", "..", "%2E%2E", ".", "a%2Fb", "%00"] {
+        let (status, body) = list(&emu, &auth, bucket, "");
+        assert_eq!(status, 400, "{bucket}: {body}");
+    }
+    // A link inside the data directory to elsewhere on the host is neither walked nor
+    // served.
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("secret.txt"), b"host file").unwrap();
+    #[cfg(unix)]
+    {
+        let bucket = emu.storage_dir().join("bucket-a");
+        std::os::unix::fs::symlink(outside.path(), bucket.join("link")).unwrap();
+        std::os::unix::fs::symlink(outside.path().join("secret.txt"), bucket.join("file-link"))
+            .unwrap();
+        let (status, body) = list(&emu, &auth, "bucket-a", "");
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(names(&body), ["x.txt"]);
+        let (status, body) = list(&emu, &auth, "bucket-a", "link/");
+        assert_eq!((status, names(&body).len()), (200, 0), "{body}");
+        for key in ["bucket-a/link/secret.txt", "bucket-a/file-link"] {
+            let (status, body, _) = get(
+                &emu,
+                &format!("/v1/storages/object/{key}"),
+                &[("authorization", &auth)],
+            );
+            assert_ne!(status, 200, "{key}: {body}");
+            let (status, _, _) = get(
+                &emu,
+                &format!("/v1/storages/object/info/{key}"),
+                &[("authorization", &auth)],
+            );
+            assert_ne!(status, 200, "{key}");
+        }
+    }
+}
+
+#[test]
+fn names_ending_in_upload_are_ordinary_objects() {
+    let emu = Emulator::start().unwrap();
+    let auth = bearer(&sign_in(&emu));
+    assert_eq!(put_object(&emu, &auth, "b/report.txt.upload", b"one"), 200);
+    assert_eq!(put_object(&emu, &auth, "b/report.txt", b"two"), 200);
+    let (_, body) = list(&emu, &auth, "b", "");
+    assert_eq!(names(&body), ["report.txt", "report.txt.upload"]);
+    let (_, body, _) = get(
+        &emu,
+        "/v1/storages/object/b/report.txt.upload",
+        &[("authorization", &auth)],
+    );
+    assert_eq!(body, "one");
+}
+
+#[test]
+fn concurrent_uploads_of_one_key_never_mix_or_lose_bytes() {
+    use std::io::{Read, Write};
+    let emu = Emulator::start().unwrap();
+    let auth = bearer(&sign_in(&emu));
+    let len = 64 * 1024;
+    let bodies = [vec![b'a'; len], vec![b'b'; len]];
+    let open = |_: usize| {
+        let mut s = std::net::TcpStream::connect(emu.addr()).unwrap();
+        write!(
+            s,
+            "POST /v1/storages/object/b/same.bin HTTP/1.1\r\nhost: 127.0.0.1\r\nauthorization: {auth}\r\n\
+             content-type: application/octet-stream\r\nx-upsert: true\r\ncontent-length: {len}\r\nconnection: close\r\n\r\n"
+        )
+        .unwrap();
+        s
+    };
+    let mut streams: Vec<_> = (0..2).map(open).collect();
+    // Interleave: first halves of both, then the second halves.
+    for (s, body) in streams.iter_mut().zip(&bodies) {
+        s.write_all(&body[..len / 2]).unwrap();
+        s.flush().unwrap();
+    }
+    std::thread::yield_now();
+    let mut answers = Vec::new();
+    for (mut s, body) in streams.into_iter().zip(&bodies) {
+        s.write_all(&body[len / 2..]).unwrap();
+        let mut text = String::new();
+        s.read_to_string(&mut text).unwrap();
+        answers.push(text);
+    }
+    for a in &answers {
+        assert!(a.starts_with("HTTP/1.1 200"), "{a}");
+    }
+    let stored = std::fs::read(emu.storage_dir().join("b/same.bin")).unwrap();
+    assert!(
+        stored == bodies[0] || stored == bodies[1],
+        "the stored file is one whole upload"
+    );
+}

@@ -40,8 +40,16 @@ pub(crate) async fn clear_faults(State(shared): State<Arc<Shared>>) -> StatusCod
 }
 
 pub(crate) async fn requests(State(shared): State<Arc<Shared>>) -> Response {
-    let log = lock(&shared.requests).clone();
-    Json(log).into_response()
+    // Serialized under the lock rather than cloned first: the log may be large.
+    let body = serde_json::to_vec(&lock(&shared.requests).iter().collect::<Vec<_>>());
+    match body {
+        Ok(bytes) => (
+            [(axum::http::header::CONTENT_TYPE, "application/json")],
+            bytes,
+        )
+            .into_response(),
+        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+    }
 }
 
 pub(crate) async fn reset(State(shared): State<Arc<Shared>>) -> StatusCode {

@@ -274,7 +274,9 @@ async fn intercept(State(shared): State<Arc<Shared>>, req: Request, next: Next) 
                 )
             })
             .collect(),
-        body: bytes.to_vec(),
+        // A copy of the head only: a slice of `bytes` would keep the whole body alive.
+        body: bytes[..bytes.len().min(crate::RECORDED_BODY_LIMIT)].to_vec(),
+        body_len: bytes.len() as u64,
         received_at: SystemTime::now(),
     });
 

@@ -14,7 +14,7 @@ use tokio::io::AsyncWriteExt;
 
 use super::{authorize_gateway, gateway_error, json_response};
 use crate::Shared;
-use crate::files::{ObjectMeta, PendingUpload};
+use crate::files::{ListError, ObjectMeta, PendingUpload};
 
 /// `cloud://{env}.{cos bucket}/` for this emulator (the COS bucket name mimics the
 /// real `<hex>-<env>-<appid>` shape).
@@ -56,36 +56,95 @@ fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
-/// Streams a request body into `path` (via a temporary file renamed at the end).
-async fn write_body(path: &std::path::Path, body: Body) -> Result<u64, String> {
-    if let Some(dir) = path.parent() {
-        tokio::fs::create_dir_all(dir)
-            .await
-            .map_err(|e| e.to_string())?;
+/// Why an upload's bytes were not stored.
+enum WriteError {
+    /// The body ended at this many bytes, not the expected count.
+    Length(u64),
+    /// No byte arrived for the upload idle timeout.
+    Stalled,
+    /// The body broke off or the disk refused.
+    Failed(String),
+}
+
+impl WriteError {
+    fn into_response(self, headers: &HeaderMap) -> Response {
+        match self {
+            Self::Length(n) => gateway_error(
+                StatusCode::BAD_REQUEST,
+                "INVALID_PARAM",
+                &format!("the body had {n} bytes, not the signed length"),
+                headers,
+            ),
+            Self::Stalled => gateway_error(
+                StatusCode::REQUEST_TIMEOUT,
+                "REQUEST_TIMEOUT",
+                "no upload bytes arrived in time",
+                headers,
+            ),
+            Self::Failed(e) => {
+                gateway_error(StatusCode::INTERNAL_SERVER_ERROR, "SYS_ERR", &e, headers)
+            }
+        }
     }
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".upload");
-    let tmp = std::path::PathBuf::from(tmp);
-    let mut file = tokio::fs::File::create(&tmp)
+}
+
+/// Streams a request body into a temporary file of its own, then renames it to
+/// `path` — only when complete (and of `expected` length, when given), so a broken
+/// or concurrent upload never leaves a partial or mixed file behind.
+async fn write_body(
+    shared: &Shared,
+    path: &std::path::Path,
+    body: Body,
+    expected: Option<u64>,
+) -> Result<u64, WriteError> {
+    let tmp = shared.files.upload_temp_path();
+    let result = write_to(&tmp, body, shared.timeouts.upload_idle).await;
+    let outcome = match result {
+        Ok(n) if expected.is_some_and(|e| e != n) => Err(WriteError::Length(n)),
+        Ok(n) => {
+            let renamed = async {
+                if let Some(dir) = path.parent() {
+                    tokio::fs::create_dir_all(dir).await?;
+                }
+                tokio::fs::rename(&tmp, path).await
+            };
+            renamed
+                .await
+                .map(|()| n)
+                .map_err(|e| WriteError::Failed(e.to_string()))
+        }
+        Err(e) => Err(e),
+    };
+    if outcome.is_err() {
+        let _ = tokio::fs::remove_file(&tmp).await;
+    }
+    outcome
+}
+
+async fn write_to(
+    tmp: &std::path::Path,
+    body: Body,
+    idle: std::time::Duration,
+) -> Result<u64, WriteError> {
+    let failed = |e: std::io::Error| WriteError::Failed(e.to_string());
+    let mut file = tokio::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(tmp)
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(failed)?;
     let mut stream = body.into_data_stream();
     let mut written = 0u64;
-    while let Some(chunk) = stream.next().await {
-        let chunk = match chunk {
-            Ok(c) => c,
-            Err(e) => {
-                let _ = tokio::fs::remove_file(&tmp).await;
-                return Err(e.to_string());
-            }
-        };
-        file.write_all(&chunk).await.map_err(|e| e.to_string())?;
-        written += chunk.len() as u64;
+    loop {
+        let next = tokio::time::timeout(idle, stream.next())
+            .await
+            .map_err(|_| WriteError::Stalled)?;
+        let Some(chunk) = next else { break };
+        let chunk = chunk.map_err(|e| WriteError::Failed(e.to_string()))?;
+        file.write_all(&chunk).await.map_err(failed)?;
+        written = written.saturating_add(chunk.len() as u64);
     }
-    file.flush().await.map_err(|e| e.to_string())?;
-    tokio::fs::rename(&tmp, path)
-        .await
-        .map_err(|e| e.to_string())?;
+    file.flush().await.map_err(failed)?;
     Ok(written)
 }
 
@@ -318,8 +377,8 @@ pub(crate) async fn cos_put(
     let Some(path) = shared.files.resolve(&key) else {
         return forbidden("bad key");
     };
-    match write_body(&path, body).await {
-        Ok(n) if n == upload.len => {
+    match write_body(&shared, &path, body, Some(upload.len)).await {
+        Ok(_) => {
             shared.files.set_meta(
                 &key,
                 ObjectMeta {
@@ -331,13 +390,7 @@ pub(crate) async fn cos_put(
             );
             Response::new(Body::empty())
         }
-        Ok(_) => gateway_error(
-            StatusCode::BAD_REQUEST,
-            "INVALID_PARAM",
-            "body shorter than signed",
-            &headers,
-        ),
-        Err(e) => gateway_error(StatusCode::INTERNAL_SERVER_ERROR, "SYS_ERR", &e, &headers),
+        Err(e) => e.into_response(&headers),
     }
 }
 
@@ -399,8 +452,8 @@ pub(crate) async fn object(
             &headers,
         );
     }
-    if let Err(e) = write_body(&path, body).await {
-        return gateway_error(StatusCode::INTERNAL_SERVER_ERROR, "SYS_ERR", &e, &headers);
+    if let Err(e) = write_body(&shared, &path, body, None).await {
+        return e.into_response(&headers);
     }
     let id = crate::routes::auth::random_hex(16);
     shared.files.set_meta(
@@ -604,17 +657,59 @@ pub(crate) async fn list(
     let prefix = body["prefix"].as_str().unwrap_or_default();
     let limit = body["limit"].as_u64().unwrap_or(100).clamp(1, 1000) as usize;
     let cursor = body["cursor"].as_str().unwrap_or_default();
-    let names: Vec<String> = shared
-        .files
-        .keys_under(&bucket, prefix)
-        .into_iter()
-        .filter(|n| n.as_str() > cursor)
-        .collect();
-    let page: Vec<Value> = names
-        .iter()
-        .take(limit)
-        .filter_map(|n| info_of(&shared, &bucket, n))
-        .collect();
+    // The walk and the stat calls block: off the async runtime.
+    let walk = {
+        let (shared, bucket, prefix, cursor) = (
+            shared.clone(),
+            bucket.clone(),
+            prefix.to_owned(),
+            cursor.to_owned(),
+        );
+        tokio::task::spawn_blocking(move || {
+            let names: Vec<String> = shared
+                .files
+                .keys_under(&bucket, &prefix)?
+                .into_iter()
+                .filter(|n| *n > cursor)
+                .collect();
+            let page: Vec<Value> = names
+                .iter()
+                .take(limit)
+                .filter_map(|n| info_of(&shared, &bucket, n))
+                .collect();
+            Ok::<_, ListError>((names, page))
+        })
+    };
+    let (names, page) = match walk.await {
+        Ok(Ok(found)) => found,
+        Ok(Err(ListError::BadBucket)) => {
+            return gateway_error(
+                StatusCode::BAD_REQUEST,
+                "INVALID_PARAM",
+                "not a bucket name",
+                &headers,
+            );
+        }
+        Ok(Err(ListError::TooMany)) => {
+            return gateway_error(
+                StatusCode::BAD_REQUEST,
+                "INVALID_PARAM",
+                &format!(
+                    "the bucket holds more than {} entries; list a narrower prefix",
+                    crate::files::MAX_LISTED_ENTRIES
+                ),
+                &headers,
+            );
+        }
+        Err(e) => {
+            return gateway_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "SYS_ERR",
+                &e.to_string(),
+                &headers,
+            );
+        }
+    };
     let has_next = names.len() > limit;
     let next_cursor = has_next.then(|| names[limit - 1].clone());
     json_response(
