@@ -210,7 +210,7 @@ impl FileStore {
     /// A signature for downloading `key` until `now + lifetime`.
     pub fn sign_download(&self, key: &str, now: u64, lifetime: Duration) -> (String, u64) {
         let sign = crate::routes::auth::random_hex(16);
-        let expires_at = now + lifetime.as_secs();
+        let expires_at = now.saturating_add(lifetime.as_secs());
         lock(&self.state)
             .downloads
             .insert(sign.clone(), (key.to_owned(), expires_at));

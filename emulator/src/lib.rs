@@ -331,7 +331,7 @@ impl Shared {
             .duration_since(SystemTime::UNIX_EPOCH)
             .map(|d| d.as_secs())
             .unwrap_or(0) as i64;
-        (real + *lock(&self.clock_offset_secs)).max(0) as u64
+        real.saturating_add(*lock(&self.clock_offset_secs)).max(0) as u64
     }
 
     /// Verifies an access token: signature, expiry (emulator clock) and revocation.

@@ -466,3 +466,134 @@ fn concurrent_uploads_of_one_key_never_mix_or_lose_bytes() {
         "the stored file is one whole upload"
     );
 }
+
+#[test]
+fn out_of_range_numbers_are_a_typed_400_never_a_panic() {
+    let emu = Emulator::start().unwrap();
+    emu.create_model("todo").unwrap();
+    let auth = bearer(&sign_in(&emu));
+    let json_headers = [
+        ("authorization", auth.as_str()),
+        ("content-type", "application/json"),
+    ];
+    let huge = i64::MAX.to_string();
+    let cases: Vec<(&str, String, Value)> = vec![
+        (
+            "POST",
+            "/v1/model/prod/todo/list".into(),
+            json!({"pageNumber": i64::MAX, "pageSize": 200}),
+        ),
+        (
+            "POST",
+            "/v1/model/prod/todo/list".into(),
+            json!({"pageNumber": 1, "pageSize": u64::MAX}),
+        ),
+        (
+            "GET",
+            format!("/v1/model/datasource/e/aggregateDataSourceList?pageSize=1000&pageIndex={huge}"),
+            Value::Null,
+        ),
+        (
+            "GET",
+            format!("/v1/model/datasource/e/aggregateDataSourceList?pageSize={huge}&pageIndex=3"),
+            Value::Null,
+        ),
+        (
+            "GET",
+            "/v1/model/datasource/e/aggregateDataSourceList?pageSize=10&pageIndex=99999999999999999999999".into(),
+            Value::Null,
+        ),
+        (
+            "POST",
+            "/v1/model/datasource/e/basicDataSourceList".into(),
+            json!({"PageNum": u64::MAX, "PageSize": 1000}),
+        ),
+        (
+            "POST",
+            "/v1/model/datasource/e/basicDataSourceList".into(),
+            json!({"PageNum": 2, "PageSize": -1}),
+        ),
+    ];
+    for (method, path, body) in cases {
+        let (status, answer, _) = if method == "GET" {
+            get(&emu, &path, &json_headers)
+        } else {
+            post(&emu, &path, &json_headers, &body.to_string())
+        };
+        assert_eq!(status, 400, "{method} {path} {body}: {answer}");
+        assert_eq!(answer["code"], "INVALID_PARAM", "{answer}");
+    }
+    // expiresIn meets the clock in signed URLs.
+    assert_eq!(put_object(&emu, &auth, "b/f.txt", b"f"), 200);
+    for expires in [json!(u64::MAX), json!(-1), json!(0), json!("soon")] {
+        let (status, answer, _) = post(
+            &emu,
+            "/v1/storages/object/sign/b/f.txt",
+            &json_headers,
+            &json!({"expiresIn": expires}).to_string(),
+        );
+        assert_eq!(status, 400, "expiresIn {expires}: {answer}");
+    }
+    let (status, _, _) = post(
+        &emu,
+        "/v1/storages/object/sign/b/f.txt",
+        &json_headers,
+        &json!({"expiresIn": 3600}).to_string(),
+    );
+    assert_eq!(status, 200);
+}
+
+#[test]
+fn constraint_kinds_and_record_ids_are_reported_as_postgrest_and_models_do() {
+    let emu = Emulator::start().unwrap();
+    emu.execute_sql("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT NOT NULL)")
+        .unwrap();
+    emu.create_model("todo").unwrap();
+    let auth = bearer(&sign_in(&emu));
+    let headers = [
+        ("authorization", auth.as_str()),
+        ("content-type", "application/json"),
+    ];
+    let (status, body, _) = post(&emu, "/v1/rdb/rest/t", &headers, r#"{"id": 1}"#);
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (400, Some("23502")),
+        "{body}"
+    );
+    let (status, _, _) = post(
+        &emu,
+        "/v1/rdb/rest/t",
+        &headers,
+        r#"{"id": 1, "name": "a"}"#,
+    );
+    assert_eq!(status, 201);
+    let (status, body, _) = post(
+        &emu,
+        "/v1/rdb/rest/t",
+        &headers,
+        r#"{"id": 1, "name": "b"}"#,
+    );
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (409, Some("23505")),
+        "{body}"
+    );
+
+    for id in [json!(42), json!(true), json!({"a": 1}), json!("")] {
+        let (status, body, _) = post(
+            &emu,
+            "/v1/model/prod/todo/createMany",
+            &headers,
+            &json!({"data": [{"_id": id, "title": "x"}]}).to_string(),
+        );
+        assert_eq!(status, 400, "_id {id}: {body}");
+    }
+    let (status, body, _) = post(
+        &emu,
+        "/v1/model/prod/todo/createMany",
+        &headers,
+        &json!({"data": [{"_id": "mine", "title": "x"}, {"title": "y"}]}).to_string(),
+    );
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["idList"][0], "mine");
+}

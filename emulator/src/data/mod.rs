@@ -212,6 +212,34 @@ fn authorize_statement(ctx: rusqlite::hooks::AuthContext<'_>) -> rusqlite::hooks
     }
 }
 
+/// The offset of page `number` (counted from 1) of `size` rows, refused (a typed
+/// 400) when a number is out of range or the product would not fit an SQL integer:
+/// paging values come from callers and must never overflow.
+pub(crate) fn page_offset(
+    number: i64,
+    size: i64,
+    names: (&str, &str),
+) -> Result<i64, models::Refusal> {
+    let (number_name, size_name) = names;
+    if number < 1 {
+        return Err((400, "INVALID_PARAM", format!("{number_name} starts at 1")));
+    }
+    if size < 1 {
+        return Err((
+            400,
+            "INVALID_PARAM",
+            format!("{size_name} must be at least 1"),
+        ));
+    }
+    (number - 1).checked_mul(size).ok_or_else(|| {
+        (
+            400,
+            "INVALID_PARAM",
+            format!("{number_name} {number} is too large for {size_name} {size}"),
+        )
+    })
+}
+
 /// `"name"` with embedded quotes doubled. Only used for names checked against the
 /// schema or validated by the caller.
 pub(crate) fn quote_ident(name: &str) -> String {

@@ -344,8 +344,13 @@ fn stamp(data: &Value, id: &str, w: &Writer) -> Result<Value, Refusal> {
 
 fn insert(store: &DataStore, table: &str, data: &Value, w: &Writer) -> Result<String, Refusal> {
     let id = match data.get("_id") {
+        None | Some(Value::Null) => new_id(),
         Some(Value::String(s)) if !s.is_empty() => s.clone(),
-        _ => new_id(),
+        Some(other) => {
+            return Err(invalid(format!(
+                "_id must be a non-empty string, not {other}"
+            )));
+        }
     };
     let doc = stamp(data, &id, w)?;
     store
@@ -465,14 +470,12 @@ pub(crate) fn run(
             if !(1..=200).contains(&size) {
                 return Err(invalid(format!("pageSize {size} is outside 1..=200")));
             }
-            if number < 1 {
-                return Err(invalid("pageNumber starts at 1"));
-            }
+            let offset = super::page_offset(number, size, ("pageNumber", "pageSize"))?;
             let w_ = filter_where(body);
             let mut order_params = Vec::new();
             let order = order_sql(body, &mut order_params)?;
             order_params.push(SqlValue::Integer(size));
-            order_params.push(SqlValue::Integer((number - 1) * size));
+            order_params.push(SqlValue::Integer(offset));
             let records: Vec<Value> = docs(
                 store,
                 &table,

@@ -88,9 +88,16 @@ fn sql_error(e: rusqlite::Error) -> RestError {
         rusqlite::Error::SqliteFailure(f, msg)
             if f.code == rusqlite::ErrorCode::ConstraintViolation =>
         {
+            // PostgreSQL's SQLSTATE for each kind, with PostgREST's status for it.
+            let (status, code) = match f.extended_code {
+                rusqlite::ffi::SQLITE_CONSTRAINT_NOTNULL => (400, "23502"),
+                rusqlite::ffi::SQLITE_CONSTRAINT_CHECK => (400, "23514"),
+                rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY => (409, "23503"),
+                _ => (409, "23505"),
+            };
             RestError {
-                status: 409,
-                code: "23505".into(),
+                status,
+                code: code.into(),
                 message: msg.clone().unwrap_or_else(|| "constraint violation".into()),
                 details: None,
                 gateway: false,

@@ -46,7 +46,7 @@ pub(crate) fn issue_credentials(
         aud: client_id.to_owned(),
         scope: scope.to_owned(),
         iat: now,
-        exp: now + lifetime,
+        exp: now.saturating_add(lifetime),
         groups: groups.clone(),
         project_id: shared.env_id.clone(),
         jti: random_hex(16),

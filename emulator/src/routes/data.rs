@@ -222,6 +222,16 @@ fn datasource_row(name: &str) -> Value {
 }
 
 /// Data-source queries, answered from the models the emulator holds.
+/// `(rows to skip, rows to take)` for a page, range-checked.
+fn skip_of(number: i64, size: i64, names: (&str, &str)) -> Result<(usize, usize), Refusal> {
+    let offset = crate::data::page_offset(number, size, names)?;
+    let too_large = || (400, "INVALID_PARAM", format!("{} is too large", names.0));
+    Ok((
+        usize::try_from(offset).map_err(|_| too_large())?,
+        usize::try_from(size).map_err(|_| too_large())?,
+    ))
+}
+
 fn datasource(
     store: &crate::data::DataStore,
     method: &Method,
@@ -260,15 +270,16 @@ fn datasource(
     };
     match (method.as_str(), endpoint) {
         ("GET", "aggregateDataSourceList") => {
-            let size: usize = get("pageSize")
-                .and_then(|v| v.parse().ok())
-                .filter(|n| *n >= 1)
-                .ok_or_else(|| invalid("pageSize (>= 1) is required"))?;
+            let number = |k: &str, default: Option<i64>| match get(k) {
+                Some(v) => v
+                    .parse::<i64>()
+                    .map_err(|_| invalid(&format!("{k} must be an integer"))),
+                None => default.ok_or_else(|| invalid(&format!("{k} is required"))),
+            };
+            let size = number("pageSize", None)?;
             // Any `envId` is served, as everywhere in the emulator.
-            let page: usize = get("pageIndex")
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(1)
-                .max(1);
+            let page = number("pageIndex", Some(1))?;
+            let offset = skip_of(page, size, ("pageIndex", "pageSize"))?;
             let filter = all("dataSourceNames");
             let rows: Vec<Value> = names
                 .iter()
@@ -276,11 +287,7 @@ fn datasource(
                 .map(|n| datasource_row(n))
                 .collect();
             let count = rows.len();
-            let rows: Vec<Value> = rows
-                .into_iter()
-                .skip((page - 1) * size)
-                .take(size)
-                .collect();
+            let rows: Vec<Value> = rows.into_iter().skip(offset.0).take(offset.1).collect();
             Ok(json!({"Count": count, "Rows": rows}))
         }
         ("GET", "dataSourceAggregateDetail" | "basicDataSource") => one(),
@@ -327,16 +334,17 @@ fn datasource(
             )
         }
         ("POST", "basicDataSourceList") => {
-            let num = body
-                .get("PageNum")
-                .and_then(Value::as_u64)
-                .unwrap_or(1)
-                .max(1) as usize;
-            let size = body
-                .get("PageSize")
-                .and_then(Value::as_u64)
-                .unwrap_or(10)
-                .max(1) as usize;
+            let number = |k: &str, default: i64| match body.get(k) {
+                None | Some(Value::Null) => Ok(default),
+                Some(v) => v
+                    .as_i64()
+                    .ok_or_else(|| invalid(&format!("{k} must be an integer"))),
+            };
+            let offset = skip_of(
+                number("PageNum", 1)?,
+                number("PageSize", 10)?,
+                ("PageNum", "PageSize"),
+            )?;
             let by = |k: &str| -> Vec<String> {
                 body.get(k)
                     .and_then(Value::as_array)
@@ -357,7 +365,7 @@ fn datasource(
                 .map(|n| datasource_row(n))
                 .collect();
             let total = rows.len();
-            let list: Vec<Value> = rows.into_iter().skip((num - 1) * size).take(size).collect();
+            let list: Vec<Value> = rows.into_iter().skip(offset.0).take(offset.1).collect();
             Ok(json!({"DataSourceList": list, "Total": total}))
         }
         _ => Err((

@@ -56,6 +56,10 @@ fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
+/// Longest lifetime of a signed URL (one year): the emulator's choice, the reference
+/// names no bound (docs/protocol/emulator-limits.md).
+const MAX_SIGNED_URL_SECS: u64 = 365 * 24 * 3600;
+
 /// Why an upload's bytes were not stored.
 enum WriteError {
     /// The body ended at this many bytes, not the expected count.
@@ -254,7 +258,7 @@ pub(crate) async fn classic(
                     meta: crate::routes::auth::random_hex(8),
                     len,
                     content_type,
-                    expires_at: now + lifetime.as_secs(),
+                    expires_at: now.saturating_add(lifetime.as_secs()),
                 };
                 let reply = json!({
                     "uploadUrl": format!("{origin}/cos/{}", encode_key(key)),
@@ -588,7 +592,20 @@ pub(crate) async fn sign(
         Ok(body) => body,
         Err(r) => return r,
     };
-    let secs = body["expiresIn"].as_u64().unwrap_or(60);
+    let secs = match &body["expiresIn"] {
+        Value::Null => 60,
+        v => match v.as_u64().filter(|s| (1..=MAX_SIGNED_URL_SECS).contains(s)) {
+            Some(secs) => secs,
+            None => {
+                return gateway_error(
+                    StatusCode::BAD_REQUEST,
+                    "INVALID_PARAM",
+                    &format!("expiresIn must be 1..={MAX_SIGNED_URL_SECS} seconds"),
+                    &headers,
+                );
+            }
+        },
+    };
     if !shared.files.resolve(&key).is_some_and(|p| p.is_file()) {
         return gateway_error(
             StatusCode::NOT_FOUND,
