@@ -35,7 +35,7 @@ pub fn signed_in_state() -> ClientState {
     }))
     .expect("token");
     st.session_mut()
-        .sign_in(Credentials::from_response(token, now()));
+        .sign_in(Credentials::from_response(token, now()).expect("a fixed lifetime"));
     let _ = st.session_mut().take_events();
     st
 }

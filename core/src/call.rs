@@ -295,7 +295,7 @@ impl ClientState {
         let t = self.config.transport();
         (
             self.refresh.generation,
-            now + t.connect_timeout + t.request_timeout,
+            crate::expiry::deadline_after(now, t.connect_timeout.saturating_add(t.request_timeout)),
         )
     }
 }
@@ -1237,7 +1237,7 @@ impl<O: Operation> Call<O> {
         ) {
             RetryDecision::Stop => None,
             RetryDecision::RetryAfter(delay) => {
-                let until = now + delay;
+                let until = crate::expiry::deadline_after(now, delay);
                 tracing::info!(
                     request_id = self.rid(),
                     attempt = self.attempt,

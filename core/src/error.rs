@@ -258,6 +258,16 @@ pub enum DecodeError {
         /// What is wrong.
         reason: String,
     },
+    /// A lifetime (`expires_in`, or a stored expiry) that no clock can hold: more than
+    /// ten years ([`crate::expiry::MAX_LIFETIME`]), e.g. `u64::MAX` from a broken server
+    /// or a tampered session file. Nothing is stored when this happens.
+    #[error("`{field}` of {seconds} s is not a meaningful lifetime")]
+    Lifetime {
+        /// The field that carried it.
+        field: &'static str,
+        /// The value sent.
+        seconds: u64,
+    },
     /// The server answered with a redirect, which the SDK never follows (a redirect
     /// from an API gateway means a misconfigured base URL or a proxy in the way).
     #[error("unexpected redirect (HTTP {status}) to {location:?}; redirects are not followed")]

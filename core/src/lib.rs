@@ -47,6 +47,7 @@ pub use serde_json;
 mod codes;
 pub mod config;
 pub mod error;
+pub mod expiry;
 pub mod functions;
 pub mod ids;
 pub mod models;

@@ -66,21 +66,27 @@ pub struct Credentials {
 impl Credentials {
     /// Fixes the expiry of a token response received at `now`, in whole seconds
     /// rounded down (the safe side), so it survives persistence unchanged.
-    pub fn from_response(response: TokenResponse, now: SystemTime) -> Self {
+    ///
+    /// A lifetime no clock can hold (`expires_in` of more than ten years, such as
+    /// `u64::MAX`) is [`DecodeError::Lifetime`](crate::error::DecodeError::Lifetime).
+    pub fn from_response(
+        response: TokenResponse,
+        now: SystemTime,
+    ) -> Result<Self, crate::error::DecodeError> {
         let whole = now
             .duration_since(SystemTime::UNIX_EPOCH)
             .map(|d| SystemTime::UNIX_EPOCH + Duration::from_secs(d.as_secs()))
             .unwrap_or(SystemTime::UNIX_EPOCH);
-        Self {
+        Ok(Self {
             token_type: response.token_type,
             access_token: response.access_token,
             refresh_token: response.refresh_token,
-            expires_at: whole + Duration::from_secs(response.expires_in),
+            expires_at: crate::expiry::expires_after(whole, response.expires_in, "expires_in")?,
             scope: response.scope,
             sub: response.sub,
             groups: response.groups,
             id_token: response.id_token,
-        }
+        })
     }
 
     /// Decodes a token response body received at `now` (the JSON path of any
@@ -91,12 +97,12 @@ impl Credentials {
     ) -> Result<Self, crate::error::DecodeError> {
         let token: TokenResponse =
             crate::response::decode_json(response.status(), response.body())?;
-        Ok(Self::from_response(token, now))
+        Self::from_response(token, now)
     }
 
     /// Whether the access token expires within `margin` of `now`.
     pub fn expires_within(&self, now: SystemTime, margin: Duration) -> bool {
-        now + margin >= self.expires_at
+        now.checked_add(margin).is_none_or(|t| t >= self.expires_at)
     }
 
     /// Whether this is an anonymous user's session.
@@ -231,7 +237,8 @@ mod unix_seconds {
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<SystemTime, D::Error> {
         let secs = u64::deserialize(d)?;
-        Ok(SystemTime::UNIX_EPOCH + Duration::from_secs(secs))
+        crate::expiry::unix_seconds(secs)
+            .ok_or_else(|| serde::de::Error::custom(format!("expiry {secs} is out of range")))
     }
 }
 
@@ -250,7 +257,7 @@ mod tests {
     #[test]
     fn expiry_is_fixed_at_receipt() {
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000);
-        let c = Credentials::from_response(response(), now);
+        let c = Credentials::from_response(response(), now).unwrap();
         assert_eq!(c.expires_at, now + Duration::from_secs(7200));
         assert!(!c.expires_within(now, Duration::from_secs(30)));
         assert!(c.expires_within(now + Duration::from_secs(7171), Duration::from_secs(30)));
@@ -261,7 +268,7 @@ mod tests {
     fn debug_hides_tokens_and_serde_round_trips() {
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000);
         let mut s = Session::default();
-        s.sign_in(Credentials::from_response(response(), now));
+        s.sign_in(Credentials::from_response(response(), now).unwrap());
         let _ = s.take_events();
         let shown = format!("{s:?} {s:#?}");
         assert!(
@@ -282,8 +289,8 @@ mod tests {
             s.take_events().is_empty(),
             "no SIGNED_OUT without a session"
         );
-        s.sign_in(Credentials::from_response(response(), now));
-        s.refreshed(Credentials::from_response(response(), now));
+        s.sign_in(Credentials::from_response(response(), now).unwrap());
+        s.refreshed(Credentials::from_response(response(), now).unwrap());
         s.sign_out();
         s.sign_out();
         let kinds: Vec<_> = s.take_events().into_iter().map(|e| e.kind).collect();

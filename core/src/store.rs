@@ -161,7 +161,7 @@ mod tests {
             serde_json::json!({"access_token": token, "expires_in": 60, "refresh_token": "rt"}),
         )
         .unwrap();
-        Credentials::from_response(r, SystemTime::UNIX_EPOCH + Duration::from_secs(100))
+        Credentials::from_response(r, SystemTime::UNIX_EPOCH + Duration::from_secs(100)).unwrap()
     }
 
     fn key(env: &str) -> StoreKey {

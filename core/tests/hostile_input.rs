@@ -92,7 +92,7 @@ fn answer<O: Operation>(op: O, body: &[u8]) -> Result<O::Output, Error> {
     }))
     .unwrap();
     st.session_mut()
-        .sign_in(Credentials::from_response(token, SystemTime::UNIX_EPOCH));
+        .sign_in(Credentials::from_response(token, SystemTime::UNIX_EPOCH).unwrap());
     let mut call = Call::new(op);
     let now = SystemTime::UNIX_EPOCH;
     let Step::Send(_) = call.poll(&mut st, now) else {
@@ -157,6 +157,60 @@ fn invalid_utf8_and_truncated_json_are_typed_decode_errors() {
         assert!(
             result.json::<serde_json::Value>().is_err(),
             "function {shown:?}"
+        );
+    }
+}
+
+/// A server's `expires_in` meets the clock in every sign-in, refresh, verification,
+/// captcha, provider and sudo answer, and a stored expiry when a session file is
+/// loaded: `u64::MAX` and `i64::MAX` are typed decode errors (they panicked,
+/// `SystemTime + Duration` overflowing), and nothing is stored.
+#[test]
+fn extreme_lifetimes_are_typed_decode_errors_not_panics() {
+    use cloudbase_core::auth::{
+        Contact, CreateCaptchaData, GrantProviderToken, SendVerification, SignInAnonymously, Sudo,
+    };
+    use cloudbase_core::error::DecodeError;
+    let lifetime = |r: &Error| matches!(r, Error::Decode(DecodeError::Lifetime { .. }));
+    for seconds in [u64::MAX, i64::MAX as u64, 20 * 365 * 24 * 3600] {
+        let token =
+            serde_json::json!({"access_token": "at", "refresh_token": "rt", "expires_in": seconds})
+                .to_string();
+        let sign_in = answer(SignInAnonymously::new(), token.as_bytes());
+        assert!(sign_in.is_err_and(|e| lifetime(&e)), "sign-in {seconds}");
+        let sent = serde_json::json!({"verification_id": "v", "expires_in": seconds}).to_string();
+        let contact = Contact::parse("a@b.co").unwrap();
+        let verification = answer(SendVerification::for_sign_in(contact), sent.as_bytes());
+        assert!(
+            verification.is_err_and(|e| lifetime(&e)),
+            "verification {seconds}"
+        );
+        let challenge =
+            serde_json::json!({"token": "c", "data": "", "expires_in": seconds}).to_string();
+        let captcha = answer(CreateCaptchaData::new("s"), challenge.as_bytes());
+        assert!(captcha.is_err_and(|e| lifetime(&e)), "captcha {seconds}");
+        let provider =
+            serde_json::json!({"provider_token": "p", "expires_in": seconds}).to_string();
+        let grant = answer(
+            GrantProviderToken::code("github", "code", "https://app.example/cb"),
+            provider.as_bytes(),
+        );
+        assert!(grant.is_err_and(|e| lifetime(&e)), "provider {seconds}");
+        let sudo = serde_json::json!({"sudo_token": "s", "expires_in": seconds}).to_string();
+        let sudo = answer(Sudo::with_password("pw"), sudo.as_bytes());
+        assert!(sudo.is_err_and(|e| lifetime(&e)), "sudo {seconds}");
+    }
+    let key = cloudbase_core::store::StoreKey {
+        env_id: "env".into(),
+        client_id: "env".into(),
+    };
+    for expires_at in [u64::MAX, i64::MAX as u64] {
+        let file = serde_json::json!({"version": 1, "sessions": {"env:env": {
+            "token_type": "Bearer", "access_token": "at", "expires_at": expires_at}}});
+        let read = cloudbase_core::store::file_format::read(file.to_string().as_bytes(), &key);
+        assert!(
+            read.is_err(),
+            "a stored expiry of {expires_at} is refused, not a panic"
         );
     }
 }

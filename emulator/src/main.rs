@@ -1,66 +1,118 @@
 //! `cloudbase-emulator`: run a local CloudBase for apps and tests in any language.
 //!
-//! ```text
-//! cloudbase-emulator [--port N] [--host ADDR] [--db PATH] [--env ENV_ID]
-//!                    [--token-lifetime SECS] [--publishable-key KEY] [--api-key KEY]
-//! ```
+//! `cloudbase-emulator --help` lists the options. Requests are logged through
+//! `tracing`, one line each (`RUST_LOG=cloudbase_emulator=info`, the default).
 
 use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use cloudbase_emulator::Emulator;
+use clap::Parser;
+use cloudbase_emulator::{ADMIN_TOKEN_HEADER, Emulator};
 
-const USAGE: &str = "usage: cloudbase-emulator [--port N (default 8787)] [--host ADDR (default 127.0.0.1)] \
-[--db PATH (default: in memory)] [--env ENV_ID] [--token-lifetime SECS] [--publishable-key KEY] [--api-key KEY]";
+/// A local Tencent CloudBase: the same HTTP API, state in SQLite, test hooks under
+/// /__emulator/ (which need the admin token printed at start). For local
+/// development only.
+#[derive(Parser, Debug)]
+#[command(name = "cloudbase-emulator", version, about)]
+struct Args {
+    /// Port to listen on.
+    #[arg(long, default_value_t = 8787)]
+    port: u16,
+    /// Address to listen on. Anything but loopback exposes the emulator to other
+    /// machines and needs --admin-token.
+    #[arg(long, default_value = "127.0.0.1")]
+    host: IpAddr,
+    /// Keep data (models, MySQL-REST tables) in this SQLite file, and auth state in
+    /// `<PATH>.auth` beside it (default: in memory).
+    #[arg(long, value_name = "PATH")]
+    db: Option<PathBuf>,
+    /// Keep stored files in this directory (default: `<db>.files` beside --db, so that
+    /// files persist with the data; without --db a temporary one, removed on exit).
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// The environment id put in tokens.
+    #[arg(long = "env", value_name = "ENV_ID")]
+    env_id: Option<String>,
+    /// Lifetime of issued access tokens, in seconds.
+    #[arg(long, value_name = "SECS")]
+    token_lifetime: Option<u64>,
+    /// Accept this Publishable Key as a bearer (repeatable).
+    #[arg(long = "publishable-key", value_name = "KEY")]
+    publishable_keys: Vec<String>,
+    /// Accept this API key as a bearer with admin rights (repeatable).
+    #[arg(long = "api-key", value_name = "KEY")]
+    api_keys: Vec<String>,
+    /// The token admin routes require in the x-emulator-admin-token header
+    /// (default: a random one, printed at start).
+    #[arg(long, value_name = "TOKEN", env = "CLOUDBASE_EMULATOR_ADMIN_TOKEN")]
+    admin_token: Option<String>,
+}
 
 fn main() -> ExitCode {
-    match run() {
+    let args = Args::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("cloudbase_emulator=info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match run(args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
-            eprintln!("cloudbase-emulator: {message}\n{USAGE}");
+            eprintln!("cloudbase-emulator: {message}");
             ExitCode::from(2)
         }
     }
 }
 
-fn run() -> Result<(), String> {
-    let mut host: IpAddr = IpAddr::from([127, 0, 0, 1]);
-    let mut port: u16 = 8787;
-    let mut builder = Emulator::builder();
-    let mut args = std::env::args().skip(1);
-    while let Some(flag) = args.next() {
-        if flag == "--help" || flag == "-h" {
-            println!("{USAGE}");
-            return Ok(());
-        }
-        let value = args.next().ok_or_else(|| format!("{flag} needs a value"))?;
-        let bad = |what: &str| format!("{flag}: {value:?} is not {what}");
-        builder = match flag.as_str() {
-            "--port" => {
-                port = value.parse().map_err(|_| bad("a port number"))?;
-                builder
-            }
-            "--host" => {
-                host = value.parse().map_err(|_| bad("an IP address"))?;
-                builder
-            }
-            "--db" => builder.database_path(value),
-            "--env" => builder.env_id(value),
-            "--token-lifetime" => {
-                let secs: u64 = value.parse().map_err(|_| bad("a number of seconds"))?;
-                builder.token_lifetime(Duration::from_secs(secs))
-            }
-            "--publishable-key" => builder.publishable_key(value),
-            "--api-key" => builder.api_key(value),
-            other => return Err(format!("unknown option {other}")),
-        };
+fn run(args: Args) -> Result<(), String> {
+    let addr = SocketAddr::new(args.host, args.port);
+    if !addr.ip().is_loopback() {
+        eprintln!(
+            "cloudbase-emulator: WARNING: listening on {addr} makes the emulator reachable from other \
+             machines. It is for local development only: its users, data and files are not protected \
+             as the real service's are."
+        );
     }
-    let emulator = builder
-        .bind(SocketAddr::new(host, port))
-        .start()
-        .map_err(|e| e.to_string())?;
+    let mut builder = Emulator::builder().bind(addr);
+    let data_dir = args.data_dir.or_else(|| {
+        args.db.as_ref().map(|db| {
+            let mut dir = db.as_os_str().to_owned();
+            dir.push(".files");
+            PathBuf::from(dir)
+        })
+    });
+    if let Some(db) = args.db {
+        builder = builder.database_path(db);
+    }
+    if let Some(dir) = data_dir {
+        builder = builder.data_dir(dir);
+    }
+    if let Some(env) = args.env_id {
+        builder = builder.env_id(env);
+    }
+    if let Some(secs) = args.token_lifetime {
+        builder = builder.token_lifetime(Duration::from_secs(secs));
+    }
+    for key in args.publishable_keys {
+        builder = builder.publishable_key(key);
+    }
+    for key in args.api_keys {
+        builder = builder.api_key(key);
+    }
+    if let Some(token) = args.admin_token {
+        builder = builder.admin_token(token);
+    }
+    let emulator = builder.start().map_err(|e| e.to_string())?;
     println!("cloudbase-emulator listening on {}", emulator.base_url());
+    println!(
+        "admin routes ({}/__emulator/…) need the header {ADMIN_TOKEN_HEADER}: {}",
+        emulator.base_url(),
+        emulator.admin_token()
+    );
     emulator.wait();
     Ok(())
 }

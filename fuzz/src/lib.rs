@@ -11,8 +11,9 @@ use std::collections::HashMap;
 use std::time::{Duration, SystemTime};
 
 use cloudbase_core::auth::{
-    Contact, Email, GetProviders, GetUser, Phone, SendVerification, SignInAnonymously,
-    SignInWithPassword, decode_claims,
+    Contact, CreateCaptchaData, Email, GetProviders, GetUser, GrantProviderToken, Phone,
+    SendVerification, SignInAnonymously, SignInWithPassword, Sudo, VerifyCaptchaData, VerifyCode,
+    decode_claims,
 };
 use cloudbase_core::call::Operation;
 use cloudbase_core::functions::{CallFunction, ServiceCall};
@@ -44,7 +45,13 @@ pub const TARGETS: &[(&str, Entry)] = &[
     ("contact_normalise", contact_normalise),
     ("postgrest_encoder", postgrest_encoder),
     ("session_machine", session_machine_bytes),
+    ("structured_responses", structured::structured_responses),
 ];
+
+// Path relative to this file, so the same module resolves when core's corpus test
+// includes this file under another name.
+#[path = "structured.rs"]
+pub mod structured;
 
 // ---- input helpers ----
 
@@ -124,7 +131,7 @@ pub fn credentials(
         v["refresh_token"] = rt.into();
     }
     let r: TokenResponse = serde_json::from_value(v).expect("a token response");
-    Credentials::from_response(r, at)
+    Credentials::from_response(r, at).expect("a lifetime the fuzz helpers choose")
 }
 
 const CONTENT_TYPES: [&str; 5] = [

@@ -5,7 +5,7 @@
 //! delete) and keep their progress inside the operation, never in hidden globals.
 
 use std::sync::Mutex;
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use http::Method;
 use serde::Deserialize;
@@ -263,7 +263,10 @@ fn sudo_token(response: &HttpResponse, now: SystemTime) -> Result<SudoToken, Err
     let a: SudoAnswer = json(response)?;
     Ok(SudoToken {
         token: a.sudo_token,
-        expires_at: a.expires_in.map(|s| now + Duration::from_secs(s)),
+        expires_at: a
+            .expires_in
+            .map(|s| crate::expiry::expires_after(now, s, "expires_in"))
+            .transpose()?,
     })
 }
 

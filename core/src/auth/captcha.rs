@@ -1,7 +1,7 @@
 //! Image captcha (auth.md §5.3): the challenge, its answer, the cached captcha token,
 //! and the solver hook the call driver uses when a call answers `captcha_required`.
 
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use base64::Engine;
 use serde::Deserialize;
@@ -132,7 +132,7 @@ impl Operation for CreateCaptchaData {
             token: a.token,
             data_url: a.data,
             kind: a.kind,
-            expires_at: cx.now + Duration::from_secs(a.expires_in),
+            expires_at: crate::expiry::expires_after(cx.now, a.expires_in, "expires_in")?,
         })
     }
 }
@@ -194,7 +194,11 @@ impl Operation for VerifyCaptchaData {
         let a: VerifiedAnswer = json(&response)?;
         let token = CaptchaToken {
             token: a.captcha_token,
-            expires_at: cx.now + Duration::from_secs(a.expires_in.saturating_sub(10)),
+            expires_at: crate::expiry::expires_after(
+                cx.now,
+                a.expires_in.saturating_sub(10),
+                "expires_in",
+            )?,
         };
         cx.session.cache_captcha(token.clone());
         Ok(token)

@@ -1,7 +1,7 @@
 //! Third-party identities (auth.md §5.5): the OAuth web flow, provider tokens,
 //! ID-token and custom-ticket sign-in, and linking identities to a user.
 
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use http::Method;
 use serde::Deserialize;
@@ -84,7 +84,7 @@ fn provider_token(
     Ok(ProviderToken {
         token: a.provider_token,
         provider_id: provider_id.to_owned(),
-        expires_at: now + Duration::from_secs(a.expires_in),
+        expires_at: crate::expiry::expires_after(now, a.expires_in, "expires_in")?,
         profile: a.provider_profile,
     })
 }

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -230,7 +230,7 @@ pub(super) fn otp_handle(
         verification_id: sent.verification_id,
         contact: contact.clone(),
         is_user: sent.is_user,
-        expires_at: now + Duration::from_secs(sent.expires_in),
+        expires_at: crate::expiry::expires_after(now, sent.expires_in, "expires_in")?,
         used: Arc::new(AtomicBool::new(false)),
     })
 }
@@ -317,7 +317,7 @@ pub(super) fn verified(
         contact: handle.contact.clone(),
         is_user: handle.is_user,
         code: code.clone(),
-        expires_at: now + Duration::from_secs(v.expires_in),
+        expires_at: crate::expiry::expires_after(now, v.expires_in, "expires_in")?,
     })
 }
 

@@ -22,8 +22,25 @@ pub const ADMIN_TOKEN_HEADER: &str = "x-emulator-admin-token";
 /// provider, not an admin hook, and only hands a code to the redirect URI it is given.
 pub(crate) const PROVIDER_AUTHORIZE_PATH: &str = "/__emulator/oauth/authorize";
 
+/// Logs one line per request (method, path — never the query or headers, which may
+/// hold secrets —, status, time) around [`check`].
 pub(crate) async fn guard(State(shared): State<Arc<Shared>>, req: Request, next: Next) -> Response {
-    if !host_allowed(&shared, req.headers()) {
+    let started = std::time::Instant::now();
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let response = check(&shared, req, next).await;
+    tracing::info!(
+        %method,
+        path,
+        status = response.status().as_u16(),
+        ms = started.elapsed().as_secs_f64() * 1000.0,
+        "request"
+    );
+    response
+}
+
+async fn check(shared: &Shared, req: Request, next: Next) -> Response {
+    if !host_allowed(shared, req.headers()) {
         return json_response(
             StatusCode::MISDIRECTED_REQUEST,
             &json!({"code": "INVALID_HOST", "message": "this emulator answers only to loopback names and its bound address"}),
