@@ -617,9 +617,13 @@ impl EmulatorBuilder {
             .map_err(EmulatorError::Start)?;
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel();
         let app = routes::router(shared.clone());
+        let limits = ServeLimits {
+            headers: self.timeouts.headers,
+            max_connections: self.max_connections,
+        };
         let thread = std::thread::Builder::new()
             .name("cloudbase-emulator".to_owned())
-            .spawn(move || runtime.block_on(serve(listener, app, stop_rx)))
+            .spawn(move || runtime.block_on(serve(listener, app, limits, stop_rx)))
             .map_err(EmulatorError::Start)?;
         Ok(Emulator {
             base_url,
@@ -968,11 +972,21 @@ impl Drop for Emulator {
 #[derive(Clone)]
 pub(crate) struct ConnectionKill(pub Arc<tokio::sync::Notify>);
 
+/// What the accept loop enforces per connection.
+struct ServeLimits {
+    headers: Duration,
+    max_connections: usize,
+}
+
 /// The accept loop: hyper per connection, so a `Drop` fault can end the connection
-/// after the request arrived (axum's own `serve` offers no such handle).
+/// after the request arrived (axum's own `serve` offers no such handle). At most
+/// `max_connections` are served at once (the rest wait in the listen queue); accept
+/// errors (out of file descriptors) back off instead of spinning, and service resumes
+/// when descriptors free up.
 async fn serve(
     listener: std::net::TcpListener,
     app: axum::Router,
+    limits: ServeLimits,
     mut stop: tokio::sync::oneshot::Receiver<()>,
 ) {
     use tower::ServiceExt;
@@ -983,12 +997,32 @@ async fn serve(
             return;
         }
     };
+    let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
+    let mut backoff = ACCEPT_BACKOFF_MIN;
     loop {
+        let permit = tokio::select! {
+            _ = &mut stop => return,
+            permit = slots.clone().acquire_owned() => match permit {
+                Ok(p) => p,
+                Err(_) => return,
+            },
+        };
         let stream = tokio::select! {
             _ = &mut stop => return,
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
-                Err(_) => continue,
+                Ok((stream, _)) => {
+                    backoff = ACCEPT_BACKOFF_MIN;
+                    stream
+                }
+                Err(e) => {
+                    tracing::warn!("accept failed ({e}); retrying in {backoff:?}");
+                    tokio::select! {
+                        _ = &mut stop => return,
+                        _ = tokio::time::sleep(backoff) => {}
+                    }
+                    backoff = (backoff * 2).min(ACCEPT_BACKOFF_MAX);
+                    continue;
+                }
             },
         };
         let kill = Arc::new(tokio::sync::Notify::new());
@@ -999,8 +1033,14 @@ async fn serve(
                 req.extensions_mut().insert(marker.clone());
                 app.clone().oneshot(req)
             });
+        let headers = limits.headers;
         tokio::spawn(async move {
+            let _slot = permit;
+            // The header timeout runs from the connection's start and again after
+            // each answer, so it also closes idle keep-alive connections.
             let conn = hyper::server::conn::http1::Builder::new()
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(headers)
                 .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
             tokio::select! {
                 _ = conn => {}
@@ -1009,6 +1049,9 @@ async fn serve(
         });
     }
 }
+
+const ACCEPT_BACKOFF_MIN: Duration = Duration::from_millis(5);
+const ACCEPT_BACKOFF_MAX: Duration = Duration::from_secs(1);
 
 pub(crate) use faults::FaultRuleJson;
 pub(crate) const MAX_BODY: usize = MAX_REQUEST_BYTES;

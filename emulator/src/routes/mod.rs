@@ -239,15 +239,30 @@ async fn intercept(State(shared): State<Arc<Shared>>, req: Request, next: Next) 
     let (bytes, file_body) = if is_file_upload(&parts.method, parts.uri.path(), &parts.headers) {
         (axum::body::Bytes::new(), Some(body))
     } else {
-        match axum::body::to_bytes(body, MAX_BODY).await {
-            Ok(bytes) => (bytes, None),
-            Err(_) => {
+        // A body must arrive whole within the body timeout of its headers.
+        match tokio::time::timeout(shared.timeouts.body, axum::body::to_bytes(body, MAX_BODY)).await
+        {
+            Ok(Ok(bytes)) => (bytes, None),
+            Ok(Err(_)) => {
                 return gateway_error(
                     StatusCode::PAYLOAD_TOO_LARGE,
                     "INVALID_REQUEST",
                     "request body too large",
                     &parts.headers,
                 );
+            }
+            Err(_) => {
+                let mut answer = gateway_error(
+                    StatusCode::REQUEST_TIMEOUT,
+                    "REQUEST_TIMEOUT",
+                    "the request body did not arrive in time",
+                    &parts.headers,
+                );
+                answer.headers_mut().insert(
+                    axum::http::header::CONNECTION,
+                    HeaderValue::from_static("close"),
+                );
+                return answer;
             }
         }
     };
