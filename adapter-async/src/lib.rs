@@ -45,7 +45,8 @@ pub struct Client {
     /// The last refresh generation the waker announced, for calls in `Step::Wait`.
     refresh: tokio::sync::watch::Sender<u64>,
     http: reqwest::Client,
-    max_response_bytes: u64,
+    /// Timeouts and size limits, from the config.
+    transport: cloudbase_core::TransportOptions,
 }
 
 impl std::fmt::Debug for Client {
@@ -114,7 +115,7 @@ impl Client {
             refresh,
             state,
             http,
-            max_response_bytes: t.max_response_bytes,
+            transport: t,
         })
     }
 
@@ -141,8 +142,11 @@ impl Client {
     /// successful answer to one marked
     /// [`StreamedResponse`](cloudbase_core::request::StreamedResponse) is written to
     /// `transfer.sink` (as `<name>.part`, renamed when complete). Progress goes to
-    /// `transfer.progress`. Streamed attempts are bounded by the connect timeout and
-    /// a 24-hour ceiling instead of the request timeout; drop the future to cancel.
+    /// `transfer.progress`. Streamed downloads have no overall time limit (the connect
+    /// timeout and the wait for the response head still apply); one ends with a
+    /// timeout when no byte arrives for `download_idle_timeout`, and is held to its
+    /// `Content-Length` and to `max_download_bytes` ([`TransportOptions`](cloudbase_core::TransportOptions)).
+    /// Streamed uploads are bounded by a 24-hour ceiling. Drop the future to cancel.
     ///
     /// ```no_run
     /// use cloudbase_async::{Client, Config};
@@ -258,14 +262,26 @@ impl Client {
         if let Some(StreamedBody { len }) = streamed_body {
             *request.body_mut() = Some(transfer::source_body(transfer, len).await?);
         }
-        if streamed_body.is_some() || stream_response {
+        let t = &self.transport;
+        let mut response = if streamed_body.is_some() {
             *request.timeout_mut() = Some(transfer::STREAMED_CEILING);
-        }
-        let mut response = self.http.execute(request).await.map_err(classify)?;
+            self.http.execute(request).await.map_err(classify)?
+        } else if stream_response {
+            // As the blocking adapter: the head within connect + request timeout, then
+            // no deadline on the body but the idle timeout between its chunks.
+            *request.timeout_mut() = Some(transfer::STREAMED_CEILING);
+            let head = t.connect_timeout.saturating_add(t.request_timeout);
+            tokio::time::timeout(head, self.http.execute(request))
+                .await
+                .map_err(|_| TransportError::new(TransportErrorKind::Timeout, "no answer in time"))?
+                .map_err(classify)?
+        } else {
+            self.http.execute(request).await.map_err(classify)?
+        };
         if stream_response && response.status().is_success() {
-            return transfer::receive(response, transfer).await;
+            return transfer::receive(response, transfer, t).await;
         }
-        let limit = self.max_response_bytes;
+        let limit = self.transport.max_response_bytes;
         let too_large =
             || TransportError::without_source(TransportErrorKind::ResponseTooLarge { limit });
         if response.content_length().is_some_and(|len| len > limit) {

@@ -4,7 +4,9 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use cloudbase_core::request::StreamedBytes;
-use cloudbase_core::transfer::{Direction, Transfer, UploadSource};
+use cloudbase_core::transfer::{
+    Direction, DownloadGuard, Transfer, UploadSource, download_stalled,
+};
 use cloudbase_core::{HttpResponse, TransportError, TransportErrorKind};
 use futures_util::stream;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -12,7 +14,9 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 /// Chunk size for reading and writing files.
 const CHUNK: usize = 64 * 1024;
 
-/// The time limit of a streamed attempt (instead of the request timeout).
+/// The time limit of a streamed upload (instead of the request timeout); downloads
+/// are bounded by their idle timeout instead, and carry this only to lift the
+/// client-wide request timeout.
 pub(crate) const STREAMED_CEILING: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// A local file problem met while sending: not the network's fault, not retried.
@@ -87,11 +91,14 @@ pub(crate) async fn source_body(
 pub(crate) async fn receive(
     mut response: reqwest::Response,
     transfer: &Transfer,
+    limits: &cloudbase_core::TransportOptions,
 ) -> Result<HttpResponse, TransportError> {
     let Some(sink) = &transfer.sink else {
         return Err(local("a streamed answer needs a download sink"));
     };
     let total = response.content_length();
+    let mut guard = DownloadGuard::start(total, limits.max_download_bytes)?;
+    let idle = limits.download_idle_timeout;
     let part = Transfer::part_path(sink);
     let mut builder = http::Response::builder()
         .status(response.status())
@@ -101,12 +108,21 @@ pub(crate) async fn receive(
     }
     let result = async {
         let mut file = tokio::fs::File::create(&part).await.map_err(local)?;
-        let mut written = 0u64;
-        while let Some(chunk) = response.chunk().await.map_err(crate::classify)? {
+        loop {
+            let next = tokio::time::timeout(idle, response.chunk())
+                .await
+                .map_err(|_| download_stalled(idle))?;
+            // Whatever breaks a body after its head is a lost connection.
+            let chunk =
+                next.map_err(|e| TransportError::new(TransportErrorKind::ConnectionLost, e))?;
+            let Some(chunk) = chunk else {
+                break;
+            };
+            let written = guard.on_chunk(chunk.len())?;
             file.write_all(&chunk).await.map_err(local)?;
-            written += chunk.len() as u64;
             transfer.report(Direction::Download, written, total);
         }
+        let written = guard.on_end()?;
         file.flush().await.map_err(local)?;
         tokio::fs::rename(&part, sink).await.map_err(local)?;
         Ok::<_, TransportError>(written)

@@ -45,7 +45,8 @@ pub struct Client {
     /// The last refresh generation the waker announced, for calls in `Step::Wait`.
     refresh: Arc<(Mutex<u64>, Condvar)>,
     agent: ureq::Agent,
-    max_response_bytes: u64,
+    /// Timeouts and size limits, from the config.
+    transport: cloudbase_core::TransportOptions,
 }
 
 impl std::fmt::Debug for Client {
@@ -115,7 +116,7 @@ impl Client {
             refresh,
             state: SharedState::new(ClientState::new(config, Box::new(rng)), waker),
             agent,
-            max_response_bytes: t.max_response_bytes,
+            transport: t,
         }
     }
 
@@ -142,7 +143,9 @@ impl Client {
     /// [`StreamedResponse`](cloudbase_core::request::StreamedResponse) is written to
     /// `transfer.sink` (as `<name>.part`, renamed when complete). Progress goes to
     /// `transfer.progress`. Streamed attempts have no overall time limit (the connect
-    /// timeout and the wait for the response head still apply).
+    /// timeout and the wait for the response head still apply); a download ends with a
+    /// timeout when no byte arrives for `download_idle_timeout`, and is held to its
+    /// `Content-Length` and to `max_download_bytes` ([`TransportOptions`](cloudbase_core::TransportOptions)).
     ///
     /// ```no_run
     /// use cloudbase_blocking::{Client, Config};
@@ -246,16 +249,25 @@ impl Client {
                     http::Request::from_parts(parts, ureq::SendBody::from_owned_reader(reader));
                 self.agent.run(self.unbounded(request)).map_err(classify)?
             }
-            None if stream_response => self.agent.run(self.unbounded(request)).map_err(classify)?,
+            None if stream_response => {
+                // No deadline on the body, but each read waits at most the idle timeout.
+                let request = self
+                    .agent
+                    .configure_request(request)
+                    .timeout_recv_body(None)
+                    .timeout_per_read(Some(self.transport.download_idle_timeout))
+                    .build();
+                self.agent.run(request).map_err(classify)?
+            }
             None => self.agent.run(request).map_err(classify)?,
         };
         let (parts, body) = response.into_parts();
         if stream_response && parts.status.is_success() {
-            return transfer::receive(parts, body, transfer);
+            return transfer::receive(parts, body, transfer, &self.transport);
         }
         let bytes = body
             .into_with_config()
-            .limit(self.max_response_bytes)
+            .limit(self.transport.max_response_bytes)
             .read_to_vec()
             .map_err(|e| match e {
                 ureq::Error::BodyExceedsLimit(limit) => {

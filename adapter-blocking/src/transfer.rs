@@ -4,7 +4,9 @@ use std::fs::File;
 use std::io::{Read, Write};
 
 use cloudbase_core::request::StreamedBytes;
-use cloudbase_core::transfer::{Direction, Transfer, UploadSource};
+use cloudbase_core::transfer::{
+    Direction, DownloadGuard, Transfer, UploadSource, download_stalled,
+};
 use cloudbase_core::{HttpResponse, TransportError, TransportErrorKind};
 
 /// Chunk size for reading and writing files.
@@ -59,6 +61,7 @@ pub(crate) fn receive(
     parts: http::response::Parts,
     body: ureq::Body,
     transfer: &Transfer,
+    limits: &cloudbase_core::TransportOptions,
 ) -> Result<HttpResponse, TransportError> {
     let Some(sink) = &transfer.sink else {
         return Err(local("a streamed answer needs a download sink"));
@@ -68,23 +71,35 @@ pub(crate) fn receive(
         .get(http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse().ok());
+    let mut guard = DownloadGuard::start(total, limits.max_download_bytes)?;
+    let idle = limits.download_idle_timeout;
     let part = Transfer::part_path(sink);
     let result = (|| {
         let mut file = File::create(&part).map_err(local)?;
         let mut reader = body.into_with_config().limit(u64::MAX).reader();
         let mut buf = vec![0u8; CHUNK];
-        let mut written = 0u64;
         loop {
-            let n = reader
-                .read(&mut buf)
-                .map_err(|e| TransportError::new(TransportErrorKind::ConnectionLost, e))?;
+            // The request's per-read timeout is the idle timeout between chunks.
+            let n = reader.read(&mut buf).map_err(|e| {
+                // ureq reports its per-read timeout as an io::Error wrapping its own.
+                let timed_out = e.kind() == std::io::ErrorKind::TimedOut
+                    || e.get_ref()
+                        .and_then(|inner| inner.downcast_ref::<ureq::Error>())
+                        .is_some_and(|inner| matches!(inner, ureq::Error::Timeout(_)));
+                if timed_out {
+                    download_stalled(idle)
+                } else {
+                    TransportError::new(TransportErrorKind::ConnectionLost, e)
+                }
+            })?;
             if n == 0 {
                 break;
             }
+            let written = guard.on_chunk(n)?;
             file.write_all(&buf[..n]).map_err(local)?;
-            written += n as u64;
             transfer.report(Direction::Download, written, total);
         }
+        let written = guard.on_end()?;
         file.flush().map_err(local)?;
         std::fs::rename(&part, sink).map_err(local)?;
         Ok(written)

@@ -86,16 +86,30 @@ pub struct TransportOptions {
     /// Largest response body accepted; a larger one is a
     /// [`TransportErrorKind::ResponseTooLarge`](crate::TransportErrorKind::ResponseTooLarge).
     pub max_response_bytes: u64,
+    /// Longest wait for the next bytes of a streamed download (file downloads): a
+    /// server that stops sending mid-body ends the attempt with
+    /// [`TransportErrorKind::Timeout`](crate::TransportErrorKind::Timeout). Streamed
+    /// bodies have no overall deadline (large files take as long as they take); the
+    /// wait for the answer's head is still bounded by `request_timeout`.
+    pub download_idle_timeout: Duration,
+    /// Largest streamed download accepted, if any: a larger `Content-Length`, or a
+    /// body that grows past it, is a
+    /// [`TransportErrorKind::ResponseTooLarge`](crate::TransportErrorKind::ResponseTooLarge)
+    /// and nothing is kept.
+    pub max_download_bytes: Option<u64>,
 }
 
 impl Default for TransportOptions {
     /// 10 s to connect, 60 s per attempt (cloud functions may run long; the JS SDK's
-    /// 15 s browser default is too short for them), 32 MiB per response.
+    /// 15 s browser default is too short for them), 32 MiB per response; downloads:
+    /// 60 s without a byte ends them, no size cap.
     fn default() -> Self {
         Self {
             connect_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(60),
             max_response_bytes: 32 * 1024 * 1024,
+            download_idle_timeout: Duration::from_secs(60),
+            max_download_bytes: None,
         }
     }
 }

@@ -146,3 +146,121 @@ impl Transfer {
         sink.with_file_name(name)
     }
 }
+
+/// The rules every streamed download follows, in both adapters: a size cap checked
+/// against `Content-Length` before anything is written and against the bytes as they
+/// arrive, and the announced `Content-Length` enforced at the end (a body that stops
+/// short is a broken connection, not a complete file). The adapter feeds it chunk
+/// sizes; the idle timeout between chunks comes from
+/// [`TransportOptions::download_idle_timeout`](crate::TransportOptions::download_idle_timeout).
+#[derive(Clone, Debug)]
+pub struct DownloadGuard {
+    expected: Option<u64>,
+    max_bytes: Option<u64>,
+    written: u64,
+}
+
+impl DownloadGuard {
+    /// Starts a download that announced `content_length`, under `max_bytes`; a body
+    /// announced larger than the cap is refused before any byte is read.
+    pub fn start(
+        content_length: Option<u64>,
+        max_bytes: Option<u64>,
+    ) -> Result<Self, crate::TransportError> {
+        if let (Some(len), Some(limit)) = (content_length, max_bytes)
+            && len > limit
+        {
+            return Err(too_large(limit));
+        }
+        Ok(Self {
+            expected: content_length,
+            max_bytes,
+            written: 0,
+        })
+    }
+
+    /// Counts a chunk of `n` bytes about to be written; returns the total so far.
+    pub fn on_chunk(&mut self, n: usize) -> Result<u64, crate::TransportError> {
+        let written = self.written.saturating_add(n as u64);
+        if let Some(limit) = self.max_bytes
+            && written > limit
+        {
+            return Err(too_large(limit));
+        }
+        if let Some(expected) = self.expected
+            && written > expected
+        {
+            return Err(broken(format!(
+                "the body ran past its Content-Length of {expected} bytes"
+            )));
+        }
+        self.written = written;
+        Ok(written)
+    }
+
+    /// The body ended: its length must be the announced one. Returns the total.
+    pub fn on_end(&self) -> Result<u64, crate::TransportError> {
+        match self.expected {
+            Some(expected) if self.written != expected => Err(broken(format!(
+                "the body ended after {} of its {expected} bytes",
+                self.written
+            ))),
+            _ => Ok(self.written),
+        }
+    }
+
+    /// Bytes counted so far.
+    pub fn written(&self) -> u64 {
+        self.written
+    }
+
+    /// The announced length, if any.
+    pub fn expected(&self) -> Option<u64> {
+        self.expected
+    }
+}
+
+fn too_large(limit: u64) -> crate::TransportError {
+    crate::TransportError::without_source(crate::TransportErrorKind::ResponseTooLarge { limit })
+}
+
+fn broken(message: String) -> crate::TransportError {
+    crate::TransportError::new(crate::TransportErrorKind::ConnectionLost, message)
+}
+
+/// The error for a download whose next bytes did not come within the idle timeout.
+pub fn download_stalled(idle: std::time::Duration) -> crate::TransportError {
+    crate::TransportError::new(
+        crate::TransportErrorKind::Timeout,
+        format!(
+            "no bytes of the download arrived for {} s",
+            idle.as_secs_f64()
+        ),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::TransportErrorKind as K;
+
+    #[test]
+    fn downloads_are_capped_and_held_to_their_length() {
+        let kind = |r: Result<u64, crate::TransportError>| r.map_err(|e| e.kind);
+        assert!(matches!(
+            DownloadGuard::start(Some(11), Some(10)).map_err(|e| e.kind),
+            Err(K::ResponseTooLarge { limit: 10 })
+        ));
+        let mut g = DownloadGuard::start(None, Some(10)).unwrap();
+        assert_eq!(kind(g.on_chunk(6)), Ok(6));
+        assert_eq!(kind(g.on_chunk(5)), Err(K::ResponseTooLarge { limit: 10 }));
+        let mut g = DownloadGuard::start(Some(8), None).unwrap();
+        assert_eq!(kind(g.on_chunk(5)), Ok(5));
+        assert_eq!(kind(g.on_end()), Err(K::ConnectionLost));
+        assert_eq!(kind(g.on_chunk(4)), Err(K::ConnectionLost));
+        assert_eq!(kind(g.on_chunk(3)), Ok(8));
+        assert_eq!(kind(g.on_end()), Ok(8));
+        let g = DownloadGuard::start(None, None).unwrap();
+        assert_eq!(kind(g.on_end()), Ok(0));
+    }
+}
