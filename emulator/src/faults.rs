@@ -229,7 +229,8 @@ impl FaultRuleJson {
 /// A request as the emulator received it (admin routes are not recorded).
 ///
 /// Served by `GET /__emulator/requests` as JSON, the body as
-/// `{"encoding": "utf8", "data": "…text…"}`, or `"base64"` when it is not UTF-8.
+/// `{"encoding": "utf8", "data": "…text…"}`, or `"base64"` when it is not UTF-8 (or
+/// holds control characters other than tab and line breaks).
 #[derive(Clone, Debug, Serialize)]
 #[non_exhaustive]
 pub struct RecordedRequest {
@@ -260,12 +261,18 @@ fn text_or_base64<S: serde::Serializer>(body: &[u8], s: S) -> Result<S::Ok, S::E
     use base64::Engine as _;
     use serde::ser::SerializeStruct as _;
     let mut st = s.serialize_struct("Body", 2)?;
-    match std::str::from_utf8(body) {
-        Ok(text) => {
+    // Text only when it stays compact in JSON: control characters would each be
+    // escaped to six bytes, so such bodies go as base64 (a third larger at most).
+    let text = std::str::from_utf8(body).ok().filter(|t| {
+        !t.chars()
+            .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+    });
+    match text {
+        Some(text) => {
             st.serialize_field("encoding", "utf8")?;
             st.serialize_field("data", text)?;
         }
-        Err(_) => {
+        None => {
             st.serialize_field("encoding", "base64")?;
             st.serialize_field(
                 "data",

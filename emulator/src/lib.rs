@@ -54,9 +54,10 @@ pub use tokens::Claims;
 use store::Store;
 use tokens::TokenKeys;
 
-/// Admin routes (`/__emulator/...`, listed with their shapes in the README's
-/// "Emulator admin routes"): not part of CloudBase, never used by the SDK, and each
-/// requires the [`ADMIN_TOKEN_HEADER`] header carrying [`Emulator::admin_token`].
+/// Admin routes (`/__emulator/...`, listed with their shapes in the README section
+/// "The emulator: security model and admin routes"): not part of CloudBase, never
+/// used by the SDK, and each requires the [`ADMIN_TOKEN_HEADER`] header carrying
+/// [`Emulator::admin_token`].
 pub const ADMIN_PREFIX: &str = "/__emulator";
 
 pub use routes::guard::ADMIN_TOKEN_HEADER;

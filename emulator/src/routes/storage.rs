@@ -57,7 +57,7 @@ fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 }
 
 /// Longest lifetime of a signed URL (one year): the emulator's choice, the reference
-/// names no bound (docs/protocol/emulator-limits.md).
+/// names no bound (docs/protocol/limits.md).
 const MAX_SIGNED_URL_SECS: u64 = 365 * 24 * 3600;
 
 /// Why an upload's bytes were not stored.
