@@ -919,7 +919,11 @@ impl<O: Operation> Call<O> {
         }
         let spec = self.spec.as_ref()?;
         // A caller-chosen bearer is not the session's to renew.
-        if !matches!(spec.access(), Access::User | Access::Bearer) || spec.has_bearer_override() {
+        if !matches!(
+            spec.access(),
+            Access::User | Access::Bearer | Access::UserOrClientId
+        ) || spec.has_bearer_override()
+        {
             return None;
         }
         let creds = state.session.credentials()?;
@@ -1131,10 +1135,17 @@ impl<O: Operation> Call<O> {
         }
     }
 
-    /// `"<METHOD>:<path>"` of the call, the captcha `state` the JS SDK sends.
+    /// `"<METHOD>:<path>"` of the call, the captcha `state` the JS SDK sends: the
+    /// path as its auth client names it, without the `/auth` prefix
+    /// (`POST:/v1/verification`; transcripts auth/captcha/*), since the captcha
+    /// token may be bound to it.
     fn captcha_purpose(&self) -> String {
         match &self.spec {
-            Some(spec) => format!("{}:/{}{}", spec.method, spec.api.prefix(), spec.path),
+            Some(spec) => {
+                let prefix = spec.api.prefix();
+                let prefix = prefix.strip_prefix("auth/").unwrap_or(prefix);
+                format!("{}:/{prefix}{}", spec.method, spec.path)
+            }
             None => String::new(),
         }
     }
@@ -1272,7 +1283,9 @@ impl<O: Operation> Call<O> {
             Ok(req) => {
                 self.attempt += 1;
                 self.sent_token = match spec.access() {
-                    Access::User | Access::Bearer if !spec.has_bearer_override() => {
+                    Access::User | Access::Bearer | Access::UserOrClientId
+                        if !spec.has_bearer_override() =>
+                    {
                         user_token.cloned()
                     }
                     _ => None,

@@ -71,6 +71,10 @@ pub enum Access {
     ClientId,
     /// The signed-in user's access token; without one, nothing is sent.
     User,
+    /// The signed-in user's access token when there is one, else `?client_id=` as
+    /// [`Access::ClientId`]: calls the JS SDK sends with the user's identity when it
+    /// has one (auth.md §5.2 "U if signed in": `/verification`).
+    UserOrClientId,
     /// The user's access token, else the configured Publishable Key or API key.
     Bearer,
     /// `Basic base64("{client_id}:")` plus `?client_id=`: only the automatic anonymous
@@ -309,6 +313,15 @@ pub(crate) fn build(spec: &RequestSpec, env: &Envelope<'_>) -> Result<HttpReques
             None
         }
         Access::None => None,
+        Access::UserOrClientId => match env.user_token {
+            Some(token) => Some(token),
+            None => {
+                if !query.iter().any(|(k, _)| k == "client_id") {
+                    query.push(("client_id".to_owned(), config.client_id().to_owned()));
+                }
+                None
+            }
+        },
         Access::User | Access::Bearer if spec.bearer_override.is_some() => {
             spec.bearer_override.as_ref()
         }

@@ -87,7 +87,10 @@ fn thirty_two_threads_on_an_expired_token_cause_one_refresh() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rotation_under_concurrency_never_presents_a_used_refresh_token() {
     let emu = common::emulator();
-    emu.set_token_lifetime(Duration::from_secs(1));
+    // Two seconds, not one: the emulator counts whole seconds, so a 1 s token may
+    // arrive already expired on a loaded machine (and fail after two renewals). Every
+    // call still renews, these tokens being always within the refresh margin.
+    emu.set_token_lifetime(Duration::from_secs(2));
     let client = Arc::new(
         cloudbase_async::Client::new(common::config_for(emu.base_url()).build().unwrap()).unwrap(),
     );
@@ -140,7 +143,10 @@ async fn rotation_under_concurrency_never_presents_a_used_refresh_token() {
 #[test]
 fn blocking_rotation_under_concurrency_never_presents_a_used_refresh_token() {
     let emu = common::emulator();
-    emu.set_token_lifetime(Duration::from_secs(1));
+    // Two seconds, not one: the emulator counts whole seconds, so a 1 s token may
+    // arrive already expired on a loaded machine (and fail after two renewals). Every
+    // call still renews, these tokens being always within the refresh margin.
+    emu.set_token_lifetime(Duration::from_secs(2));
     let client =
         cloudbase_blocking::Client::new(common::config_for(emu.base_url()).build().unwrap());
     let events = client.auth_events();

@@ -90,7 +90,7 @@ fn five_minutes() -> u64 {
 ///
 /// ```
 /// use cloudbase_core::auth::CreateCaptchaData;
-/// let op = CreateCaptchaData::new("POST:/auth/v1/signin");
+/// let op = CreateCaptchaData::new("POST:/v1/signin");
 /// ```
 #[derive(Clone, Debug)]
 #[must_use]

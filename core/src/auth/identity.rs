@@ -307,8 +307,9 @@ fn decode_uri(uri: String) -> String {
 }
 
 /// Asks for a provider's authorization URL: `GET /auth/v1/provider/uri?provider_id=
-/// &state=&redirect_uri=[&scope=][&other_params[k]=v]&client_id=` (the JS SDK's
-/// `genProviderRedirectUri`). Values are percent-encoded.
+/// &state=[&scope=]&response_type=code&redirect_uri=[&other_params[k]=v]&client_id=`
+/// (the JS SDK's `genProviderRedirectUri`, auth.md §5.5). Values are percent-encoded;
+/// the redirect URI is sent as given.
 ///
 /// ```
 /// use cloudbase_core::auth::GenProviderRedirectUri;
@@ -322,6 +323,9 @@ pub struct GenProviderRedirectUri {
     state: String,
     scope: Option<String>,
     other: Vec<(String, String)>,
+    /// `code` for the public operation; none for [`StartOAuth`] (the JS SDK's
+    /// `signInWithOAuth` sends none).
+    response_type: Option<&'static str>,
 }
 
 impl GenProviderRedirectUri {
@@ -337,6 +341,7 @@ impl GenProviderRedirectUri {
             state: state.into(),
             scope: None,
             other: Vec::new(),
+            response_type: Some("code"),
         }
     }
 
@@ -364,10 +369,13 @@ impl Operation for GenProviderRedirectUri {
         if !self.state.is_empty() {
             spec = spec.query("state", self.state.as_str());
         }
-        spec = spec.query("redirect_uri", self.redirect_uri.as_str());
         if let Some(s) = self.scope.as_deref().filter(|s| !s.is_empty()) {
             spec = spec.query("scope", s);
         }
+        if let Some(t) = self.response_type {
+            spec = spec.query("response_type", t);
+        }
+        spec = spec.query("redirect_uri", self.redirect_uri.as_str());
         for (k, v) in self.other.iter().filter(|(_, v)| !v.is_empty()) {
             spec = spec.query(format!("other_params[{k}]"), v.as_str());
         }
@@ -413,37 +421,60 @@ pub struct OAuthFlow {
     pub authorize_url: String,
     /// The value the callback must carry back (checked against CSRF).
     pub state: String,
-    /// The callback URL given to the provider.
+    /// The callback URL registered with the provider: the given URL's origin and
+    /// path only (a fragment is not allowed in a redirect URI, RFC 6749 §3.1.2, and a
+    /// query breaks exact-match registration), as the JS SDK sends it.
     pub redirect_uri: String,
+    /// The URL as the app gave it, query and fragment included, so that it can restore
+    /// them after the callback.
+    pub return_url: String,
     /// Sign in, or link to the current user.
     pub purpose: OAuthPurpose,
 }
 
+/// The origin and path of `url` (query and fragment dropped); a URL that does not
+/// parse is sent as given, and the server judges it.
+fn registered_redirect(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) => {
+            parsed.set_query(None);
+            parsed.set_fragment(None);
+            parsed.into()
+        }
+        Err(_) => url.to_owned(),
+    }
+}
+
 impl OAuthFlow {
-    /// Rebuilds a flow from the fields the app kept (e.g. in a cookie).
+    /// Rebuilds a flow from the fields the app kept (e.g. in a cookie); the redirect
+    /// URI may be the full return URL (its query and fragment are dropped again).
     pub fn new(
         provider_id: impl Into<String>,
         state: impl Into<String>,
         redirect_uri: impl Into<String>,
         purpose: OAuthPurpose,
     ) -> Self {
+        let return_url = redirect_uri.into();
         Self {
             provider_id: provider_id.into(),
             authorize_url: String::new(),
             state: state.into(),
-            redirect_uri: redirect_uri.into(),
+            redirect_uri: registered_redirect(&return_url),
+            return_url,
             purpose,
         }
     }
 }
 
 /// Starts an OAuth web flow (the JS SDK's `signInWithOAuth` / `linkIdentity` first
-/// half): `GET /auth/v1/provider/uri` → an [`OAuthFlow`]. The JS SDK strips the
-/// query from the redirect URL it registers; this SDK sends the URL it is given.
+/// half): `GET /auth/v1/provider/uri` → an [`OAuthFlow`]. As the JS SDK, the redirect
+/// URI sent (and later exchanged with the code) is the given URL's origin and path;
+/// the full URL stays in [`OAuthFlow::return_url`].
 #[derive(Clone, Debug)]
 #[must_use]
 pub struct StartOAuth {
     inner: GenProviderRedirectUri,
+    return_url: String,
     purpose: OAuthPurpose,
 }
 
@@ -456,8 +487,13 @@ impl StartOAuth {
         state: impl Into<String>,
         purpose: OAuthPurpose,
     ) -> Self {
+        let return_url: String = redirect_uri.into();
+        let mut inner =
+            GenProviderRedirectUri::new(provider_id, registered_redirect(&return_url), state);
+        inner.response_type = None;
         Self {
-            inner: GenProviderRedirectUri::new(provider_id, redirect_uri, state),
+            inner,
+            return_url,
             purpose,
         }
     }
@@ -495,6 +531,7 @@ impl Operation for StartOAuth {
             authorize_url: redirect.uri,
             state: self.inner.state.clone(),
             redirect_uri: self.inner.redirect_uri.clone(),
+            return_url: self.return_url.clone(),
             purpose: self.purpose,
         })
     }

@@ -210,10 +210,12 @@ impl SendVerification {
         if let Some(u) = &self.usage {
             map.insert("usage".into(), u.as_str().into());
         }
+        // The signed-in user's identity goes with every code request (contact
+        // changes, re-authentication, resend), as the JS SDK sends it.
         let access = if self.target == Some(VerificationTarget::CurrentUser) {
             Access::User
         } else {
-            Access::ClientId
+            Access::UserOrClientId
         };
         auth_post("verification", access, map)
     }

@@ -1167,7 +1167,7 @@ pub fn captcha_after_failed_passwords_with_a_solver<C: TestClient>() {
     let create = body_of(&requests[before + 1]);
     assert_eq!(
         create,
-        json!({"state": "POST:/auth/v1/signin", "redirect_uri": ""})
+        json!({"state": "POST:/v1/signin", "redirect_uri": ""})
     );
     let replay = &requests[before + 3];
     let token = replay.header("x-captcha-token").unwrap().to_owned();
