@@ -223,3 +223,20 @@ fn state_survives_in_a_database_file() {
     drop(emu);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn gateway_error_envelopes_carry_the_answers_request_id() {
+    let emu = Emulator::start().unwrap();
+    let (status, body, headers) = post(&emu, "/v1/functions/echo", &[], "{}");
+    assert_eq!(status, 401);
+    let header = headers["x-request-id"].to_str().unwrap();
+    assert!(!header.is_empty());
+    assert_eq!(body["requestId"], header, "{body}");
+    let (_, body, _) = post(
+        &emu,
+        "/v1/functions/echo",
+        &[("x-request-id", "mine-1")],
+        "{}",
+    );
+    assert_eq!(body["requestId"], "mine-1");
+}

@@ -236,6 +236,8 @@ async function authFlows(auth) {
 
   const user = unwrap('getUser', await auth.getUser());
   assert.equal(user.data.user.email, email, `getUser: ${JSON.stringify(user)}`);
+  // The SDK reads `hasPassword` (or `password === 'SET'`), never `has_password`.
+  assert.equal(user.data.user.user_metadata.hasPassword, true, `hasPassword: ${JSON.stringify(user)}`);
   console.log('getUser ok');
 
   unwrap('updateUser', await auth.updateUser({ nickname: 'JS User' }));

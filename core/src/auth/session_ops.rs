@@ -102,6 +102,20 @@ impl User {
     pub fn is_anonymous(&self) -> bool {
         self.name.as_deref() == Some("anonymous")
     }
+
+    /// Whether a password is set, from whichever form the service sends: the
+    /// documented `has_password`, the `hasPassword` of the JS SDK's types, or
+    /// `password: "SET"` (the JS SDK's fallback); `None` when the answer says nothing.
+    pub fn password_set(&self) -> Option<bool> {
+        self.has_password
+            .or_else(|| self.extra.get("hasPassword").and_then(|v| v.as_bool()))
+            .or_else(|| {
+                self.extra
+                    .get("password")
+                    .and_then(|v| v.as_str())
+                    .map(|p| p == "SET")
+            })
+    }
 }
 
 /// Fetches the signed-in user's profile: `GET /auth/v1/user/me` with the user's

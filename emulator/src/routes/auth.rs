@@ -233,7 +233,10 @@ pub(crate) fn profile(shared: &Shared, user: &User) -> serde_json::Value {
         "status": "ACTIVE",
         "groups": [{"id": if anonymous { "anonymous" } else { "user" }}],
         "providers": providers,
+        // The documented field, and the camel-case one the JS SDK reads (it never
+        // reads `has_password`; docs/protocol/limits.md).
         "has_password": user.password_hash.is_some(),
+        "hasPassword": user.password_hash.is_some(),
         "created_from": user.kind,
         "created_at": user.created_at,
     })

@@ -234,7 +234,7 @@ async fn intercept(State(shared): State<Arc<Shared>>, req: Request, next: Next) 
     if req.uri().path().starts_with(ADMIN_PREFIX) {
         return next.run(req).await;
     }
-    let (parts, body) = req.into_parts();
+    let (mut parts, body) = req.into_parts();
     // File bodies go to disk as they arrive; they are recorded without their bytes.
     let (bytes, file_body) = if is_file_upload(&parts.method, parts.uri.path(), &parts.headers) {
         (axum::body::Bytes::new(), Some(body))
@@ -295,6 +295,12 @@ async fn intercept(State(shared): State<Arc<Shared>>, req: Request, next: Next) 
         received_at: SystemTime::now(),
     });
 
+    // Handlers see the id too, so error envelopes carry the one the header answers.
+    if !parts.headers.contains_key("x-request-id")
+        && let Ok(v) = HeaderValue::from_str(&request_id)
+    {
+        parts.headers.insert("x-request-id", v);
+    }
     let mut response = match shared.take_fault(&parts.method, &path) {
         Some(rule) => {
             if let Some(d) = rule.delay {

@@ -192,6 +192,27 @@ fn authorized_json(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Result<
     Ok(serde_json::from_slice(body).unwrap_or_default())
 }
 
+/// The per-item error for a file id that names nothing: no bucket segment, or a
+/// bucket never written to, is `STORAGE_BUCKET_NOT_FOUND` (storage.md §0); a missing
+/// file in an existing bucket `STORAGE_FILE_NONEXIST`.
+fn missing_object(shared: &Shared, id: &str, key: Option<&str>) -> Value {
+    let bucket_exists = key
+        .and_then(|k| k.split_once('/'))
+        .filter(|(_, name)| !name.is_empty())
+        .is_some_and(|(bucket, _)| {
+            crate::files::safe_segment(bucket) && shared.files.root().join(bucket).is_dir()
+        });
+    let (code, message) = if bucket_exists {
+        ("STORAGE_FILE_NONEXIST", "file does not exist")
+    } else {
+        (
+            "STORAGE_BUCKET_NOT_FOUND",
+            "the file id names no bucket that exists",
+        )
+    };
+    json!({"cloudObjectId": id, "code": code, "message": message})
+}
+
 fn item_error(code: &str, message: &str) -> Value {
     json!({ "code": code, "message": message })
 }
@@ -276,11 +297,12 @@ pub(crate) async fn classic(
             .iter()
             .map(|item| {
                 let id = item["cloudObjectId"].as_str().unwrap_or_default();
-                match key_of_file_id(id).filter(|k| {
-                    shared.files.resolve(k).is_some_and(|p| p.is_file())
-                }) {
-                    Some(key) => json!({"cloudObjectId": id, "downloadUrl": download_url(key)}),
-                    None => json!({"cloudObjectId": id, "code": "STORAGE_FILE_NONEXIST", "message": "file does not exist"}),
+                let key = key_of_file_id(id);
+                match key.map(|k| (k, shared.files.resolve(k))) {
+                    Some((key, Some(path))) if path.is_file() => {
+                        json!({"cloudObjectId": id, "downloadUrl": download_url(key)})
+                    }
+                    _ => missing_object(&shared, id, key),
                 }
             })
             .collect(),
@@ -296,7 +318,7 @@ pub(crate) async fn classic(
                         }
                         json!({ "cloudObjectId": id })
                     }
-                    _ => json!({"cloudObjectId": id, "code": "STORAGE_FILE_NONEXIST", "message": "file does not exist"}),
+                    _ => missing_object(&shared, id, key_of_file_id(id)),
                 }
             })
             .collect(),

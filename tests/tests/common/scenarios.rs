@@ -549,6 +549,7 @@ pub fn otp_sign_up_then_password_sign_in<C: TestClient>() {
     assert_eq!(user.email.as_deref(), Some("ada@example.com"));
     assert_eq!(user.username.as_deref(), Some("ada_l"));
     assert_eq!(user.has_password, Some(true));
+    assert_eq!(user.password_set(), Some(true));
 
     c.sign_out().unwrap();
     c.sign_in_with_password("ada@example.com", "Passw0rd!")

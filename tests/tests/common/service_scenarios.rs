@@ -314,9 +314,18 @@ pub fn classic_storage_round_trip<C: TestClient>() {
 
     // Temp URLs, per item.
     let missing = up.file_id.replace("hello.txt", "nope.txt");
+    let no_bucket = up.file_id.replace("bucket-a/", "no-such-bucket/");
     let urls = c
-        .execute(TempFileUrls::temp_urls([up.file_id.as_str(), missing.as_str()]).unwrap())
+        .execute(
+            TempFileUrls::temp_urls([up.file_id.as_str(), missing.as_str(), no_bucket.as_str()])
+                .unwrap(),
+        )
         .unwrap();
+    assert_eq!(
+        urls[2].url.as_ref().unwrap_err().code,
+        GatewayErrorCode::StorageBucketNotFound,
+        "a bucket never written to"
+    );
     assert!(
         urls[0]
             .url
