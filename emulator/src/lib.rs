@@ -37,6 +37,7 @@
 mod data;
 mod faults;
 mod files;
+mod proxy;
 mod routes;
 mod store;
 mod tokens;

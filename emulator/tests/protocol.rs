@@ -240,3 +240,101 @@ fn gateway_error_envelopes_carry_the_answers_request_id() {
     );
     assert_eq!(body["requestId"], "mine-1");
 }
+
+/// A loopback HTTP server answering one request with what it saw (`METHOD path` and
+/// the body).
+fn one_shot_server() -> String {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        let (stream, _) = listener.accept().unwrap();
+        let mut reader = BufReader::new(stream.try_clone().unwrap());
+        let mut line = String::new();
+        reader.read_line(&mut line).unwrap();
+        let mut len = 0usize;
+        let mut custom = String::new();
+        loop {
+            let mut h = String::new();
+            reader.read_line(&mut h).unwrap();
+            if h == "\r\n" {
+                break;
+            }
+            let lower = h.to_ascii_lowercase();
+            if let Some(v) = lower.strip_prefix("content-length:") {
+                len = v.trim().parse().unwrap();
+            }
+            if let Some(v) = lower.strip_prefix("x-custom:") {
+                custom = v.trim().to_owned();
+            }
+        }
+        let mut body = vec![0u8; len];
+        reader.read_exact(&mut body).unwrap();
+        let seen = format!(
+            "{} {} {}",
+            line.trim().trim_end_matches(" HTTP/1.1"),
+            custom,
+            String::from_utf8_lossy(&body)
+        );
+        let mut stream = stream;
+        write!(
+            stream,
+            "HTTP/1.1 201 Created\r\ncontent-type: text/plain\r\nx-from: container\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{seen}",
+            seen.len()
+        )
+        .unwrap();
+    });
+    format!("http://{addr}")
+}
+
+#[test]
+fn admin_routes_register_a_proxied_container_and_move_the_clock() {
+    let emu = Emulator::start().unwrap();
+    let token = sign_in(&emu);
+    let bearer = format!("Bearer {token}");
+    let target = one_shot_server();
+    for url in [
+        "http://example.com:80",
+        "ftp://127.0.0.1/",
+        "not a url",
+        "http://10.0.0.1/",
+    ] {
+        let (status, body, _) =
+            admin_post(&emu, "containers/svc", &json!({ "url": url }).to_string());
+        assert_eq!(status, 400, "{url}: {body}");
+    }
+    let (status, body, _) = admin_post(
+        &emu,
+        "containers/svc",
+        &json!({ "url": target }).to_string(),
+    );
+    assert_eq!(status, 204, "{body}");
+    let (status, body, headers) = post(
+        &emu,
+        "/v1/cloudrun/svc/items/42?q=a%20b",
+        &[("authorization", &bearer), ("x-custom", "yes")],
+        r#"{"n":1}"#,
+    );
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body, r#"POST /items/42?q=a%20b yes {"n":1}"#);
+    assert_eq!(headers["x-from"], "container");
+
+    let (status, before, _) = admin_get(&emu, "clock");
+    assert_eq!((status, before["offset_secs"].as_i64()), (200, Some(0)));
+    let (status, body, _) = admin_post(&emu, "clock", r#"{"offset_secs": 100000}"#);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["offset_secs"], 100000);
+    assert!(body["now"].as_u64().unwrap() >= before["now"].as_u64().unwrap() + 100000);
+    let resp = agent()
+        .get(format!("{}/auth/v1/user/me", emu.base_url()))
+        .header("authorization", &bearer)
+        .call()
+        .unwrap();
+    assert_eq!(
+        resp.status().as_u16(),
+        401,
+        "the token expired on the moved clock"
+    );
+    let (status, _, _) = admin_post(&emu, "clock", r#"{"offset_secs": "soon"}"#);
+    assert_eq!(status, 400);
+}

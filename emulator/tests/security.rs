@@ -166,6 +166,9 @@ fn every_admin_route_requires_the_admin_token() {
         ("POST", "models/todo"),
         ("GET", "outbox"),
         ("GET", "captcha?token=x"),
+        ("GET", "clock"),
+        ("POST", "clock"),
+        ("POST", "containers/svc"),
         ("GET", "nonexistent"),
     ];
     for (method, path) in routes {

@@ -88,3 +88,76 @@ pub(crate) async fn create_model(
         Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
     }
 }
+
+/// `POST /__emulator/clock {offset_secs}`: shifts the emulator's clock (token expiry,
+/// code and URL lifetimes) by `offset_secs` from real time; `GET` answers
+/// `{offset_secs, now}` (Unix seconds on the emulator's clock).
+pub(crate) async fn set_clock(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+    #[derive(serde::Deserialize)]
+    struct Clock {
+        offset_secs: i64,
+    }
+    match serde_json::from_slice::<Clock>(&body) {
+        Ok(c) => {
+            *lock(&shared.clock_offset_secs) = c.offset_secs;
+            clock_answer(&shared)
+        }
+        Err(e) => bad_request(format!("expected {{\"offset_secs\": <integer>}}: {e}")),
+    }
+}
+
+pub(crate) async fn clock(State(shared): State<Arc<Shared>>) -> Response {
+    clock_answer(&shared)
+}
+
+fn clock_answer(shared: &Shared) -> Response {
+    Json(serde_json::json!({
+        "offset_secs": *lock(&shared.clock_offset_secs),
+        "now": shared.now(),
+    }))
+    .into_response()
+}
+
+fn bad_request(message: String) -> Response {
+    (
+        StatusCode::BAD_REQUEST,
+        Json(serde_json::json!({ "message": message })),
+    )
+        .into_response()
+}
+
+/// `POST /__emulator/containers/{name} {url}`: registers (or replaces) a CloudBase Run
+/// service that forwards every request to `url` (which must be a loopback `http`
+/// URL: the emulator proxies to the developer's own server, never elsewhere).
+pub(crate) async fn register_container(
+    State(shared): State<Arc<Shared>>,
+    axum::extract::Path(name): axum::extract::Path<String>,
+    body: Bytes,
+) -> Response {
+    #[derive(serde::Deserialize)]
+    struct Target {
+        url: String,
+    }
+    let target = match serde_json::from_slice::<Target>(&body) {
+        Ok(t) => t.url,
+        Err(e) => {
+            return bad_request(format!(
+                "expected {{\"url\": \"http://127.0.0.1:PORT\"}}: {e}"
+            ));
+        }
+    };
+    if !crate::files::safe_segment(&name) {
+        return bad_request(format!("{name:?} is not a service name"));
+    }
+    let base = match crate::proxy::loopback_base(&target) {
+        Ok(base) => base,
+        Err(message) => return bad_request(message),
+    };
+    let handler = crate::proxy::forwarder(base);
+    shared
+        .containers
+        .write()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(name, handler);
+    StatusCode::NO_CONTENT.into_response()
+}

@@ -106,6 +106,14 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
             &format!("{ADMIN_PREFIX}/models/{{name}}"),
             post(admin::create_model),
         )
+        .route(
+            &format!("{ADMIN_PREFIX}/clock"),
+            get(admin::clock).post(admin::set_clock),
+        )
+        .route(
+            &format!("{ADMIN_PREFIX}/containers/{{name}}"),
+            post(admin::register_container),
+        )
         .fallback(not_implemented)
         .layer(middleware::from_fn_with_state(shared.clone(), intercept))
         .layer(middleware::from_fn_with_state(shared.clone(), guard::guard))
