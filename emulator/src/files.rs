@@ -14,8 +14,11 @@ pub(crate) struct PendingUpload {
     pub key: String,
     pub token: String,
     pub meta: String,
-    pub len: u64,
-    pub content_type: String,
+    /// The signed length; `None` for the POST (form) upload, which signs none.
+    pub len: Option<u64>,
+    /// The signed content type (`None` without a `signedHeader`: the form's file part
+    /// names it).
+    pub content_type: Option<String>,
     pub expires_at: u64,
 }
 

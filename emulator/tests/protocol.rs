@@ -338,3 +338,124 @@ fn admin_routes_register_a_proxied_container_and_move_the_clock() {
     let (status, _, _) = admin_post(&emu, "clock", r#"{"offset_secs": "soon"}"#);
     assert_eq!(status, 400);
 }
+
+/// A multipart body with text `fields`, then the file part named `file_field`.
+fn form(boundary: &str, fields: &[(&str, &str)], file_field: &str, file: &[u8]) -> Vec<u8> {
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\ncontent-disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    body.extend_from_slice(
+        format!(
+            "--{boundary}\r\ncontent-disposition: form-data; name=\"{file_field}\"; filename=\"blob\"\r\ncontent-type: application/octet-stream\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(file);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    body
+}
+
+fn send_form(emu: &Emulator, path: &str, headers: &[(&str, &str)], body: Vec<u8>) -> (u16, Value) {
+    let mut req = agent()
+        .post(format!("{}{path}", emu.base_url()))
+        .header("content-type", "multipart/form-data; boundary=XyZ");
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let mut resp = req.send(&body[..]).unwrap();
+    let status = resp.status().as_u16();
+    let text = resp.body_mut().read_to_string().unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+#[test]
+fn browser_form_uploads_store_the_file_part_with_its_content_type() {
+    let emu = Emulator::start().unwrap();
+    let bearer = format!("Bearer {}", sign_in(&emu));
+    let png = b"\x89PNG\r\n\x1a\n-not-really-an-image";
+    let body = form(
+        "XyZ",
+        &[
+            ("cacheControl", "3600"),
+            ("contentType", "image/png"),
+            ("metadata", "{}"),
+        ],
+        "",
+        png,
+    );
+    let (status, answer) = send_form(
+        &emu,
+        "/v1/storages/object/bucket-a/pics/cat.png",
+        &[("authorization", &bearer)],
+        body,
+    );
+    assert_eq!(status, 200, "{answer}");
+    let stored = std::fs::read(emu.storage_dir().join("bucket-a/pics/cat.png")).unwrap();
+    assert_eq!(stored, png, "the file part only, not the envelope");
+    let mut resp = agent()
+        .get(format!(
+            "{}/v1/storages/object/info/bucket-a/pics/cat.png",
+            emu.base_url()
+        ))
+        .header("authorization", &bearer)
+        .call()
+        .unwrap();
+    let info: Value = serde_json::from_str(&resp.body_mut().read_to_string().unwrap()).unwrap();
+    assert_eq!(info["content_type"], "image/png");
+    assert_eq!(info["cache_control"], "max-age=3600");
+    assert_eq!(info["size"], png.len());
+}
+
+#[test]
+fn the_classic_post_upload_takes_a_form_without_a_signed_length() {
+    let emu = Emulator::start().unwrap();
+    let bearer = format!("Bearer {}", sign_in(&emu));
+    let (status, info, _) = post(
+        &emu,
+        "/v1/storages/get-objects-upload-info",
+        &[
+            ("authorization", &bearer),
+            ("content-type", "application/json"),
+        ],
+        &json!([{"objectId": "bucket-a/post.txt"}]).to_string(),
+    );
+    assert_eq!(status, 200, "{info}");
+    let item = &info[0];
+    assert!(
+        item["code"].is_null(),
+        "no signedHeader is the POST flow: {item}"
+    );
+    let url = item["uploadUrl"].as_str().unwrap();
+    let path = url.strip_prefix(emu.base_url()).unwrap();
+    let fields = [
+        ("key", "bucket-a/post.txt"),
+        ("signature", item["authorization"].as_str().unwrap()),
+        (
+            "x-cos-meta-fileid",
+            item["cloudObjectMeta"].as_str().unwrap(),
+        ),
+        ("success_action_status", "201"),
+        ("x-cos-security-token", item["token"].as_str().unwrap()),
+    ];
+    let (status, answer) = send_form(
+        &emu,
+        path,
+        &[],
+        form("XyZ", &fields, "file", b"posted bytes"),
+    );
+    assert_eq!(status, 201, "{answer}");
+    let stored = std::fs::read(emu.storage_dir().join("bucket-a/post.txt")).unwrap();
+    assert_eq!(stored, b"posted bytes");
+    // The signature is single-use, and a PUT needs a signed length.
+    let (status, _) = send_form(&emu, path, &[], form("XyZ", &fields, "file", b"again"));
+    assert_eq!(status, 403);
+}

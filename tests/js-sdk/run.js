@@ -156,6 +156,24 @@ async function storageFlows(app) {
   const after = await bucket.download(name);
   assert.ok(after.error, 'a removed object cannot be downloaded');
   console.log('from(bucket) upload/download/remove ok');
+
+  // A Blob goes as a multipart form (cacheControl, contentType, then the file): the
+  // emulator must store the file part, with its content type.
+  const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 1, 2, 3]);
+  unwrap('from(bucket).upload(Blob)', await bucket.upload('pics/dot.png', new Blob([png], { type: 'image/png' }), { contentType: 'image/png' }));
+  const pic = unwrap('from(bucket).download(Blob)', await bucket.download('pics/dot.png'));
+  const got = new Uint8Array(await pic.data.arrayBuffer());
+  assert.deepEqual(Array.from(got), Array.from(png), `a Blob upload stores the file, not the form: ${got.length} bytes`);
+  const info = unwrap('from(bucket).info', await bucket.info('pics/dot.png'));
+  assert.equal(info.data.contentType || info.data.content_type, 'image/png', `info: ${JSON.stringify(info)}`);
+  console.log('from(bucket) Blob (multipart) upload ok');
+
+  // The POST upload flow: upload info without signedHeader, then a form; 201.
+  const posted = await app.uploadFile({ cloudPath: 'bucket-a/js/posted.txt', fileContent: Buffer.from('posted'), method: 'post' });
+  assert.ok(posted.fileID, `uploadFile(post): ${JSON.stringify(posted)}`);
+  const back = await app.downloadFile({ fileID: posted.fileID });
+  assert.equal(Buffer.from(back.fileContent).toString(), 'posted', `download of the POST upload: ${JSON.stringify(back)}`);
+  console.log('uploadFile(method: post) ok');
 }
 
 // Data models: create, list with a filter and a count, update, delete (the model

@@ -9,6 +9,7 @@ pub(crate) mod functions;
 pub(crate) mod guard;
 pub(crate) mod identity;
 pub(crate) mod storage;
+pub(crate) mod uploads;
 
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -70,7 +71,12 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/v1/cloudrun/{*rest}", any(functions::service))
         .route("/v1/apis/{*rest}", any(functions::service))
         .route("/v1/storages/{op}", post(storage::classic))
-        .route("/cos/{*key}", put(storage::cos_put).get(storage::cos_get))
+        .route(
+            "/cos/{*key}",
+            put(storage::cos_put)
+                .get(storage::cos_get)
+                .post(storage::cos_post),
+        )
         .route(
             "/v1/storages/object/{bucket}",
             delete(storage::remove).post(storage::copy_or_move),

@@ -8,10 +8,9 @@ use axum::body::{Body, Bytes};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::Response;
-use futures_util::StreamExt;
 use serde_json::{Value, json};
-use tokio::io::AsyncWriteExt;
 
+use super::uploads::{WriteError, is_multipart, write_body, write_form};
 use super::{authorize_gateway, gateway_error, json_response};
 use crate::Shared;
 use crate::files::{ListError, ObjectMeta, PendingUpload};
@@ -59,98 +58,6 @@ fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 /// Longest lifetime of a signed URL (one year): the emulator's choice, the reference
 /// names no bound (docs/protocol/limits.md).
 const MAX_SIGNED_URL_SECS: u64 = 365 * 24 * 3600;
-
-/// Why an upload's bytes were not stored.
-enum WriteError {
-    /// The body ended at this many bytes, not the expected count.
-    Length(u64),
-    /// No byte arrived for the upload idle timeout.
-    Stalled,
-    /// The body broke off or the disk refused.
-    Failed(String),
-}
-
-impl WriteError {
-    fn into_response(self, headers: &HeaderMap) -> Response {
-        match self {
-            Self::Length(n) => gateway_error(
-                StatusCode::BAD_REQUEST,
-                "INVALID_PARAM",
-                &format!("the body had {n} bytes, not the signed length"),
-                headers,
-            ),
-            Self::Stalled => gateway_error(
-                StatusCode::REQUEST_TIMEOUT,
-                "REQUEST_TIMEOUT",
-                "no upload bytes arrived in time",
-                headers,
-            ),
-            Self::Failed(e) => {
-                gateway_error(StatusCode::INTERNAL_SERVER_ERROR, "SYS_ERR", &e, headers)
-            }
-        }
-    }
-}
-
-/// Streams a request body into a temporary file of its own, then renames it to
-/// `path` — only when complete (and of `expected` length, when given), so a broken
-/// or concurrent upload never leaves a partial or mixed file behind.
-async fn write_body(
-    shared: &Shared,
-    path: &std::path::Path,
-    body: Body,
-    expected: Option<u64>,
-) -> Result<u64, WriteError> {
-    let tmp = shared.files.upload_temp_path();
-    let result = write_to(&tmp, body, shared.timeouts.upload_idle).await;
-    let outcome = match result {
-        Ok(n) if expected.is_some_and(|e| e != n) => Err(WriteError::Length(n)),
-        Ok(n) => {
-            let renamed = async {
-                if let Some(dir) = path.parent() {
-                    tokio::fs::create_dir_all(dir).await?;
-                }
-                tokio::fs::rename(&tmp, path).await
-            };
-            renamed
-                .await
-                .map(|()| n)
-                .map_err(|e| WriteError::Failed(e.to_string()))
-        }
-        Err(e) => Err(e),
-    };
-    if outcome.is_err() {
-        let _ = tokio::fs::remove_file(&tmp).await;
-    }
-    outcome
-}
-
-async fn write_to(
-    tmp: &std::path::Path,
-    body: Body,
-    idle: std::time::Duration,
-) -> Result<u64, WriteError> {
-    let failed = |e: std::io::Error| WriteError::Failed(e.to_string());
-    let mut file = tokio::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(tmp)
-        .await
-        .map_err(failed)?;
-    let mut stream = body.into_data_stream();
-    let mut written = 0u64;
-    loop {
-        let next = tokio::time::timeout(idle, stream.next())
-            .await
-            .map_err(|_| WriteError::Stalled)?;
-        let Some(chunk) = next else { break };
-        let chunk = chunk.map_err(|e| WriteError::Failed(e.to_string()))?;
-        file.write_all(&chunk).await.map_err(failed)?;
-        written = written.saturating_add(chunk.len() as u64);
-    }
-    file.flush().await.map_err(failed)?;
-    Ok(written)
-}
 
 /// Streams a stored file as the answer.
 async fn serve_file(shared: &Shared, key: &str, headers: &HeaderMap) -> Response {
@@ -255,20 +162,28 @@ pub(crate) async fn classic(
                         "objectId must be <bucket>/<name>",
                     );
                 }
+                // No `signedHeader` at all is the POST (form) upload (storage.md §1);
+                // a `signedHeader` must carry the length.
                 let signed = &item["signedHeader"];
-                let Some(len) = signed["content-length"][0]
+                let len = signed["content-length"][0]
                     .as_str()
-                    .and_then(|v| v.parse::<u64>().ok())
-                else {
+                    .and_then(|v| v.parse::<u64>().ok());
+                if len.is_none() && !signed.is_null() {
                     return item_error(
                         "STORAGE_CONTENT_LENGTH_REQUIRED",
                         "signedHeader must carry content-length",
                     );
+                }
+                let content_type = if signed.is_null() {
+                    None
+                } else {
+                    Some(
+                        signed["content-type"][0]
+                            .as_str()
+                            .unwrap_or("application/octet-stream")
+                            .to_owned(),
+                    )
                 };
-                let content_type = signed["content-type"][0]
-                    .as_str()
-                    .unwrap_or("application/octet-stream")
-                    .to_owned();
                 let authorization = format!(
                     "q-sign-algorithm=sha1&q-ak=emulator&q-signature={}",
                     crate::routes::auth::random_hex(20)
@@ -393,23 +308,29 @@ pub(crate) async fn cos_put(
     {
         return forbidden("the signature does not match this upload");
     }
+    let Some(signed_len) = upload.len else {
+        return forbidden("this upload was signed without a length: send it as a POST form");
+    };
     let declared = header_str(&headers, "content-length").and_then(|v| v.parse::<u64>().ok());
-    if declared != Some(upload.len) {
+    if declared != Some(signed_len) {
         return forbidden("content-length must be sent and match the signed length");
     }
-    if header_str(&headers, "content-type") != Some(upload.content_type.as_str()) {
+    let content_type = upload
+        .content_type
+        .unwrap_or_else(|| "application/octet-stream".into());
+    if header_str(&headers, "content-type") != Some(content_type.as_str()) {
         return forbidden("content-type must match the signed one");
     }
     let Some(path) = shared.files.resolve(&key) else {
         return forbidden("bad key");
     };
-    match write_body(&shared, &path, body, Some(upload.len)).await {
+    match write_body(&shared, &path, body, Some(signed_len)).await {
         Ok(_) => {
             shared.files.set_meta(
                 &key,
                 ObjectMeta {
                     id: upload.meta,
-                    content_type: upload.content_type,
+                    content_type,
                     cache_control: header_str(&headers, "cache-control").map(str::to_owned),
                     created_at: shared.now(),
                 },
@@ -418,6 +339,82 @@ pub(crate) async fn cos_put(
         }
         Err(e) => e.into_response(&headers),
     }
+}
+
+/// `POST /cos/{key}`: the form upload of step 2 (storage.md §1, `method: "post"`):
+/// fields `key`, `signature` (the step-1 `authorization`), `x-cos-meta-fileid`,
+/// `success_action_status`, `x-cos-security-token`, then `file`. Answers 201 when
+/// `success_action_status` asks for it (the JS SDK accepts only 201), else 204.
+pub(crate) async fn cos_post(
+    State(shared): State<Arc<Shared>>,
+    Path(key): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let forbidden = |message: &str| {
+        gateway_error(
+            StatusCode::FORBIDDEN,
+            "SIGNATURE_INVALID",
+            message,
+            &headers,
+        )
+    };
+    if !is_multipart(&headers) {
+        return forbidden("a POST upload is a multipart/form-data form");
+    }
+    let Some(path) = shared.files.resolve(&key) else {
+        return forbidden("bad key");
+    };
+    let now = shared.now();
+    let mut slot = None;
+    let form = write_form(&shared, &path, &headers, body, |form| {
+        let refuse = |m: &str| Err(WriteError::Form(m.to_owned()));
+        let Some(upload) = shared
+            .files
+            .take_upload(form.field("signature").unwrap_or_default(), now)
+        else {
+            return refuse("unknown or expired upload signature");
+        };
+        if upload.key != key
+            || form.field("key") != Some(key.as_str())
+            || form.field("x-cos-security-token") != Some(upload.token.as_str())
+            || form.field("x-cos-meta-fileid") != Some(upload.meta.as_str())
+        {
+            return refuse("the form does not match this upload");
+        }
+        let expected = upload.len;
+        slot = Some(upload);
+        Ok(expected)
+    })
+    .await;
+    let form = match form {
+        Ok(form) => form,
+        Err(WriteError::Form(m)) => return forbidden(&m),
+        Err(e) => return e.into_response(&headers),
+    };
+    let Some(upload) = slot else {
+        return forbidden("the form does not match this upload");
+    };
+    let content_type = upload
+        .content_type
+        .or(form.file_type.clone())
+        .unwrap_or_else(|| "application/octet-stream".into());
+    shared.files.set_meta(
+        &key,
+        ObjectMeta {
+            id: upload.meta,
+            content_type,
+            cache_control: None,
+            created_at: shared.now(),
+        },
+    );
+    let mut response = Response::new(Body::empty());
+    *response.status_mut() = if form.field("success_action_status") == Some("201") {
+        StatusCode::CREATED
+    } else {
+        StatusCode::NO_CONTENT
+    };
+    response
 }
 
 /// `GET /cos/{key}?sign=…`: a download URL handed out by the gateway.
@@ -478,18 +475,34 @@ pub(crate) async fn object(
             &headers,
         );
     }
-    if let Err(e) = write_body(&shared, &path, body, None).await {
-        return e.into_response(&headers);
-    }
+    // A browser's Blob/FormData upload is a form: `cacheControl`, `contentType`,
+    // `metadata`, then the file (storage.md §3); other bodies are the bytes.
+    let (content_type, cache_control) = if is_multipart(&headers) {
+        match write_form(&shared, &path, &headers, body, |_| Ok(None)).await {
+            Ok(form) => (
+                form.field("contentType")
+                    .map(str::to_owned)
+                    .or(form.file_type.clone()),
+                form.field("cacheControl").map(|c| format!("max-age={c}")),
+            ),
+            Err(e) => return e.into_response(&headers),
+        }
+    } else {
+        if let Err(e) = write_body(&shared, &path, body, None).await {
+            return e.into_response(&headers);
+        }
+        (
+            header_str(&headers, "content-type").map(str::to_owned),
+            header_str(&headers, "cache-control").map(str::to_owned),
+        )
+    };
     let id = crate::routes::auth::random_hex(16);
     shared.files.set_meta(
         &key,
         ObjectMeta {
             id: id.clone(),
-            content_type: header_str(&headers, "content-type")
-                .unwrap_or("application/octet-stream")
-                .to_owned(),
-            cache_control: header_str(&headers, "cache-control").map(str::to_owned),
+            content_type: content_type.unwrap_or_else(|| "application/octet-stream".into()),
+            cache_control,
             created_at: shared.now(),
         },
     );
