@@ -20,6 +20,7 @@ for_both_adapters!(
     containers_methods_queries_and_errors,
     apis_every_method_and_token_override,
     classic_storage_round_trip,
+    storage_names_with_reserved_and_non_ascii_characters,
     bucket_storage_round_trip,
     model_crud_with_typed_records,
     model_filters_and_refusals,

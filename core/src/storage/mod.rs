@@ -7,6 +7,7 @@
 //! ([`crate::transfer`]).
 
 pub mod objects;
+mod urls;
 
 use std::sync::Mutex;
 
@@ -333,15 +334,17 @@ impl Operation for UploadFile {
                 format!("upload info without {field}"),
             ))
         };
+        let file_id = item
+            .cloud_object_id
+            .ok_or_else(|| missing("cloudObjectId"))?;
+        let key = urls::key_of_file_id(&file_id);
         *slot = Some(UploadSlot {
-            url: item.upload_url.ok_or_else(|| missing("uploadUrl"))?,
+            url: urls::sendable(&item.upload_url.ok_or_else(|| missing("uploadUrl"))?, key),
             authorization: Secret::new(item.authorization.unwrap_or_default()),
             token: Secret::new(item.token.unwrap_or_default()),
             meta: item.cloud_object_meta.unwrap_or_default(),
-            file_id: item
-                .cloud_object_id
-                .ok_or_else(|| missing("cloudObjectId"))?,
-            download_url: item.download_url,
+            download_url: item.download_url.map(|u| urls::sendable(&u, key)),
+            file_id,
             request_id,
         });
         Ok(Progress::Next)
@@ -436,7 +439,7 @@ impl FileBatch<TempFileUrl> {
                 file_id: asked.to_owned(),
                 url: match (item.error(), item.download_url) {
                     (Some(e), _) => Err(e),
-                    (None, Some(url)) => Ok(url),
+                    (None, Some(url)) => Ok(urls::sendable(&url, urls::key_of_file_id(asked))),
                     (None, None) => Err(ItemError {
                         code: GatewayErrorCode::Unknown("NO_DOWNLOAD_URL".into()),
                         message: "the service returned no download URL".into(),
@@ -666,10 +669,13 @@ impl Operation for DownloadFile {
         if let Some(e) = item.error() {
             return Err(e.into_error(Some(cx.request_id.to_owned())));
         }
-        *url =
-            Some(item.download_url.ok_or_else(|| {
-                shape_error(response.status(), "download info without downloadUrl")
-            })?);
+        let answered = item
+            .download_url
+            .ok_or_else(|| shape_error(response.status(), "download info without downloadUrl"))?;
+        *url = Some(urls::sendable(
+            &answered,
+            urls::key_of_file_id(&self.file_id),
+        ));
         Ok(Progress::Next)
     }
 

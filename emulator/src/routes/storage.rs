@@ -149,7 +149,11 @@ pub(crate) async fn classic(
     let lifetime = shared.files.url_lifetime();
     let download_url = |key: &str| {
         let (sign, t) = shared.files.sign_download(key, now, lifetime);
-        format!("{origin}/cos/{}?sign={sign}&t={t}", encode_key(key))
+        // The object's path unencoded: the official SDK applies `encodeURI` to this
+        // URL (storage.md §1), which only works if the service sends it raw. (Names
+        // with `#` or `?` cannot survive that in the JS SDK; this SDK encodes the key
+        // itself.)
+        format!("{origin}/cos/{key}?sign={sign}&t={t}")
     };
     let answer: Vec<Value> = match op.as_str() {
         "get-objects-upload-info" => items
