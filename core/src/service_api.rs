@@ -170,6 +170,12 @@ macro_rules! service_handles {
                 self.client.execute($crate::storage::TempFileUrls::temp_urls(file_ids.iter().copied())?) $($await)*
             }
 
+            /// A file's size, type and cache headers without its bytes (the JS SDK's
+            /// `getFileInfo`: a temporary URL, then `HEAD`).
+            pub $($async)? fn get_file_info(&self, file_id: &str) -> Result<$crate::storage::FileInfo, $crate::Error> {
+                self.client.execute($crate::storage::GetFileInfo::new(file_id)?) $($await)*
+            }
+
             /// One temporary download URL; a per-file failure is an error.
             pub $($async)? fn download_url(&self, file_id: &str) -> Result<String, $crate::Error> {
                 let mut urls = self.client.execute($crate::storage::TempFileUrls::temp_urls([file_id])?) $($await)* ?;
@@ -262,6 +268,12 @@ macro_rules! service_handles {
             /// A URL anyone can GET for `expires_in_secs` seconds.
             pub $($async)? fn create_signed_url(&self, name: &str, expires_in_secs: u64) -> Result<String, $crate::Error> {
                 self.client.execute(self.bucket.create_signed_url(name, expires_in_secs)?) $($await)*
+            }
+
+            /// URLs anyone can GET for `expires_in_secs` seconds, for 1 to 500 names;
+            /// each entry a URL or that name's error.
+            pub $($async)? fn create_signed_urls(&self, names: &[&str], expires_in_secs: u64) -> Result<Vec<$crate::storage::objects::SignedUrl>, $crate::Error> {
+                self.client.execute(self.bucket.create_signed_urls(names, expires_in_secs)?) $($await)*
             }
 
             /// Removes objects (1 to 100 names).

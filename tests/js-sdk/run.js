@@ -121,6 +121,13 @@ async function storageFlows(app) {
   assert.ok(up.fileID && up.fileID.startsWith('cloud://'), `uploadFile: ${JSON.stringify(up)}`);
   console.log('uploadFile ok');
 
+  // getFileInfo: a temp URL, then HEAD; size and cache headers from the emulator.
+  const infos = await app.getFileInfo({ fileList: [up.fileID] });
+  const fileInfo = infos.fileList ? infos.fileList[0] : infos[0];
+  assert.equal(fileInfo.size, text.length, `getFileInfo: ${JSON.stringify(infos)}`);
+  assert.ok(fileInfo.etag && fileInfo.lastModified, `getFileInfo headers: ${JSON.stringify(infos)}`);
+  console.log('getFileInfo ok');
+
   const urls = await app.getTempFileURL({ fileList: [up.fileID, up.fileID.replace('hello.txt', 'missing.txt')] });
   assert.equal(urls.fileList.length, 2, `getTempFileURL: ${JSON.stringify(urls)}`);
   assert.equal(urls.fileList[0].code, 'SUCCESS', `getTempFileURL: ${JSON.stringify(urls)}`);
@@ -152,6 +159,12 @@ async function storageFlows(app) {
   unwrap('from(bucket).upload', await bucket.upload(name, Buffer.from('hello'), { contentType: 'text/plain' }));
   const blob = unwrap('from(bucket).download', await bucket.download(name));
   assert.equal(await blob.data.text(), 'hello', `from(bucket).download: ${JSON.stringify(blob)}`);
+  const signed = unwrap('from(bucket).createSignedUrls', await bucket.createSignedUrls([name, 'dir/none.txt'], 60));
+  assert.equal(signed.data.length, 2, `createSignedUrls: ${JSON.stringify(signed)}`);
+  const okUrl = signed.data[0].fullSignedURL;
+  assert.equal(await (await fetch(okUrl)).text(), 'hello', `createSignedUrls fetch: ${JSON.stringify(signed)}`);
+  assert.ok(signed.data[1].error, `a missing name has an error: ${JSON.stringify(signed)}`);
+  console.log('from(bucket).createSignedUrls ok');
   unwrap('from(bucket).remove', await bucket.remove([name]));
   const after = await bucket.download(name);
   assert.ok(after.error, 'a removed object cannot be downloaded');

@@ -6,8 +6,11 @@
 //! the adapters' `execute_transfer` moves the bytes between a file and the network
 //! ([`crate::transfer`]).
 
+mod file_info;
 pub mod objects;
 mod urls;
+
+pub use file_info::{FileInfo, GetFileInfo};
 
 use std::sync::Mutex;
 

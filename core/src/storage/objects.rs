@@ -187,6 +187,26 @@ impl<T> Operation for ObjectCall<T> {
     }
 }
 
+/// A signed URL as answered: absolute as it is, relative resolved against
+/// `…/v1/storages`.
+fn resolve_signed(base: &str, relative: &str) -> String {
+    if relative.starts_with("http") {
+        return relative.to_owned();
+    }
+    let slash = if relative.starts_with('/') { "" } else { "/" };
+    format!("{base}{slash}{relative}")
+}
+
+/// One entry of [`Bucket::create_signed_urls`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SignedUrl {
+    /// The object name, as the service echoed it.
+    pub path: String,
+    /// The URL, or the service's error for this name (e.g. no such object).
+    pub url: Result<String, String>,
+}
+
 fn json<T: DeserializeOwned>(response: &HttpResponse) -> Result<T, Error> {
     Ok(decode_json(response.status(), response.body())?)
 }
@@ -370,17 +390,75 @@ impl Bucket {
             let reply: Reply = json(&r)?;
             match (reply.full_signed_url, reply.signed_url) {
                 (Some(full), _) => Ok(full),
-                (None, Some(relative)) if relative.starts_with("http") => Ok(relative),
-                (None, Some(relative)) => Ok(format!(
-                    "{base}{}{relative}",
-                    if relative.starts_with('/') { "" } else { "/" }
-                )),
+                (None, Some(relative)) => Ok(resolve_signed(base, &relative)),
                 (None, None) => {
                     Err(super::shape_error(r.status(), "sign answer without a URL").into())
                 }
             }
         });
         Ok(call)
+    }
+
+    /// URLs anyone can GET for `expires_in_secs` seconds, for up to 500 objects at once
+    /// (`POST /object/sign/{bucket} {expiresIn, paths}`, the JS SDK's
+    /// `createSignedUrls`); one entry per name, in order, each a URL or the service's
+    /// per-path error.
+    pub fn create_signed_urls<S: AsRef<str>>(
+        &self,
+        names: &[S],
+        expires_in_secs: u64,
+    ) -> Result<ObjectCall<Vec<SignedUrl>>, BuildError> {
+        if names.is_empty() || names.len() > 500 {
+            return Err(BuildError::InvalidInput {
+                field: "names",
+                reason: "create_signed_urls takes 1 to 500 names per call".into(),
+            });
+        }
+        if expires_in_secs == 0 {
+            return Err(BuildError::InvalidInput {
+                field: "expires_in",
+                reason: "must be at least one second".into(),
+            });
+        }
+        let names = names
+            .iter()
+            .map(|n| normalize_object_name(n.as_ref()))
+            .collect::<Result<Vec<_>, _>>()?;
+        let spec = json_spec(
+            object_spec(Method::POST, "sign", &self.id, None),
+            &serde_json::json!({ "expiresIn": expires_in_secs, "paths": names }),
+        );
+        Ok(ObjectCall::new(spec, true, String::new(), |r, _, base| {
+            #[derive(Deserialize)]
+            struct Item {
+                path: String,
+                #[serde(rename = "signedURL", default)]
+                signed_url: Option<String>,
+                #[serde(rename = "fullSignedURL", default)]
+                full_signed_url: Option<String>,
+                #[serde(default)]
+                error: Option<serde_json::Value>,
+            }
+            let items: Vec<Item> = json(&r)?;
+            Ok(items
+                .into_iter()
+                .map(|item| {
+                    let url = match (item.error, item.full_signed_url, item.signed_url) {
+                        (Some(e), _, _) if !e.is_null() => Err(match e {
+                            serde_json::Value::String(s) => s,
+                            other => other.to_string(),
+                        }),
+                        (_, Some(full), _) => Ok(full),
+                        (_, None, Some(relative)) => Ok(resolve_signed(base, &relative)),
+                        (_, None, None) => Err("the service returned no URL".to_owned()),
+                    };
+                    SignedUrl {
+                        path: item.path,
+                        url,
+                    }
+                })
+                .collect())
+        }))
     }
 
     /// Removes objects (`DELETE /object/{bucket}` with `{prefixes}`, at most 100);

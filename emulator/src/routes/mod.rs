@@ -88,6 +88,10 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
                 .get(storage::object),
         )
         .route(
+            "/v1/storages/object/sign/{bucket}",
+            post(storage::sign_many),
+        )
+        .route(
             "/v1/storages/object/sign/{bucket}/{*name}",
             post(storage::sign).get(storage::sign),
         )

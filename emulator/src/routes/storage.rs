@@ -77,17 +77,36 @@ async fn serve_file(shared: &Shared, key: &str, headers: &HeaderMap) -> Response
             headers,
         );
     };
-    let len = file.metadata().await.map(|m| m.len()).unwrap_or(0);
-    let content_type = shared
-        .files
-        .meta(key)
-        .map(|m| m.content_type)
+    let stat = file.metadata().await.ok();
+    let len = stat.as_ref().map(|m| m.len()).unwrap_or(0);
+    let meta = shared.files.meta(key);
+    let content_type = meta
+        .as_ref()
+        .map(|m| m.content_type.clone())
         .unwrap_or_else(|| "application/octet-stream".into());
     let mut response = Response::new(Body::from_stream(tokio_util::io::ReaderStream::new(file)));
     let h = response.headers_mut();
     h.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
     if let Ok(v) = HeaderValue::from_str(&content_type) {
         h.insert(header::CONTENT_TYPE, v);
+    }
+    // What COS answers a HEAD with (the JS SDK's getFileInfo reads them).
+    if let Some(modified) = stat.and_then(|m| m.modified().ok())
+        && let Ok(v) = HeaderValue::from_str(&httpdate::fmt_http_date(modified))
+    {
+        h.insert(header::LAST_MODIFIED, v);
+    }
+    if let Some(m) = &meta {
+        if let Ok(v) = HeaderValue::from_str(&format!("\"{}\"", m.id)) {
+            h.insert(header::ETAG, v);
+        }
+        if let Some(v) = m
+            .cache_control
+            .as_deref()
+            .and_then(|c| HeaderValue::from_str(c).ok())
+        {
+            h.insert(header::CACHE_CONTROL, v);
+        }
     }
     response
 }
@@ -631,36 +650,89 @@ pub(crate) async fn sign(
         Ok(body) => body,
         Err(r) => return r,
     };
-    let secs = match &body["expiresIn"] {
-        Value::Null => 60,
-        v => match v.as_u64().filter(|s| (1..=MAX_SIGNED_URL_SECS).contains(s)) {
-            Some(secs) => secs,
-            None => {
-                return gateway_error(
-                    StatusCode::BAD_REQUEST,
-                    "INVALID_PARAM",
-                    &format!("expiresIn must be 1..={MAX_SIGNED_URL_SECS} seconds"),
-                    &headers,
-                );
-            }
-        },
+    let secs = match expires_in(&body, &headers) {
+        Ok(secs) => secs,
+        Err(r) => return r,
     };
-    if !shared.files.resolve(&key).is_some_and(|p| p.is_file()) {
-        return gateway_error(
+    match signed_url(&shared, &key, secs) {
+        Some(url) => json_response(StatusCode::OK, &json!({ "signedURL": url })),
+        None => gateway_error(
             StatusCode::NOT_FOUND,
             "STORAGE_FILE_NONEXIST",
             "no such object",
             &headers,
+        ),
+    }
+}
+
+/// `POST /v1/storages/object/sign/{bucket}` with `{expiresIn, paths}` (at most 500):
+/// `[{path, signedURL}]`, or `{path, error}` for a name that is not stored.
+pub(crate) async fn sign_many(
+    State(shared): State<Arc<Shared>>,
+    Path(bucket): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let body = match authorized_json(&shared, &headers, &body) {
+        Ok(body) => body,
+        Err(r) => return r,
+    };
+    let secs = match expires_in(&body, &headers) {
+        Ok(secs) => secs,
+        Err(r) => return r,
+    };
+    let Some(paths) = body["paths"]
+        .as_array()
+        .filter(|p| (1..=500).contains(&p.len()))
+    else {
+        return gateway_error(
+            StatusCode::BAD_REQUEST,
+            "INVALID_PARAM",
+            "paths must list 1 to 500 object names",
+            &headers,
         );
+    };
+    let items: Vec<Value> = paths
+        .iter()
+        .map(|p| {
+            let name = p.as_str().unwrap_or_default();
+            match signed_url(&shared, &format!("{bucket}/{name}"), secs) {
+                Some(url) => json!({ "path": name, "signedURL": url }),
+                None => json!({ "path": name, "error": "Either the object does not exist or you do not have access to it" }),
+            }
+        })
+        .collect();
+    json_response(StatusCode::OK, &Value::Array(items))
+}
+
+/// `expiresIn` of a sign request: 60 s when absent, else 1 s to a year.
+fn expires_in(body: &Value, headers: &HeaderMap) -> Result<u64, Response> {
+    match &body["expiresIn"] {
+        Value::Null => Ok(60),
+        v => v
+            .as_u64()
+            .filter(|s| (1..=MAX_SIGNED_URL_SECS).contains(s))
+            .ok_or_else(|| {
+                gateway_error(
+                    StatusCode::BAD_REQUEST,
+                    "INVALID_PARAM",
+                    &format!("expiresIn must be 1..={MAX_SIGNED_URL_SECS} seconds"),
+                    headers,
+                )
+            }),
+    }
+}
+
+/// A relative signed URL for `key`, if it is a stored file.
+fn signed_url(shared: &Shared, key: &str, secs: u64) -> Option<String> {
+    if !shared.files.resolve(key).is_some_and(|p| p.is_file()) {
+        return None;
     }
     let (token, _) =
         shared
             .files
-            .sign_download(&key, shared.now(), std::time::Duration::from_secs(secs));
-    json_response(
-        StatusCode::OK,
-        &json!({ "signedURL": format!("/object/sign/{}?token={token}", encode_key(&key)) }),
-    )
+            .sign_download(key, shared.now(), std::time::Duration::from_secs(secs));
+    Some(format!("/object/sign/{}?token={token}", encode_key(key)))
 }
 
 fn info_of(shared: &Shared, bucket: &str, name: &str) -> Option<Value> {

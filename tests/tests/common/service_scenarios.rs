@@ -338,6 +338,32 @@ pub fn classic_storage_round_trip<C: TestClient>() {
         GatewayErrorCode::Unknown("STORAGE_FILE_NONEXIST".into())
     );
 
+    // Metadata without the bytes: a temp URL, then HEAD (the JS SDK's getFileInfo).
+    let info = c
+        .execute(cloudbase_core::storage::GetFileInfo::new(&up.file_id).unwrap())
+        .unwrap();
+    assert_eq!(info.size, Some(bytes.len() as u64));
+    assert_eq!(info.content_type.as_deref(), Some("text/plain"));
+    assert!(
+        info.etag.is_some() && info.last_modified.is_some(),
+        "{info:?}"
+    );
+    let heads: Vec<_> = emu
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "HEAD")
+        .collect();
+    assert_eq!(heads.len(), 1);
+    assert!(
+        heads[0].header("authorization").is_none(),
+        "no bearer to the storage host"
+    );
+    let gone = c.execute(cloudbase_core::storage::GetFileInfo::new(&missing).unwrap());
+    assert!(
+        matches!(&gone, Err(Error::Server(s)) if s.code == cloudbase_core::ServerCode::Gateway(GatewayErrorCode::Unknown("STORAGE_FILE_NONEXIST".into()))),
+        "{gone:?}"
+    );
+
     // Download to memory and to a file.
     assert_eq!(
         c.execute(DownloadFile::new(&up.file_id).unwrap())
@@ -456,6 +482,32 @@ pub fn bucket_storage_round_trip<C: TestClient>() {
         .read_to_vec()
         .unwrap();
     assert_eq!(fetched, b"hello");
+    // Many at once; a missing name is that entry's error.
+    let urls = c
+        .execute(
+            bucket
+                .create_signed_urls(&["dir/hello world.txt", "dir/none.txt"], 60)
+                .unwrap(),
+        )
+        .unwrap();
+    assert_eq!(urls.len(), 2);
+    assert_eq!(urls[0].path, "dir/hello world.txt");
+    let first = urls[0].url.as_ref().unwrap();
+    let fetched = ureq::get(first)
+        .call()
+        .unwrap()
+        .into_body()
+        .read_to_vec()
+        .unwrap();
+    assert_eq!(fetched, b"hello");
+    assert!(urls[1].url.is_err(), "{:?}", urls[1]);
+    let sent = emu.requests_to("/v1/storages/object/sign/bucket-a");
+    assert_eq!(
+        serde_json::from_slice::<Value>(&sent[0].body).unwrap(),
+        json!({"expiresIn": 60, "paths": ["dir/hello world.txt", "dir/none.txt"]}),
+        "the JS SDK's createSignedUrls body (transcript storage/from(bucket).createSignedUrls)"
+    );
+    assert!(bucket.create_signed_urls::<&str>(&[], 60).is_err());
 
     let key = c
         .execute(
