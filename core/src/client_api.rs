@@ -95,6 +95,31 @@ macro_rules! client_methods {
             self.execute($crate::auth::SignOut::new()) $($await)*
         }
 
+        /// The signed-in user's login (or other) events, one page
+        /// (`GET /auth/v1/user/security/history`); options on the operation
+        /// ([`GetSecurityHistory`]($crate::auth::GetSecurityHistory)) through `execute`.
+        pub $($async)? fn get_security_history(&self, kind: $crate::auth::SecurityEventKind) -> Result<$crate::auth::SecurityHistory, $crate::Error> {
+            self.execute($crate::auth::GetSecurityHistory::new(kind)) $($await)*
+        }
+
+        /// Signs the user out on every device (`DELETE /auth/v1/user/revoke/all`); this
+        /// client's session ends too (`SIGNED_OUT`).
+        pub $($async)? fn revoke_all_sessions(&self) -> Result<(), $crate::Error> {
+            self.execute($crate::auth::RevokeAllSessions::new()) $($await)*
+        }
+
+        /// Ends the sessions of the user's device `device_id`
+        /// (`DELETE /auth/v1/user/authorized/devices/{device_id}`).
+        pub $($async)? fn revoke_device(&self, device_id: &str) -> Result<(), $crate::Error> {
+            self.execute($crate::auth::RevokeDevice::new(device_id)) $($await)*
+        }
+
+        /// The account's protections (password, verified email, phone, linked
+        /// identities), computed by the SDK from a fresh profile.
+        pub $($async)? fn security_level(&self) -> Result<$crate::auth::SecurityLevel, $crate::Error> {
+            Ok(self.get_user() $($await)* ?.security_level())
+        }
+
         /// The signed-in user's profile (`GET /auth/v1/user/me`).
         pub $($async)? fn get_user(&self) -> Result<$crate::auth::User, $crate::Error> {
             self.execute($crate::auth::GetUser::new()) $($await)*

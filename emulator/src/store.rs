@@ -4,6 +4,9 @@ use std::path::Path;
 
 use rusqlite::{Connection, OptionalExtension, params};
 
+mod security;
+pub(crate) use security::EventSource;
+
 /// A user row.
 #[derive(Clone, Debug)]
 pub(crate) struct User {
@@ -133,6 +136,7 @@ impl Store {
             None => Connection::open_in_memory()?,
         };
         conn.execute_batch(SCHEMA)?;
+        conn.execute_batch(security::SCHEMA)?;
         Ok(Self { conn })
     }
 
@@ -141,7 +145,8 @@ impl Store {
             "DELETE FROM refresh_tokens; DELETE FROM revoked_access_tokens; DELETE FROM users;
              DELETE FROM verifications; DELETE FROM verification_tokens; DELETE FROM outbox;
              DELETE FROM identities; DELETE FROM sudo_tokens;",
-        )
+        )?;
+        self.conn.execute_batch(security::RESET)
     }
 
     /// The anonymous user bound to this device, created on first sight. (Whether the

@@ -56,6 +56,7 @@ for_both_adapters!(
     debug_output_never_shows_tokens_or_keys,
     profile_update_and_contact_change,
     passwords_sudo_queries_and_deletion,
+    account_security_history_and_revocation,
     password_recovery_flows,
     reauthentication_and_contact_binding,
     oauth_sign_in_link_and_unlink,

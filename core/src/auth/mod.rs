@@ -6,6 +6,7 @@ mod claims;
 mod contact;
 mod identity;
 pub mod refresh;
+mod security;
 mod session_ops;
 mod sign_in_anonymously;
 mod verification;
@@ -29,6 +30,10 @@ pub use identity::{
     VerifyOAuth,
 };
 pub use refresh::RefreshToken;
+pub use security::{
+    GetSecurityHistory, RevokeAllSessions, RevokeDevice, SecurityEvent, SecurityEventKind,
+    SecurityHistory, SecurityLevel,
+};
 pub use session_ops::{GetUser, SignOut, User};
 pub use sign_in_anonymously::SignInAnonymously;
 pub use verification::{

@@ -29,6 +29,37 @@ pub(crate) fn internal(e: impl std::fmt::Display) -> Response {
     )
 }
 
+fn header_text<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// A sign-in: recorded in the user's security history (`USER_LOGIN`), then
+/// [`issue_credentials`]. Refreshes are not sign-ins.
+pub(crate) fn sign_in_credentials(
+    shared: &Shared,
+    user: &User,
+    scope: &str,
+    client_id: &str,
+    headers: &HeaderMap,
+) -> Result<serde_json::Value, Response> {
+    let source = crate::store::EventSource {
+        ip: header_text(headers, "x-forwarded-for").or(header_text(headers, "x-real-ip")),
+        user_agent: header_text(headers, "user-agent"),
+        client_id,
+        device_id: header_text(headers, "x-device-id"),
+    };
+    lock(&shared.store)
+        .record_event(
+            &random_hex(8),
+            &user.id,
+            "USER_LOGIN",
+            &source,
+            shared.now() as i64,
+        )
+        .map_err(internal)?;
+    issue_credentials(shared, user, scope, client_id, headers)
+}
+
 /// Issues an access token (JWT) and a refresh token for `user`: the Credentials
 /// shape of auth.md §2.
 pub(crate) fn issue_credentials(
@@ -36,6 +67,7 @@ pub(crate) fn issue_credentials(
     user: &User,
     scope: &str,
     client_id: &str,
+    headers: &HeaderMap,
 ) -> Result<serde_json::Value, Response> {
     let now = shared.now();
     let lifetime = lock(&shared.token_lifetime).as_secs();
@@ -53,9 +85,21 @@ pub(crate) fn issue_credentials(
     };
     let access_token = shared.keys.issue(&claims).map_err(internal)?;
     let refresh_token = format!("rt-{}", random_hex(16));
-    lock(&shared.store)
-        .save_refresh_token(&refresh_token, &user.id, scope, now as i64)
-        .map_err(internal)?;
+    {
+        // Both tokens are remembered per device, for revoke-all and revoke-device.
+        let device = header_text(headers, "x-device-id");
+        let expires = now.saturating_add(lifetime) as i64;
+        let mut store = lock(&shared.store);
+        store
+            .save_refresh_token(&refresh_token, &user.id, scope, now as i64)
+            .map_err(internal)?;
+        store
+            .record_issued(&access_token, "access", &user.id, device, expires)
+            .map_err(internal)?;
+        store
+            .record_issued(&refresh_token, "refresh", &user.id, device, i64::MAX)
+            .map_err(internal)?;
+    }
     Ok(json!({
         "token_type": "Bearer",
         "access_token": access_token,
@@ -143,7 +187,7 @@ pub(crate) async fn sign_in_anonymously(
             Err(e) => return internal(e),
         }
     };
-    match issue_credentials(&shared, &user, "anonymous", &client_id) {
+    match sign_in_credentials(&shared, &user, "anonymous", &client_id, &headers) {
         Ok(creds) => json_response(StatusCode::OK, &creds),
         Err(r) => r,
     }
@@ -256,6 +300,7 @@ pub(crate) async fn user_me(
 pub(crate) async fn token(
     State(shared): State<Arc<Shared>>,
     Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
     AuthBody(body): AuthBody,
 ) -> Response {
     let text = |k: &str| body.get(k).and_then(|v| v.as_str());
@@ -324,7 +369,7 @@ pub(crate) async fn token(
         }
         Err(e) => return internal(e),
     };
-    match issue_credentials(&shared, &user, &scope, &client_id) {
+    match issue_credentials(&shared, &user, &scope, &client_id, &headers) {
         Ok(creds) => json_response(StatusCode::OK, &creds),
         Err(r) => r,
     }
@@ -647,7 +692,7 @@ pub(crate) async fn sign_in(
             );
         }
     };
-    match issue_credentials(&shared, &user, "user", &client_id) {
+    match sign_in_credentials(&shared, &user, "user", &client_id, &headers) {
         Ok(creds) => json_response(StatusCode::OK, &creds),
         Err(r) => r,
     }
@@ -657,6 +702,7 @@ pub(crate) async fn sign_in(
 pub(crate) async fn sign_up(
     State(shared): State<Arc<Shared>>,
     Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
     AuthBody(body): AuthBody,
 ) -> Response {
     let contact = match contact_of(&body) {
@@ -730,7 +776,7 @@ pub(crate) async fn sign_up(
     }
     drop(store);
     let client_id = client_id(&shared, &query);
-    match issue_credentials(&shared, &user, "user", &client_id) {
+    match sign_in_credentials(&shared, &user, "user", &client_id, &headers) {
         Ok(creds) => json_response(StatusCode::OK, &creds),
         Err(r) => r,
     }

@@ -9,7 +9,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use super::auth::{AuthBody, CurrentUser, client_id, internal, issue_credentials, random_hex};
+use super::auth::{AuthBody, CurrentUser, client_id, internal, random_hex, sign_in_credentials};
 use super::{auth_error, json_response};
 use crate::store::User;
 use crate::{ADMIN_PREFIX, ProviderIdentity, Shared, lock};
@@ -253,6 +253,7 @@ fn user_for_identity(
 pub(crate) async fn sign_in_with_provider(
     State(shared): State<Arc<Shared>>,
     Query(query): Query<HashMap<String, String>>,
+    headers: axum::http::HeaderMap,
     AuthBody(body): AuthBody,
 ) -> Response {
     let identity =
@@ -268,7 +269,13 @@ pub(crate) async fn sign_in_with_provider(
         Ok(u) => u,
         Err(r) => return r,
     };
-    match issue_credentials(&shared, &user, "user", &client_id(&shared, &query)) {
+    match sign_in_credentials(
+        &shared,
+        &user,
+        "user",
+        &client_id(&shared, &query),
+        &headers,
+    ) {
         Ok(creds) => json_response(StatusCode::OK, &creds),
         Err(r) => r,
     }
@@ -393,6 +400,7 @@ fn valid_uid(uid: &str) -> bool {
 pub(crate) async fn sign_in_custom(
     State(shared): State<Arc<Shared>>,
     Query(query): Query<HashMap<String, String>>,
+    headers: axum::http::HeaderMap,
     AuthBody(body): AuthBody,
 ) -> Response {
     let Some(ticket) = body.get("ticket").and_then(|v| v.as_str()) else {
@@ -429,7 +437,13 @@ pub(crate) async fn sign_in_custom(
         Ok(u) => u,
         Err(r) => return r,
     };
-    match issue_credentials(&shared, &user, "user", &client_id(&shared, &query)) {
+    match sign_in_credentials(
+        &shared,
+        &user,
+        "user",
+        &client_id(&shared, &query),
+        &headers,
+    ) {
         Ok(creds) => json_response(StatusCode::OK, &creds),
         Err(r) => r,
     }

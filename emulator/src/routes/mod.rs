@@ -8,6 +8,7 @@ pub(crate) mod data;
 pub(crate) mod functions;
 pub(crate) mod guard;
 pub(crate) mod identity;
+pub(crate) mod security;
 pub(crate) mod storage;
 pub(crate) mod uploads;
 
@@ -37,6 +38,12 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
             get(auth::user_me).delete(account::delete_me),
         )
         .route("/auth/v1/user/basic/edit", post(account::edit))
+        .route("/auth/v1/user/security/history", get(security::history))
+        .route("/auth/v1/user/revoke/all", delete(security::revoke_all))
+        .route(
+            "/auth/v1/user/authorized/devices/{device_id}",
+            delete(security::revoke_device),
+        )
         .route("/auth/v1/user/query", get(account::query))
         .route("/auth/v1/checkIfUserExist", get(account::exists))
         .route("/auth/v1/user/sudo", post(account::sudo))

@@ -1332,3 +1332,81 @@ pub fn resend_replaces_the_previous_code<C: TestClient>() {
         .unwrap();
     c.sign_in_with_verification(token).unwrap();
 }
+
+/// The security history lists sign-ins with their devices; revoking one device ends
+/// only its sessions; revoking everything ends every session, this client's included
+/// (`SIGNED_OUT`); the security level is read from the profile.
+pub fn account_security_history_and_revocation<C: TestClient>() {
+    use cloudbase_core::auth::{
+        GetSecurityHistory, RevokeAllSessions, RevokeDevice, SecurityEventKind,
+    };
+    let emu = emulator();
+    let a = registered::<C>(&emu, "sec@example.com", "sec_user", "Passw0rd!");
+    let b = C::connect(config_for(emu.base_url()));
+    b.sign_in_with_password("sec@example.com", "Passw0rd!")
+        .unwrap();
+    assert_ne!(a.device_id(), b.device_id());
+
+    let page = a
+        .execute(GetSecurityHistory::new(SecurityEventKind::Login).limit(1))
+        .unwrap();
+    assert_eq!(page.events.len(), 1);
+    assert_eq!(
+        page.events[0].device_id.as_deref(),
+        Some(b.device_id().as_str()),
+        "newest first"
+    );
+    let token = page.next_page_token.clone().expect("a second page");
+    let next = a
+        .execute(
+            GetSecurityHistory::new(SecurityEventKind::Login)
+                .limit(10)
+                .page_token(token),
+        )
+        .unwrap();
+    assert_eq!(next.events.len(), 1, "{next:?}");
+    assert_eq!(
+        next.events[0].device_id.as_deref(),
+        Some(a.device_id().as_str())
+    );
+    assert_eq!(next.next_page_token, None);
+    let other = a
+        .execute(GetSecurityHistory::new(SecurityEventKind::Other))
+        .unwrap();
+    assert!(
+        other.events.is_empty(),
+        "the emulator records sign-ins only"
+    );
+    let sent = emu.requests_to("/auth/v1/user/security/history");
+    assert_eq!(
+        sent[0].query.as_deref(),
+        Some("query%5Baction%5D=USER_LOGIN&limit=1")
+    );
+    assert!(
+        a.execute(GetSecurityHistory::new(SecurityEventKind::Login).limit(0))
+            .is_err()
+    );
+
+    let level = a.get_user().unwrap().security_level();
+    assert!(level.password_set && level.email_verified && !level.phone_bound);
+    assert_eq!(level.score(), 2);
+
+    // Revoking B's device ends B's session (its refresh token is gone too), not A's.
+    let b_events = b.record_events();
+    a.execute(RevokeDevice::new(b.device_id())).unwrap();
+    assert!(b.get_user().is_err());
+    assert!(b.session().credentials().is_none(), "B is signed out");
+    assert!(b_events.lock().unwrap().contains(&AuthEventKind::SignedOut));
+    a.get_user().unwrap();
+
+    // Everywhere: B signs in again, A revokes all; both sessions end.
+    b.sign_in_with_password("sec@example.com", "Passw0rd!")
+        .unwrap();
+    let a_events = a.record_events();
+    a.execute(RevokeAllSessions::new()).unwrap();
+    assert!(a.session().credentials().is_none());
+    assert!(a_events.lock().unwrap().contains(&AuthEventKind::SignedOut));
+    assert!(b.get_user().is_err());
+    let revoke = emu.requests_to("/auth/v1/user/revoke/all");
+    assert_eq!(revoke[0].method, "DELETE");
+}
