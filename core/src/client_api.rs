@@ -120,6 +120,13 @@ macro_rules! client_methods {
             Ok(self.get_user() $($await)* ?.security_level())
         }
 
+        /// Signs out through the provider's sign-out page (`POST /auth/v1/user/signout
+        /// {redirect_uri, state}`): answers where to send the user, if the service
+        /// says. The session ends whatever the answer (`SIGNED_OUT`).
+        pub $($async)? fn sign_out_with_redirect(&self, redirect_uri: &str, state: &str) -> Result<Option<String>, $crate::Error> {
+            self.execute($crate::auth::SignOutWithRedirect::new(redirect_uri, state)) $($await)*
+        }
+
         /// The signed-in user's profile (`GET /auth/v1/user/me`).
         pub $($async)? fn get_user(&self) -> Result<$crate::auth::User, $crate::Error> {
             self.execute($crate::auth::GetUser::new()) $($await)*

@@ -175,3 +175,49 @@ fn gen_provider_redirect_uri_sends_response_type_code() {
     let (_, req) = first_request(&mut st, op);
     assert_eq!(query_pairs(&req), js_query(js));
 }
+
+fn transcript_in(file: &str, label: &str) -> Vec<Value> {
+    let path = format!(
+        "{}/../../shared/protocol/transcripts/{file}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let text = std::fs::read_to_string(path).expect("../shared/protocol beside the checkout");
+    text.lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|v| v["label"] == label)
+        .collect()
+}
+
+#[test]
+fn sign_out_with_redirect_and_get_functions_match_the_js_sdk() {
+    let js = &transcript("auth/signOut/with-redirect-params")[0];
+    let mut st = state(true);
+    let op = cloudbase_core::auth::SignOutWithRedirect::new("https://app.example.com/bye", "bye-1");
+    let (_, req) = first_request(&mut st, op);
+    assert_eq!(
+        (req.method().as_str(), req.uri().path()),
+        ("POST", "/auth/v1/user/signout")
+    );
+    assert_eq!(js["path"], "/auth/v1/user/signout");
+    assert_eq!(body(&req), js["body"]);
+    assert_eq!(req.headers()["authorization"], "Bearer user-at");
+
+    let js = &transcript_in(
+        "functions.jsonl",
+        "functions/callFunction/method-GET-with-data",
+    )[0];
+    let op = cloudbase_core::functions::CallFunction::new("echo")
+        .unwrap()
+        .method(http::Method::GET)
+        .data(&serde_json::json!({"q": "a b", "c": null, "n": 1}))
+        .unwrap();
+    let (_, req) = first_request(&mut st, op);
+    assert_eq!(req.method().as_str(), js["method"]);
+    assert_eq!(req.uri().path(), js["path"]);
+    assert!(req.body().is_empty());
+    let mut ours = query_pairs(&req);
+    let mut theirs = js_query(js);
+    ours.sort();
+    theirs.sort();
+    assert_eq!(ours, theirs, "the same pairs (order carries no meaning)");
+}

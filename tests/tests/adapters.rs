@@ -57,6 +57,7 @@ for_both_adapters!(
     profile_update_and_contact_change,
     passwords_sudo_queries_and_deletion,
     account_security_history_and_revocation,
+    http_method_functions_redirect_sign_out_and_provider_patch,
     password_recovery_flows,
     reauthentication_and_contact_binding,
     oauth_sign_in_link_and_unlink,

@@ -75,7 +75,7 @@ fn grant_request(provider_id: &str, grant: &Grant) -> Result<RequestSpec, BuildE
     auth_post("provider/token", Access::ClientId, map)
 }
 
-fn provider_token(
+pub(super) fn provider_token(
     provider_id: &str,
     response: &HttpResponse,
     now: SystemTime,

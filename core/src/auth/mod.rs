@@ -5,6 +5,7 @@ mod captcha;
 mod claims;
 mod contact;
 mod identity;
+mod provider_patch;
 pub mod refresh;
 mod security;
 mod session_ops;
@@ -29,12 +30,13 @@ pub use identity::{
     SignInWithCustomTicket, SignInWithIdToken, SignInWithProvider, StartOAuth, UnbindProvider,
     VerifyOAuth,
 };
+pub use provider_patch::PatchProviderToken;
 pub use refresh::RefreshToken;
 pub use security::{
     GetSecurityHistory, RevokeAllSessions, RevokeDevice, SecurityEvent, SecurityEventKind,
     SecurityHistory, SecurityLevel,
 };
-pub use session_ops::{GetUser, SignOut, User};
+pub use session_ops::{GetUser, SignOut, SignOutWithRedirect, User};
 pub use sign_in_anonymously::SignInAnonymously;
 pub use verification::{
     OtpHandle, SendVerification, SignInWithPassword, SignInWithVerification, SignUp, SignUpDetails,

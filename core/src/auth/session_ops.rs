@@ -52,6 +52,71 @@ impl Operation for SignOut {
     }
 }
 
+/// Signs out through the provider's sign-out page: `POST /auth/v1/user/signout
+/// {redirect_uri, state}` with the user's bearer (the JS SDK's `signOut({redirect_uri,
+/// state})`). Answers the `redirect_uri` the service returns, if any, for the app to
+/// send the user to. The session ends (`SIGNED_OUT`) whatever the service answers, as
+/// in the JS SDK; a server error is still returned, where the JS SDK swallows it.
+///
+/// ```
+/// use cloudbase_core::auth::SignOutWithRedirect;
+/// let op = SignOutWithRedirect::new("https://app.example.com/bye", "bye-1");
+/// ```
+#[derive(Clone, Debug)]
+#[must_use]
+pub struct SignOutWithRedirect {
+    redirect_uri: String,
+    state: String,
+}
+
+impl SignOutWithRedirect {
+    /// Back to `redirect_uri`, carrying `state`.
+    pub fn new(redirect_uri: impl Into<String>, state: impl Into<String>) -> Self {
+        Self {
+            redirect_uri: redirect_uri.into(),
+            state: state.into(),
+        }
+    }
+}
+
+impl Operation for SignOutWithRedirect {
+    type Output = Option<String>;
+
+    fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {
+        let mut body = serde_json::Map::new();
+        if !self.redirect_uri.is_empty() {
+            body.insert("redirect_uri".into(), self.redirect_uri.clone().into());
+        }
+        if !self.state.is_empty() {
+            body.insert("state".into(), self.state.clone().into());
+        }
+        let bytes = serde_json::to_vec(&body).map_err(|e| BuildError::Serialize(e.to_string()))?;
+        Ok(RequestSpec::new(Api::AuthV1, Method::POST, Access::User)
+            .path("user/signout")
+            .json_body(bytes, "application/json"))
+    }
+
+    fn ends_session_on(&self, _error: &crate::error::ServerError) -> bool {
+        true
+    }
+
+    fn parse(
+        &self,
+        response: HttpResponse,
+        cx: &mut ResponseContext<'_>,
+    ) -> Result<Option<String>, Error> {
+        #[derive(Deserialize)]
+        struct Answer {
+            #[serde(default)]
+            redirect_uri: Option<String>,
+        }
+        cx.session.sign_out();
+        let answer: Answer =
+            serde_json::from_slice(response.body()).unwrap_or(Answer { redirect_uri: None });
+        Ok(answer.redirect_uri.filter(|u| !u.is_empty()))
+    }
+}
+
 /// The signed-in user's profile (`GET /auth/v1/user/me`, auth.md §5.4). Fields the
 /// server did not send are `None`; fields this SDK does not model are kept in `extra`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

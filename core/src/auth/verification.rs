@@ -65,6 +65,7 @@ pub struct SendVerification {
     contact: Contact,
     target: Option<VerificationTarget>,
     usage: Option<String>,
+    email_redirect_to: Option<String>,
 }
 
 impl SendVerification {
@@ -74,6 +75,7 @@ impl SendVerification {
             contact,
             target: None,
             usage: None,
+            email_redirect_to: None,
         }
     }
 
@@ -84,6 +86,7 @@ impl SendVerification {
             contact,
             target: None,
             usage,
+            email_redirect_to: None,
         }
     }
 
@@ -107,6 +110,7 @@ impl SendVerification {
             contact,
             target: None,
             usage,
+            email_redirect_to: None,
         }
     }
 
@@ -118,6 +122,7 @@ impl SendVerification {
             contact,
             target: Some(VerificationTarget::User),
             usage,
+            email_redirect_to: None,
         }
     }
 
@@ -130,6 +135,15 @@ impl SendVerification {
     /// The `usage` (`email`, `recovery`, `reauthentication`, …).
     pub fn usage(mut self, usage: impl Into<String>) -> Self {
         self.usage = Some(usage.into());
+        self
+    }
+
+    /// Where the email's link leads (`email_redirect_to`; the JS SDK's
+    /// `options.emailRedirectTo` of `signUp` and `signInWithOtp`). The JS SDK then
+    /// asks with target `ANY` (auth.md §5.6); set [`SendVerification::target`] for
+    /// another.
+    pub fn email_redirect_to(mut self, url: impl Into<String>) -> Self {
+        self.email_redirect_to = Some(url.into());
         self
     }
 }
@@ -203,6 +217,9 @@ impl SendVerification {
     /// The request (also sent as a step of longer flows).
     pub(super) fn spec(&self) -> Result<RequestSpec, BuildError> {
         let mut map = Map::new();
+        if let Some(url) = self.email_redirect_to.as_deref().filter(|u| !u.is_empty()) {
+            map.insert("email_redirect_to".into(), url.into());
+        }
         map.insert(self.contact.field().into(), self.contact.as_str().into());
         if let Some(t) = self.target {
             map.insert("target".into(), t.as_str().into());

@@ -68,6 +68,7 @@ pub struct CallFunction {
     qualifier: Option<String>,
     web: bool,
     headers: http::HeaderMap,
+    method: Method,
 }
 
 impl CallFunction {
@@ -82,6 +83,7 @@ impl CallFunction {
             qualifier: None,
             web: false,
             headers: http::HeaderMap::new(),
+            method: Method::POST,
         })
     }
 
@@ -120,6 +122,23 @@ impl CallFunction {
         Ok(self)
     }
 
+    /// Calls an HTTP function with `method` instead of POST (the JS SDK's
+    /// `callFunction({method})`); with GET or HEAD the data (a JSON object) goes as
+    /// percent-encoded query parameters — strings as they are, `null` as an empty
+    /// value, other values as JSON — and no body is sent (functions.md, transcript
+    /// `callFunction/method-GET-with-data`).
+    ///
+    /// ```
+    /// use cloudbase_core::functions::CallFunction;
+    /// use cloudbase_core::http::Method;
+    /// let op = CallFunction::new("items")?.method(Method::GET).data(&serde_json::json!({"q": "a b"}))?;
+    /// # Ok::<(), cloudbase_core::BuildError>(())
+    /// ```
+    pub fn method(mut self, method: Method) -> Self {
+        self.method = method;
+        self
+    }
+
     /// The function name.
     pub fn name(&self) -> &str {
         &self.name
@@ -130,11 +149,24 @@ impl Operation for CallFunction {
     type Output = ServiceResponse;
 
     fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {
-        let mut spec = RequestSpec::new(Api::Gateway, Method::POST, Access::Bearer)
+        let in_query = matches!(self.method, Method::GET | Method::HEAD);
+        let body = if in_query {
+            Vec::new()
+        } else {
+            self.body.clone()
+        };
+        let mut spec = RequestSpec::new(Api::Gateway, self.method.clone(), Access::Bearer)
             .path("functions")
             .segment(&self.name)
             .request_id(RequestIdStyle::Uuid)
-            .json_body(self.body.clone(), "application/json; charset=utf-8");
+            .json_body(body, "application/json; charset=utf-8");
+        if in_query && !self.body.is_empty() {
+            let data: serde_json::Value = serde_json::from_slice(&self.body)
+                .map_err(|e| BuildError::Serialize(e.to_string()))?;
+            for (k, v) in super::service::data_to_query(&data)? {
+                spec = spec.query(k, v);
+            }
+        }
         if let Some(q) = &self.qualifier {
             let v = HeaderValue::from_str(q)
                 .map_err(|_| BuildError::InvalidHeader("x-qualifier".into()))?;

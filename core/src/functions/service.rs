@@ -100,7 +100,7 @@ fn encode_path(path: &str) -> Result<String, BuildError> {
 /// Turns GET/HEAD data (a JSON object) into query pairs: strings as they are, other
 /// values as JSON text, `null` as an empty value. The JS SDK appends them unencoded
 /// (`k=v` pasted into the URL); here they are percent-encoded like every query.
-fn data_to_query(data: &serde_json::Value) -> Result<Vec<(String, String)>, BuildError> {
+pub(super) fn data_to_query(data: &serde_json::Value) -> Result<Vec<(String, String)>, BuildError> {
     let object = data.as_object().ok_or_else(|| BuildError::InvalidInput {
         field: "data",
         reason: "GET and HEAD send data as query parameters, so it must be a JSON object".into(),

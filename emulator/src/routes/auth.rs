@@ -401,6 +401,42 @@ pub(crate) async fn revoke(
     json_response(StatusCode::OK, &json!({}))
 }
 
+/// `POST /auth/v1/user/signout {redirect_uri?, state?}` (user bearer): revokes the
+/// session as `/revoke` does and answers `{redirect_uri}` — the given one, with
+/// `state` added (the emulator has no provider sign-out page of its own).
+pub(crate) async fn sign_out_with_redirect(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    AuthBody(body): AuthBody,
+) -> Response {
+    let user = match current_user(&shared, &headers) {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    if let Some(token) = super::bearer(&headers) {
+        let mut store = lock(&shared.store);
+        if let Err(e) = store
+            .revoke_access_token(token)
+            .and_then(|()| store.revoke_refresh_tokens(&user.id).map(|_| ()))
+        {
+            return internal(e);
+        }
+    }
+    let text = |k: &str| {
+        body.get(k)
+            .and_then(|v| v.as_str())
+            .filter(|s| !s.is_empty())
+    };
+    let redirect = text("redirect_uri").and_then(|uri| {
+        let mut url = url::Url::parse(uri).ok()?;
+        if let Some(state) = text("state") {
+            url.query_pairs_mut().append_pair("state", state);
+        }
+        Some(url.to_string())
+    });
+    json_response(StatusCode::OK, &json!({ "redirect_uri": redirect }))
+}
+
 // ---- verification codes, password sign-in, sign-up ----
 
 /// Codes live this long (auth.md §5.2: 600 s), and so do verification tokens.

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::Response;
 
@@ -56,15 +56,19 @@ pub(crate) enum Registry {
 pub(crate) async fn call(
     State(shared): State<Arc<Shared>>,
     Path(name): Path<String>,
+    method: axum::http::Method,
+    RawQuery(query): RawQuery,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    // HTTP functions may be called with any method (the JS SDK's `callFunction({method})`);
+    // GET and HEAD carry the data as query parameters.
     let request = ServiceCall {
         registry: Registry::Functions,
         name,
-        method: axum::http::Method::POST,
+        method,
         path: "/".into(),
-        query: None,
+        query,
     };
     dispatch(shared, request, headers, body).await
 }

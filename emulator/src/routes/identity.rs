@@ -167,9 +167,14 @@ pub(crate) async fn provider_token(
     } else {
         return bad("send provider_code or provider_id_token");
     };
+    answer_provider_token(&shared, identity, now)
+}
+
+/// A fresh provider token for `identity`, and the answer naming it.
+fn answer_provider_token(shared: &Shared, identity: ProviderIdentity, now: i64) -> Response {
     let token = format!("pt-{}", random_hex(16));
     let identity = ProviderIdentity {
-        expires_at: now + PROVIDER_TOKEN_LIFETIME,
+        expires_at: now.saturating_add(PROVIDER_TOKEN_LIFETIME),
         ..identity
     };
     let profile = json!({
@@ -184,6 +189,29 @@ pub(crate) async fn provider_token(
         StatusCode::OK,
         &json!({"provider_token": token, "expires_in": PROVIDER_TOKEN_LIFETIME, "provider_profile": profile}),
     )
+}
+
+/// `PATCH /auth/v1/provider/token {provider_token, provider_id?, provider_params}`:
+/// the token's identity under a fresh token (the old one is spent). The emulator's
+/// fake provider has nothing to add from `provider_params`, which must be an object.
+pub(crate) async fn patch_provider_token(
+    State(shared): State<Arc<Shared>>,
+    AuthBody(body): AuthBody,
+) -> Response {
+    if !body.get("provider_params").is_none_or(|p| p.is_object()) {
+        return bad("provider_params must be an object");
+    }
+    let identity =
+        match take_provider_token(&shared, body.get("provider_token").and_then(|v| v.as_str())) {
+            Ok(i) => i,
+            Err(r) => return r,
+        };
+    if let Some(id) = body.get("provider_id").and_then(|v| v.as_str())
+        && id != identity.provider_id
+    {
+        return bad("provider_id is not the token's provider");
+    }
+    answer_provider_token(&shared, identity, shared.now() as i64)
 }
 
 fn take_provider_token(shared: &Shared, token: Option<&str>) -> Result<ProviderIdentity, Response> {

@@ -53,7 +53,10 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/auth/v1/captcha/data", post(captcha::create))
         .route("/auth/v1/captcha/data/verify", post(captcha::verify))
         .route("/auth/v1/provider/uri", get(identity::provider_uri))
-        .route("/auth/v1/provider/token", post(identity::provider_token))
+        .route(
+            "/auth/v1/provider/token",
+            post(identity::provider_token).patch(identity::patch_provider_token),
+        )
         .route(
             "/auth/v1/signin/with/provider",
             post(identity::sign_in_with_provider),
@@ -74,7 +77,8 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/auth/v1/signup", post(auth::sign_up))
         .route(&format!("{ADMIN_PREFIX}/outbox"), get(admin::outbox))
         .route("/auth/v1/revoke", post(auth::revoke))
-        .route("/v1/functions/{name}", post(functions::call))
+        .route("/auth/v1/user/signout", post(auth::sign_out_with_redirect))
+        .route("/v1/functions/{name}", any(functions::call))
         .route("/v1/cloudrun/{*rest}", any(functions::service))
         .route("/v1/apis/{*rest}", any(functions::service))
         .route("/v1/storages/{op}", post(storage::classic))

@@ -1410,3 +1410,104 @@ pub fn account_security_history_and_revocation<C: TestClient>() {
     let revoke = emu.requests_to("/auth/v1/user/revoke/all");
     assert_eq!(revoke[0].method, "DELETE");
 }
+
+/// Official-SDK operations issue 14 listed as missing: HTTP-method function calls,
+/// sign-out through a redirect, `emailRedirectTo` on a code request, and
+/// `patchProviderToken`.
+pub fn http_method_functions_redirect_sign_out_and_provider_patch<C: TestClient>() {
+    use cloudbase_core::auth::{
+        Contact, GrantProviderToken, PatchProviderToken, SendVerification, SignOutWithRedirect,
+    };
+    let emu = emulator();
+    emu.register_function("http-fn", |req| {
+        cloudbase_emulator::FunctionResponse::json(&json!({
+            "method": req.method.as_str(),
+            "query": req.query,
+            "body": String::from_utf8_lossy(&req.body),
+        }))
+    });
+    let c = C::connect(config_for(emu.base_url()));
+    c.sign_in_anonymously().unwrap();
+
+    // GET: the data as percent-encoded query parameters, no body (transcript
+    // functions/callFunction/method-GET-with-data).
+    let op = CallFunction::new("http-fn")
+        .unwrap()
+        .method(http::Method::GET)
+        .data(&json!({"q": "a b", "c": null, "n": 1}))
+        .unwrap();
+    let seen: serde_json::Value = c.execute(op).unwrap().json().unwrap();
+    assert_eq!(seen["method"], "GET");
+    assert_eq!(seen["query"], "c=&n=1&q=a%20b");
+    assert_eq!(seen["body"], "");
+    let op = CallFunction::new("http-fn")
+        .unwrap()
+        .method(http::Method::PUT)
+        .data(&json!({"x": 1}))
+        .unwrap();
+    let seen: serde_json::Value = c.execute(op).unwrap().json().unwrap();
+    assert_eq!(
+        (seen["method"].as_str(), seen["body"].as_str()),
+        (Some("PUT"), Some(r#"{"x":1}"#))
+    );
+
+    // A code request with emailRedirectTo.
+    let contact = Contact::parse("redirect@example.com").unwrap();
+    let handle = c
+        .execute(
+            SendVerification::for_sign_in(contact)
+                .email_redirect_to("https://app.example.com/welcome"),
+        )
+        .unwrap();
+    assert!(!handle.verification_id.is_empty());
+    let sent = emu.requests_to("/auth/v1/verification");
+    assert_eq!(
+        body_of(sent.last().unwrap())["email_redirect_to"],
+        "https://app.example.com/welcome"
+    );
+
+    // patchProviderToken: the old token is spent, the new one signs in.
+    let token = c
+        .execute(GrantProviderToken::id_token(
+            "google",
+            emu.fake_id_token("google", "pat"),
+        ))
+        .unwrap();
+    let patched = c
+        .execute(PatchProviderToken::new(&token).param("provider_code_type", "phone"))
+        .unwrap();
+    assert_ne!(patched.token.expose(), token.token.expose());
+    let patch = emu.requests_to("/auth/v1/provider/token");
+    let last = patch.last().unwrap();
+    assert_eq!(last.method, "PATCH");
+    assert_eq!(
+        body_of(last)["provider_params"],
+        json!({"provider_code_type": "phone"})
+    );
+    assert!(
+        c.execute(PatchProviderToken::new(&token)).is_err(),
+        "the old token is spent"
+    );
+    c.execute(cloudbase_core::auth::SignInWithProvider::new(patched))
+        .unwrap();
+
+    // Sign-out through a redirect: the session ends, the URL comes back.
+    let events = c.record_events();
+    let back = c
+        .execute(SignOutWithRedirect::new(
+            "https://app.example.com/bye",
+            "bye-1",
+        ))
+        .unwrap();
+    assert_eq!(
+        back.as_deref(),
+        Some("https://app.example.com/bye?state=bye-1")
+    );
+    assert!(c.session().credentials().is_none());
+    assert!(events.lock().unwrap().contains(&AuthEventKind::SignedOut));
+    let out = emu.requests_to("/auth/v1/user/signout");
+    assert_eq!(
+        body_of(&out[0]),
+        json!({"redirect_uri": "https://app.example.com/bye", "state": "bye-1"})
+    );
+}
