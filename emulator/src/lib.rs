@@ -206,6 +206,11 @@ impl FunctionResponse {
 /// A registered function.
 pub type FunctionHandler = Arc<dyn Fn(&FunctionRequest) -> FunctionResponse + Send + Sync>;
 
+/// A database function for `/v1/rdb/rest/rpc/{name}`: the named arguments (a JSON
+/// object) in, the answer (any JSON) or an error message (answered 400, `P0001`) out.
+pub type RdbFunction =
+    Arc<dyn Fn(&serde_json::Value) -> Result<serde_json::Value, String> + Send + Sync>;
+
 /// Largest request body the emulator reads.
 const MAX_REQUEST_BYTES: usize = 64 * 1024 * 1024;
 /// Requests kept in the log; the oldest go first.
@@ -232,6 +237,8 @@ pub(crate) struct Shared {
     pub containers: RwLock<HashMap<String, FunctionHandler>>,
     /// HTTP APIs (`/v1/apis/{name}`).
     pub apis: RwLock<HashMap<String, FunctionHandler>>,
+    /// Database functions (`/v1/rdb/rest/rpc/{name}`), keyed `name` or `schema.name`.
+    pub rdb_functions: RwLock<HashMap<String, routes::rpc::Function>>,
     /// Files under the data directory, and the URLs handed out for them.
     pub files: files::FileStore,
     pub faults: Mutex<Vec<FaultRule>>,
@@ -598,6 +605,7 @@ impl EmulatorBuilder {
             functions: RwLock::new(functions),
             containers: RwLock::new(self.containers),
             apis: RwLock::new(self.apis),
+            rdb_functions: RwLock::new(HashMap::new()),
             files,
             faults: Mutex::new(Vec::new()),
             requests: Mutex::new(RequestLog::default()),
@@ -935,6 +943,38 @@ impl Emulator {
     pub fn query_sql(&self, sql: &str) -> Result<Vec<serde_json::Value>, EmulatorError> {
         let store = lock(&self.shared.data);
         Ok(data::query_json(&store.conn, sql, &[], &[])?)
+    }
+
+    /// Registers database function `name` (`schema.name` for a schema other than the
+    /// default) for `/v1/rdb/rest/rpc/{name}`: the closure gets the named arguments.
+    ///
+    /// ```
+    /// let emulator = cloudbase_emulator::Emulator::start()?;
+    /// emulator.register_rdb_function("add", |args| {
+    ///     Ok(serde_json::json!(args["a"].as_i64().unwrap_or(0) + args["b"].as_i64().unwrap_or(0)))
+    /// });
+    /// # Ok::<(), cloudbase_emulator::EmulatorError>(())
+    /// ```
+    pub fn register_rdb_function<F>(&self, name: impl Into<String>, function: F)
+    where
+        F: Fn(&serde_json::Value) -> Result<serde_json::Value, String> + Send + Sync + 'static,
+    {
+        self.shared
+            .rdb_functions
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(name.into(), routes::rpc::Function::Rust(Arc::new(function)));
+    }
+
+    /// Declares database function `name` (`schema.name` for another schema) as one
+    /// SQL statement on the data database, arguments bound as `:name` parameters; it
+    /// answers its rows. Also `POST /__emulator/rpc/{name}` with the SQL as the body.
+    pub fn sql_function(&self, name: impl Into<String>, sql: impl Into<String>) {
+        self.shared
+            .rdb_functions
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(name.into(), routes::rpc::Function::Sql(sql.into()));
     }
 
     /// Registers SQL template `name` for `POST /v1/sql/{env}/{name}/run`;

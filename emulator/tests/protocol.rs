@@ -459,3 +459,32 @@ fn the_classic_post_upload_takes_a_form_without_a_signed_length() {
     let (status, _) = send_form(&emu, path, &[], form("XyZ", &fields, "file", b"again"));
     assert_eq!(status, 403);
 }
+
+#[test]
+fn sql_functions_declared_through_the_admin_route_answer_rpc_calls() {
+    let emu = Emulator::start().unwrap();
+    let bearer = format!("Bearer {}", sign_in(&emu));
+    let (status, body, _) = admin_post(&emu, "rpc/twice", "SELECT :x * 2 AS doubled");
+    assert_eq!(status, 204, "{body}");
+    let (status, body, _) = post(
+        &emu,
+        "/v1/rdb/rest/rpc/twice",
+        &[
+            ("authorization", &bearer),
+            ("content-type", "application/json"),
+        ],
+        r#"{"x": 21}"#,
+    );
+    assert_eq!((status, body), (200, json!([{"doubled": 42}])));
+    for bad in ["SELEC nothing", "ATTACH DATABASE '/tmp/x.db' AS x"] {
+        let (status, body, _) = admin_post(&emu, "rpc/bad", bad);
+        assert_eq!(status, 400, "{bad}: {body}");
+    }
+    let (status, body, _) = post(
+        &emu,
+        "/v1/rdb/rest/rpc/twice",
+        &[("authorization", &bearer)],
+        "[1]",
+    );
+    assert_eq!(status, 400, "{body}");
+}

@@ -169,6 +169,7 @@ fn every_admin_route_requires_the_admin_token() {
         ("GET", "clock"),
         ("POST", "clock"),
         ("POST", "containers/svc"),
+        ("POST", "rpc/f"),
         ("GET", "nonexistent"),
     ];
     for (method, path) in routes {

@@ -55,6 +55,7 @@ async function main() {
   unwrap('signInAnonymously', await auth.signInAnonymously());
   await modelFlows(app);
   await mysqlFlows(app);
+  await rpcFlows(app);
   await computeFlows(app);
   await storageFlows(app);
 }
@@ -230,6 +231,13 @@ async function modelFlows(app) {
   const left = await todo.list({ getCount: true, pageSize: 10, pageNumber: 1 });
   assert.equal(left.data.total, 1, `after delete: ${JSON.stringify(left)}`);
   console.log('models.delete ok');
+}
+
+// PostgreSQL functions through app.rdb().rpc (a function the Rust side registered).
+async function rpcFlows(app) {
+  const sum = unwrap('rdb.rpc', await app.rdb().rpc('add', { a: 2, b: 40 }));
+  assert.equal(sum.data, 42, `rpc: ${JSON.stringify(sum)}`);
+  console.log('rdb.rpc ok');
 }
 
 // MySQL REST through app.mysql(): insert, select with filters, count, update,

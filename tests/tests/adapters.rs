@@ -30,6 +30,7 @@ for_both_adapters!(
     mysql_rest_builder_end_to_end,
     mysql_rest_hostile_values_round_trip,
     mysql_flutter_style_calls,
+    rdb_rpc_functions_and_schemas,
     anonymous_sign_in_then_echo,
     the_same_device_gets_the_same_anonymous_user,
     idempotent_503_with_retry_after_is_retried_after_the_delay,

@@ -62,6 +62,11 @@ fn official_js_sdk_drives_the_emulator() {
         .start()
         .unwrap();
     emu.create_model("todo").unwrap();
+    emu.register_rdb_function("add", |args| {
+        Ok(serde_json::json!(
+            args["a"].as_i64().unwrap_or(0) + args["b"].as_i64().unwrap_or(0)
+        ))
+    });
     emu.execute_sql("CREATE TABLE course (id INTEGER PRIMARY KEY, name TEXT, grade INTEGER)")
         .unwrap();
     let output = Command::new("node")

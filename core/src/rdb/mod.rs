@@ -31,9 +31,11 @@
 //! `in.[…]`, which servers are said to accept too (unconfirmed).
 
 mod encode;
+mod rpc;
 
 use http::header::{ACCEPT, HeaderName, HeaderValue};
 use http::{Method, StatusCode};
+pub use rpc::{Rpc, RpcCall, rpc};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;

@@ -10,6 +10,7 @@
 
 pub(crate) mod models;
 pub(crate) mod postgrest;
+mod rpc;
 pub(crate) mod sql;
 
 use std::collections::HashMap;

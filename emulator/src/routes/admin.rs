@@ -161,3 +161,23 @@ pub(crate) async fn register_container(
         .insert(name, handler);
     StatusCode::NO_CONTENT.into_response()
 }
+
+/// `POST /__emulator/rpc/{name}` with one SQL statement as the body: declares a
+/// database function for `/v1/rdb/rest/rpc/{name}` (`schema.name` for another
+/// schema); the statement is checked now (it must prepare on the data database).
+pub(crate) async fn sql_function(
+    State(shared): State<Arc<Shared>>,
+    axum::extract::Path(name): axum::extract::Path<String>,
+    body: Bytes,
+) -> Response {
+    let sql = String::from_utf8_lossy(&body).into_owned();
+    if let Err(e) = lock(&shared.data).conn.prepare(&sql) {
+        return bad_request(format!("the statement does not prepare: {e}"));
+    }
+    shared
+        .rdb_functions
+        .write()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(name, crate::routes::rpc::Function::Sql(sql));
+    StatusCode::NO_CONTENT.into_response()
+}

@@ -8,6 +8,7 @@ pub(crate) mod data;
 pub(crate) mod functions;
 pub(crate) mod guard;
 pub(crate) mod identity;
+pub(crate) mod rpc;
 pub(crate) mod security;
 pub(crate) mod storage;
 pub(crate) mod uploads;
@@ -114,7 +115,12 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/v1/model/{a}/{b}/{c}", any(data::model3))
         .route("/v1/model/{env}/{model}/{id}/{op}", any(data::model4))
         .route("/v1/sql/{env}/{name}/run", post(data::sql_run))
+        .route("/v1/rdb/rest/rpc/{name}", any(rpc::call))
         .route("/v1/rdb/rest/{*path}", any(data::rdb))
+        .route(
+            &format!("{ADMIN_PREFIX}/rpc/{{name}}"),
+            post(admin::sql_function),
+        )
         .route(&format!("{ADMIN_PREFIX}/health"), get(admin::health))
         .route(
             &format!("{ADMIN_PREFIX}/faults"),

@@ -846,3 +846,82 @@ pub fn mysql_flutter_style_calls<C: TestClient>() {
         BuildError::InvalidName { .. }
     ));
 }
+
+/// PostgreSQL-style functions (`/v1/rdb/rest/rpc/{fn}`): a closure the embedding
+/// program registers and an SQL function declared by the test hook, by POST and by
+/// GET, the schema chosen by Content-Profile / Accept-Profile.
+pub fn rdb_rpc_functions_and_schemas<C: TestClient>() {
+    use cloudbase_core::rdb::rpc;
+    let emu = emulator();
+    emu.execute_sql(
+        "CREATE TABLE course (id INTEGER PRIMARY KEY, name TEXT, grade INTEGER);
+         INSERT INTO course VALUES (1, 'math', 3), (2, 'art', 1), (3, 'physics', 4);",
+    )
+    .unwrap();
+    emu.register_rdb_function("add", |args| {
+        let n = |k: &str| args[k].as_i64().ok_or(format!("{k} must be an integer"));
+        Ok(json!(n("a")? + n("b")?))
+    });
+    emu.sql_function(
+        "school.at_least",
+        "SELECT id, name FROM course WHERE grade >= :min ORDER BY id",
+    );
+    let c = C::connect(config_for(emu.base_url()));
+    c.sign_in_anonymously().unwrap();
+
+    let sum: i64 = c
+        .execute(rpc("add").args(&json!({"a": 2, "b": 40})).unwrap().call())
+        .unwrap();
+    assert_eq!(sum, 42);
+    let post = &emu.requests_to("/v1/rdb/rest/rpc/add")[0];
+    assert_eq!(post.method, "POST");
+    assert_eq!(
+        serde_json::from_slice::<Value>(&post.body).unwrap(),
+        json!({"a": 2, "b": 40})
+    );
+
+    let rows: Vec<Value> = c
+        .execute(
+            rpc("at_least")
+                .schema("school")
+                .get()
+                .args(&json!({"min": 3}))
+                .unwrap()
+                .call(),
+        )
+        .unwrap();
+    assert_eq!(
+        rows,
+        vec![
+            json!({"id": 1, "name": "math"}),
+            json!({"id": 3, "name": "physics"})
+        ]
+    );
+    let get = &emu.requests_to("/v1/rdb/rest/rpc/at_least")[0];
+    assert_eq!(
+        (get.method.as_str(), get.query.as_deref()),
+        ("GET", Some("min=3"))
+    );
+    assert_eq!(get.header("accept-profile"), Some("school"));
+
+    // Errors: the function's own (400, P0001), an unknown one (PGRST202), bad names unsent.
+    let err = c
+        .execute(rpc("add").args(&json!({"a": "x"})).unwrap().call::<i64>())
+        .unwrap_err();
+    assert!(err.to_string().contains("a must be an integer"), "{err}");
+    let err = c.execute(rpc("nope").call::<Value>()).unwrap_err();
+    assert!(
+        matches!(&err, Error::Server(s) if s.code == ServerCode::Gateway(GatewayErrorCode::from("PGRST202"))),
+        "{err:?}"
+    );
+    let without_schema = c.execute(rpc("at_least").get().call::<Value>());
+    assert!(without_schema.is_err(), "at_least lives in school");
+    assert!(matches!(
+        c.execute(rpc("a/b").call::<Value>()),
+        Err(Error::Build(_))
+    ));
+    assert!(
+        rpc("add").args(&json!([1, 2])).is_err(),
+        "arguments are named"
+    );
+}
