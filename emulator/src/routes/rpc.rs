@@ -26,7 +26,7 @@ fn query_args(query: Option<&str>) -> Map<String, Value> {
     url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
         .map(|(k, v)| {
             let value = match v.strip_prefix('{').and_then(|r| r.strip_suffix('}')) {
-                Some(inner) if inner.is_empty() => Value::Array(Vec::new()),
+                Some("") => Value::Array(Vec::new()),
                 Some(inner) => Value::Array(
                     inner
                         .split(',')
