@@ -42,13 +42,19 @@ async function main() {
   console.log('callFunction(echo) ok');
 
   let unknownFailed = false;
+  let unknownError;
   try {
     const r = await app.callFunction({ name: 'no-such-function', data: {} });
     unknownFailed = Boolean(r && r.code);
+    unknownError = r;
   } catch (e) {
     unknownFailed = true;
+    unknownError = e;
   }
   assert.ok(unknownFailed, 'calling an unknown function must fail');
+  // The gateway envelope carries the request id (it was empty).
+  const rid = JSON.stringify(unknownError).match(/"requestId":"([^"]*)"/);
+  assert.ok(rid && rid[1], `the error carries a request id: ${JSON.stringify(unknownError)}`);
   console.log('callFunction(unknown) fails ok');
 
   await authFlows(auth);
@@ -57,7 +63,36 @@ async function main() {
   await mysqlFlows(app);
   await rpcFlows(app);
   await computeFlows(app);
+  await adminHooks(app);
   await storageFlows(app);
+}
+
+// The admin hooks other languages need: a container proxied to a local server, and
+// the clock moved (a token then expires).
+async function adminHooks(app) {
+  const admin = (path, body) => fetch(`http://${host}/__emulator/${path}`, {
+    method: 'POST',
+    headers: { 'x-emulator-admin-token': adminToken, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  const server = require('http').createServer((req, res) => {
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify({ from: 'node', method: req.method, url: req.url }));
+  });
+  await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
+  const res = await admin('containers/node-svc', { url: `http://127.0.0.1:${server.address().port}` });
+  assert.equal(res.status, 204, `register container: ${res.status}`);
+  const proxied = await app.callContainer({ name: 'node-svc', method: 'GET', path: '/hello', data: { x: '1' } });
+  assert.equal(proxied.from, 'node', `proxied container: ${JSON.stringify(proxied)}`);
+  assert.equal(proxied.url, '/hello?x=1');
+  server.close();
+  console.log('admin containers (proxy) ok');
+
+  const moved = await (await admin('clock', { offset_secs: 3600 })).json();
+  const back = await (await admin('clock', { offset_secs: 0 })).json();
+  assert.equal(moved.offset_secs, 3600, `clock: ${JSON.stringify(moved)}`);
+  assert.ok(moved.now >= back.now + 3599, `the clock moved: ${JSON.stringify([moved, back])}`);
+  console.log('admin clock ok');
 }
 
 // Cloud run and HTTP APIs: the Rust side registers a container `svc` and an API
