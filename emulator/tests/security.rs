@@ -601,3 +601,77 @@ fn constraint_kinds_and_record_ids_are_reported_as_postgrest_and_models_do() {
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["data"]["idList"][0], "mine");
 }
+
+#[test]
+fn cors_is_granted_to_loopback_pages_and_never_for_admin_routes() {
+    let emu = Emulator::start().unwrap();
+    let preflight = |origin: &str, path: &str, headers: &str| {
+        let req = http::Request::builder()
+            .method("OPTIONS")
+            .uri(format!("{}{path}", emu.base_url()))
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header("access-control-request-headers", headers)
+            .body(())
+            .unwrap();
+        answer(agent().run(req).unwrap())
+    };
+    let (status, _, headers) = preflight(
+        "http://localhost:5173",
+        "/auth/v1/signin/anonymously",
+        "content-type, x-device-id, authorization",
+    );
+    assert_eq!(status, 204);
+    assert_eq!(
+        headers["access-control-allow-origin"],
+        "http://localhost:5173"
+    );
+    for (origin, path, asked) in [
+        (
+            "https://evil.example",
+            "/auth/v1/signin/anonymously",
+            "content-type",
+        ),
+        (
+            "http://127.0.0.1.evil.example",
+            "/v1/functions/echo",
+            "content-type",
+        ),
+        (
+            "http://localhost:5173",
+            "/__emulator/requests",
+            "content-type",
+        ),
+        (
+            "http://localhost:5173",
+            "/v1/functions/echo",
+            "x-emulator-admin-token",
+        ),
+        ("null", "/v1/functions/echo", "content-type"),
+    ] {
+        let (status, _, headers) = preflight(origin, path, asked);
+        assert_eq!(status, 403, "{origin} {path} {asked}");
+        assert!(
+            !headers.contains_key("access-control-allow-origin"),
+            "{origin} {path}"
+        );
+    }
+    let (_, _, headers) = get(
+        &emu,
+        "/auth/v1/user/me",
+        &[("origin", "http://127.0.0.1:8080")],
+    );
+    assert_eq!(
+        headers["access-control-allow-origin"],
+        "http://127.0.0.1:8080"
+    );
+    let (_, _, headers) = get(
+        &emu,
+        "/__emulator/health",
+        &[
+            ("origin", "http://127.0.0.1:8080"),
+            (ADMIN_TOKEN_HEADER, emu.admin_token()),
+        ],
+    );
+    assert!(!headers.contains_key("access-control-allow-origin"));
+}

@@ -34,8 +34,10 @@ fn echo_service(req: &FunctionRequest) -> FunctionResponse {
     }))
 }
 
-#[test]
-fn official_js_sdk_drives_the_emulator() {
+/// `tests/js-sdk` with its packages installed, or `None` (test skipped) when node/npm
+/// are missing and `CLOUDBASE_REQUIRE_JS_SDK` is not set. Both tests may run at once:
+/// a lock file keeps them from running `npm ci` together.
+fn js_sdk_dir() -> Option<PathBuf> {
     let required = std::env::var_os("CLOUDBASE_REQUIRE_JS_SDK").is_some();
     if !tool_available("node") || !tool_available("npm") {
         assert!(
@@ -43,10 +45,15 @@ fn official_js_sdk_drives_the_emulator() {
             "CLOUDBASE_REQUIRE_JS_SDK is set but node/npm are missing"
         );
         eprintln!("skipping: node and npm are not installed");
-        return;
+        return None;
     }
+    static INSTALL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one = INSTALL.lock().unwrap_or_else(|p| p.into_inner());
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("js-sdk");
-    if !dir.join("node_modules/@cloudbase/js-sdk").exists() {
+    let installed = ["@cloudbase/js-sdk", "esbuild", "playwright-core"]
+        .iter()
+        .all(|p| dir.join("node_modules").join(p).exists());
+    if !installed {
         let status = Command::new("npm")
             .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
             .current_dir(&dir)
@@ -54,6 +61,66 @@ fn official_js_sdk_drives_the_emulator() {
             .unwrap();
         assert!(status.success(), "npm ci failed in {}", dir.display());
     }
+    Some(dir)
+}
+
+/// The official SDK's browser build (bundled with esbuild) in headless Chromium, from
+/// a page on another loopback origin: CORS, and the Blob upload the browser build
+/// sends as a multipart form. Needs Chromium (`CHROMIUM`, default `/usr/bin/chromium`);
+/// skipped without it unless `CLOUDBASE_REQUIRE_BROWSER` is set (CI sets it).
+#[test]
+fn official_js_sdk_browser_build_drives_the_emulator() {
+    let Some(dir) = js_sdk_dir() else { return };
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    if !std::path::Path::new(&chromium).exists() {
+        assert!(
+            std::env::var_os("CLOUDBASE_REQUIRE_BROWSER").is_none(),
+            "CLOUDBASE_REQUIRE_BROWSER is set but {chromium} is missing"
+        );
+        eprintln!("skipping: no Chromium at {chromium}");
+        return;
+    }
+    let emu = cloudbase_emulator::Emulator::builder()
+        .env_id("demo-env")
+        .start()
+        .unwrap();
+    let output = Command::new("node")
+        .arg("browser.js")
+        .current_dir(&dir)
+        .env("CLOUDBASE_EMULATOR_HOST", emu.addr().to_string())
+        .env("CLOUDBASE_ENV_ID", "demo-env")
+        .env("CHROMIUM", &chromium)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "browser check failed\nstdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    assert!(stdout.contains("js-sdk browser check passed"), "{stdout}");
+    let stored = std::fs::read(emu.storage_dir().join("bucket-a/browser/dot.png")).unwrap();
+    assert_eq!(
+        stored.len(),
+        11,
+        "the file part only, not the multipart envelope"
+    );
+    let uploads: Vec<_> = emu
+        .requests()
+        .into_iter()
+        .filter(|r| r.path == "/v1/storages/object/bucket-a/browser/dot.png" && r.method == "POST")
+        .collect();
+    assert!(
+        uploads[0]
+            .header("content-type")
+            .is_some_and(|c| c.starts_with("multipart/form-data")),
+        "the browser build sends a form"
+    );
+}
+
+#[test]
+fn official_js_sdk_drives_the_emulator() {
+    let Some(dir) = js_sdk_dir() else { return };
 
     let emu = cloudbase_emulator::Emulator::builder()
         .env_id("demo-env")

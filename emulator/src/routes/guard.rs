@@ -28,7 +28,18 @@ pub(crate) async fn guard(State(shared): State<Arc<Shared>>, req: Request, next:
     let started = std::time::Instant::now();
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
-    let response = check(&shared, req, next).await;
+    let origin = super::cors::allowed_origin(req.headers(), &path).cloned();
+    let response = if !host_allowed(&shared, req.headers()) {
+        check(&shared, req, next).await
+    } else if let Some(answer) = super::cors::preflight(&method, req.headers(), &path) {
+        answer
+    } else {
+        let mut response = check(&shared, req, next).await;
+        if let Some(origin) = origin {
+            super::cors::allow(&mut response, origin);
+        }
+        response
+    };
     tracing::info!(
         %method,
         path,

@@ -4,6 +4,7 @@ pub(crate) mod account;
 pub(crate) mod admin;
 pub(crate) mod auth;
 pub(crate) mod captcha;
+pub(crate) mod cors;
 pub(crate) mod data;
 pub(crate) mod functions;
 pub(crate) mod guard;
