@@ -130,6 +130,8 @@ async function computeFlows(app) {
   }
   const shown = `${JSON.stringify(unknown)} ${unknown}`;
   assert.ok(shown.includes('SERVICE_NOT_FOUND'), `an unknown container must fail with SERVICE_NOT_FOUND: ${shown}`);
+  // callContainer sends no request id; the emulator's envelope carries the one it made.
+  assert.ok(/"requestId":"[0-9a-f]{8,}"/.test(shown), `the envelope has a request id: ${shown}`);
   console.log('callContainer(unknown) fails ok');
 
   const api = app.apis['echo-api'];
@@ -168,6 +170,8 @@ async function storageFlows(app) {
   assert.equal(urls.fileList.length, 2, `getTempFileURL: ${JSON.stringify(urls)}`);
   assert.equal(urls.fileList[0].code, 'SUCCESS', `getTempFileURL: ${JSON.stringify(urls)}`);
   assert.notEqual(urls.fileList[1].code, 'SUCCESS', 'a missing file has an item error');
+  const noBucket = await app.getTempFileURL({ fileList: [up.fileID.replace('bucket-a/', 'no-such-bucket/')] });
+  assert.equal(noBucket.fileList[0].code, 'STORAGE_BUCKET_NOT_FOUND', `a missing bucket: ${JSON.stringify(noBucket)}`);
   const fetched = await fetch(urls.fileList[0].tempFileURL);
   assert.equal(await fetched.text(), text, 'the temp URL serves the file');
   console.log('getTempFileURL ok');

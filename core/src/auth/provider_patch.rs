@@ -15,7 +15,7 @@ use crate::request::{Access, HttpResponse, RequestSpec};
 /// provider_id, provider_params: {…}}` (the JS SDK's `patchProviderToken`); answers the
 /// token as `POST /provider/token` does.
 ///
-/// ```
+/// ```no_run
 /// # fn token() -> cloudbase_core::auth::ProviderToken { unimplemented!() }
 /// use cloudbase_core::auth::PatchProviderToken;
 /// let op = PatchProviderToken::new(&token())
