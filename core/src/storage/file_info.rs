@@ -6,7 +6,7 @@ use std::sync::Mutex;
 use http::Method;
 use serde::Deserialize;
 
-use super::{batch_request, reply_items, shape_error, urls, validate_file_id};
+use super::{batch_request, sendable_download_url, validate_file_id};
 use crate::call::{Operation, Progress, RequestContext, ResponseContext};
 use crate::error::{BuildError, Error};
 use crate::request::{HttpResponse, RequestSpec};
@@ -99,17 +99,7 @@ impl Operation for GetFileInfo {
                 cache_control: header(http::header::CACHE_CONTROL),
             }));
         }
-        let item = reply_items(&response, 1)?.remove(0);
-        if let Some(e) = item.error() {
-            return Err(e.into_error(Some(cx.request_id.to_owned())));
-        }
-        let answered = item
-            .download_url
-            .ok_or_else(|| shape_error(response.status(), "download info without downloadUrl"))?;
-        *url = Some(urls::sendable(
-            &answered,
-            urls::key_of_file_id(&self.file_id),
-        ));
+        *url = Some(sendable_download_url(&response, &self.file_id, cx)?);
         Ok(Progress::Next)
     }
 

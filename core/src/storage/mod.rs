@@ -96,6 +96,23 @@ impl ItemError {
     }
 }
 
+/// The URL a one-file `get-objects-download-info` answer gives for `file_id`, made
+/// sendable ([`urls::sendable`]); the item's error as the call's.
+fn sendable_download_url(
+    response: &HttpResponse,
+    file_id: &str,
+    cx: &ResponseContext<'_>,
+) -> Result<String, Error> {
+    let item = reply_items(response, 1)?.remove(0);
+    if let Some(e) = item.error() {
+        return Err(e.into_error(Some(cx.request_id.to_owned())));
+    }
+    let answered = item
+        .download_url
+        .ok_or_else(|| shape_error(response.status(), "download info without downloadUrl"))?;
+    Ok(urls::sendable(&answered, urls::key_of_file_id(file_id)))
+}
+
 /// One reply item of the classic batch calls (fields vary by call).
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
@@ -668,17 +685,7 @@ impl Operation for DownloadFile {
         if url.is_some() {
             return Ok(Progress::Done(Downloaded::from_response(response)));
         }
-        let item = reply_items(&response, 1)?.remove(0);
-        if let Some(e) = item.error() {
-            return Err(e.into_error(Some(cx.request_id.to_owned())));
-        }
-        let answered = item
-            .download_url
-            .ok_or_else(|| shape_error(response.status(), "download info without downloadUrl"))?;
-        *url = Some(urls::sendable(
-            &answered,
-            urls::key_of_file_id(&self.file_id),
-        ));
+        *url = Some(sendable_download_url(&response, &self.file_id, cx)?);
         Ok(Progress::Next)
     }
 

@@ -306,6 +306,11 @@ pub(crate) async fn classic(
     json_response(StatusCode::OK, &Value::Array(answer))
 }
 
+/// 403 `SIGNATURE_INVALID`: an upload that does not match the slot step 1 signed.
+fn signature_invalid(message: &str, headers: &HeaderMap) -> Response {
+    gateway_error(StatusCode::FORBIDDEN, "SIGNATURE_INVALID", message, headers)
+}
+
 /// `PUT /cos/{key}`: the signed upload of step 2.
 pub(crate) async fn cos_put(
     State(shared): State<Arc<Shared>>,
@@ -313,14 +318,7 @@ pub(crate) async fn cos_put(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let forbidden = |message: &str| {
-        gateway_error(
-            StatusCode::FORBIDDEN,
-            "SIGNATURE_INVALID",
-            message,
-            &headers,
-        )
-    };
+    let forbidden = |message: &str| signature_invalid(message, &headers);
     let authorization = header_str(&headers, "authorization").unwrap_or_default();
     let Some(upload) = shared.files.take_upload(authorization, shared.now()) else {
         return forbidden("unknown or expired upload signature");
@@ -374,14 +372,7 @@ pub(crate) async fn cos_post(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let forbidden = |message: &str| {
-        gateway_error(
-            StatusCode::FORBIDDEN,
-            "SIGNATURE_INVALID",
-            message,
-            &headers,
-        )
-    };
+    let forbidden = |message: &str| signature_invalid(message, &headers);
     if !is_multipart(&headers) {
         return forbidden("a POST upload is a multipart/form-data form");
     }
