@@ -137,15 +137,15 @@ impl Client {
     }
 
     /// Runs a core operation whose body or answer is streamed: requests it marks
-    /// with [`StreamedBody`](cloudbase_core::request::StreamedBody) send
+    /// with [`StreamedBody`] send
     /// `transfer.source` (read in chunks; a path is reopened for every attempt), and a
     /// successful answer to one marked
-    /// [`StreamedResponse`](cloudbase_core::request::StreamedResponse) is written to
+    /// [`StreamedResponse`] is written to
     /// `transfer.sink` (as `<name>.part`, renamed when complete). Progress goes to
     /// `transfer.progress`. Streamed downloads have no overall time limit (the connect
     /// timeout and the wait for the response head still apply); one ends with a
     /// timeout when no byte arrives for `download_idle_timeout`, and is held to its
-    /// `Content-Length` and to `max_download_bytes` ([`TransportOptions`](cloudbase_core::TransportOptions)).
+    /// `Content-Length` and to `max_download_bytes` ([`TransportOptions`]).
     /// Streamed uploads are bounded by a 24-hour ceiling. Drop the future to cancel.
     ///
     /// ```no_run
