@@ -94,10 +94,24 @@ pub(crate) fn issue_credentials(
             .save_refresh_token(&refresh_token, &user.id, scope, now as i64)
             .map_err(internal)?;
         store
-            .record_issued(&access_token, "access", &user.id, device, expires)
+            .record_issued(
+                &access_token,
+                "access",
+                &user.id,
+                device,
+                expires,
+                now as i64,
+            )
             .map_err(internal)?;
         store
-            .record_issued(&refresh_token, "refresh", &user.id, device, i64::MAX)
+            .record_issued(
+                &refresh_token,
+                "refresh",
+                &user.id,
+                device,
+                i64::MAX,
+                now as i64,
+            )
             .map_err(internal)?;
     }
     Ok(json!({

@@ -53,7 +53,9 @@ pub(crate) struct EventSource<'a> {
 }
 
 impl Store {
-    /// Remembers a token issued to `user_id` on `device_id` until `expires_at`.
+    /// Remembers a token issued to `user_id` on `device_id` until `expires_at`, and
+    /// forgets the user's access tokens that have expired by `now` (nothing is left
+    /// to revoke in them), so the table does not grow with every sign-in.
     pub fn record_issued(
         &mut self,
         token: &str,
@@ -61,7 +63,12 @@ impl Store {
         user_id: &str,
         device_id: Option<&str>,
         expires_at: i64,
+        now: i64,
     ) -> rusqlite::Result<()> {
+        self.conn.execute(
+            "DELETE FROM issued_tokens WHERE user_id = ?1 AND kind = 'access' AND expires_at < ?2",
+            params![user_id, now],
+        )?;
         self.conn.execute(
             "INSERT OR REPLACE INTO issued_tokens (token, kind, user_id, device_id, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
             params![token, kind, user_id, device_id, expires_at],
@@ -142,5 +149,38 @@ impl Store {
             })
         })?
         .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expired_access_tokens_are_forgotten_as_new_ones_are_issued() {
+        let mut store = Store::open(None).unwrap();
+        let count = |s: &Store| -> i64 {
+            s.conn
+                .query_row("SELECT COUNT(*) FROM issued_tokens", [], |r| r.get(0))
+                .unwrap()
+        };
+        store
+            .record_issued("a1", "access", "u", None, 100, 50)
+            .unwrap();
+        store
+            .record_issued("r1", "refresh", "u", None, i64::MAX, 50)
+            .unwrap();
+        store
+            .record_issued("a2", "access", "u", None, 300, 200)
+            .unwrap();
+        assert_eq!(
+            count(&store),
+            2,
+            "a1 expired at 100 and is gone; r1 and a2 stay"
+        );
+        store
+            .record_issued("b1", "access", "v", None, 150, 200)
+            .unwrap();
+        assert_eq!(count(&store), 3, "only the issuing user's rows are pruned");
     }
 }
