@@ -23,7 +23,7 @@ pub(crate) struct PendingUpload {
 }
 
 /// What is known about a stored object besides its bytes.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub(crate) struct ObjectMeta {
     pub id: String,
     pub content_type: String,
@@ -44,6 +44,9 @@ struct FileState {
 
 pub(crate) struct FileStore {
     root: PathBuf,
+    /// Where object metadata is kept across restarts (a chosen data directory only;
+    /// a temporary one dies with the emulator anyway).
+    meta_file: Option<PathBuf>,
     /// Uploads in progress, one uniquely named file each, renamed into `root` when
     /// complete (same file system, so the rename is atomic). Outside `root`, so no
     /// object name can collide with them.
@@ -94,17 +97,42 @@ impl FileStore {
         std::fs::create_dir_all(&root).map_err(EmulatorError::Storage)?;
         let uploads_dir = base.join("uploads-in-progress");
         std::fs::create_dir_all(&uploads_dir).map_err(EmulatorError::Storage)?;
+        let meta_file = temp.is_none().then(|| base.join("objects-metadata.json"));
+        // Unreadable metadata is not fatal: the bytes are what matter; types default.
+        let meta = meta_file
+            .as_deref()
+            .and_then(|f| std::fs::read(f).ok())
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+            .unwrap_or_default();
         Ok(Self {
             root,
+            meta_file,
             uploads_dir,
             _temp: temp,
             state: Mutex::new(FileState {
                 url_lifetime: DEFAULT_URL_LIFETIME,
                 uploads: HashMap::new(),
                 downloads: HashMap::new(),
-                meta: HashMap::new(),
+                meta,
             }),
         })
+    }
+
+    /// Writes the metadata map (temp file, then rename: never a half-written file).
+    fn persist_meta(&self, meta: &HashMap<String, ObjectMeta>) {
+        let Some(file) = &self.meta_file else { return };
+        let tmp = self.uploads_dir.join(format!(
+            "metadata-{}.json",
+            crate::routes::auth::random_hex(8)
+        ));
+        let written = serde_json::to_vec(meta)
+            .map_err(std::io::Error::other)
+            .and_then(|bytes| std::fs::write(&tmp, bytes))
+            .and_then(|()| std::fs::rename(&tmp, file));
+        if let Err(e) = written {
+            let _ = std::fs::remove_file(&tmp);
+            tracing::warn!("could not save object metadata: {e}");
+        }
     }
 
     pub fn root(&self) -> &Path {
@@ -231,7 +259,9 @@ impl FileStore {
     }
 
     pub fn set_meta(&self, key: &str, meta: ObjectMeta) {
-        lock(&self.state).meta.insert(key.to_owned(), meta);
+        let mut state = lock(&self.state);
+        state.meta.insert(key.to_owned(), meta);
+        self.persist_meta(&state.meta);
     }
 
     pub fn meta(&self, key: &str) -> Option<ObjectMeta> {
@@ -239,7 +269,10 @@ impl FileStore {
     }
 
     pub fn remove_meta(&self, key: &str) {
-        lock(&self.state).meta.remove(key);
+        let mut state = lock(&self.state);
+        if state.meta.remove(key).is_some() {
+            self.persist_meta(&state.meta);
+        }
     }
 
     pub fn reset(&self) {
@@ -247,6 +280,7 @@ impl FileStore {
         state.uploads.clear();
         state.downloads.clear();
         state.meta.clear();
+        self.persist_meta(&state.meta);
         state.url_lifetime = DEFAULT_URL_LIFETIME;
         for dir in [&self.root, &self.uploads_dir] {
             if let Ok(entries) = std::fs::read_dir(dir) {

@@ -488,3 +488,50 @@ fn sql_functions_declared_through_the_admin_route_answer_rpc_calls() {
     );
     assert_eq!(status, 400, "{body}");
 }
+
+#[test]
+fn stored_files_keep_their_type_across_restarts_of_a_chosen_data_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let info_type = |emu: &Emulator| {
+        let bearer = format!("Bearer {}", sign_in(emu));
+        let mut resp = agent()
+            .get(format!(
+                "{}/v1/storages/object/info/b/pic.png",
+                emu.base_url()
+            ))
+            .header("authorization", &bearer)
+            .call()
+            .unwrap();
+        let info: Value = serde_json::from_str(&resp.body_mut().read_to_string().unwrap()).unwrap();
+        info["content_type"].clone()
+    };
+    {
+        let emu = Emulator::builder().data_dir(dir.path()).start().unwrap();
+        let bearer = format!("Bearer {}", sign_in(&emu));
+        let resp = agent()
+            .post(format!("{}/v1/storages/object/b/pic.png", emu.base_url()))
+            .header("authorization", &bearer)
+            .header("content-type", "image/png")
+            .send(&b"png"[..])
+            .unwrap();
+        assert_eq!(resp.status().as_u16(), 200);
+        assert_eq!(info_type(&emu), "image/png");
+    }
+    let emu = Emulator::builder().data_dir(dir.path()).start().unwrap();
+    assert_eq!(
+        info_type(&emu),
+        "image/png",
+        "the type survived the restart"
+    );
+    let listed = dir.path().join("storage/b");
+    let names: Vec<_> = std::fs::read_dir(listed)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert_eq!(
+        names,
+        ["pic.png"],
+        "metadata lives outside the storage tree"
+    );
+}
