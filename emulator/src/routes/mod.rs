@@ -13,6 +13,7 @@ pub(crate) mod rpc;
 pub(crate) mod security;
 pub(crate) mod storage;
 pub(crate) mod uploads;
+pub(crate) mod verification;
 
 use std::sync::Arc;
 use std::time::SystemTime;
