@@ -5,6 +5,7 @@ mod captcha;
 mod claims;
 mod contact;
 mod identity;
+mod oauth;
 mod provider_patch;
 pub mod refresh;
 mod security;
@@ -25,9 +26,11 @@ pub use captcha::{
 pub use claims::{Claims, decode_claims};
 pub use contact::{Contact, Email, Phone};
 pub use identity::{
-    BindWithProvider, GenProviderRedirectUri, GetProviders, GrantProviderToken, Identity,
-    OAuthCallback, OAuthFlow, OAuthPurpose, ProviderRedirect, ProviderToken,
-    SignInWithCustomTicket, SignInWithIdToken, SignInWithProvider, StartOAuth, UnbindProvider,
+    BindWithProvider, GetProviders, GrantProviderToken, Identity, ProviderToken,
+    SignInWithCustomTicket, SignInWithIdToken, SignInWithProvider, UnbindProvider,
+};
+pub use oauth::{
+    GenProviderRedirectUri, OAuthCallback, OAuthFlow, OAuthPurpose, ProviderRedirect, StartOAuth,
     VerifyOAuth,
 };
 pub use provider_patch::PatchProviderToken;
