@@ -97,7 +97,7 @@ macro_rules! client_methods {
 
         /// The signed-in user's login (or other) events, one page
         /// (`GET /auth/v1/user/security/history`); options on the operation
-        /// ([`GetSecurityHistory`]($crate::auth::GetSecurityHistory)) through `execute`.
+        /// (`auth::GetSecurityHistory`) through `execute`.
         pub $($async)? fn get_security_history(&self, kind: $crate::auth::SecurityEventKind) -> Result<$crate::auth::SecurityHistory, $crate::Error> {
             self.execute($crate::auth::GetSecurityHistory::new(kind)) $($await)*
         }
