@@ -9,10 +9,8 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::json;
 
-use super::auth::{
-    AuthBody, CODE_LIFETIME, CurrentUser, consume_proof, contact_of, hash_password, internal,
-    password_matches, profile, random_hex,
-};
+use super::auth::{AuthBody, CurrentUser, consume_proof, internal, profile, random_hex};
+use super::verification::{CODE_LIFETIME, contact_of, hash_password, password_matches};
 use super::{auth_error, json_response};
 use crate::{Shared, lock};
 

@@ -14,13 +14,6 @@ use crate::store::{Consumed, User};
 use crate::tokens::Claims;
 use crate::{Shared, lock};
 
-// Verification codes, password sign-in and sign-up live in `verification.rs`; the
-// names other routes use stay reachable here.
-pub(crate) use super::verification::{
-    CODE_LIFETIME, contact_of, hash_password, password_matches, send_verification, sign_in,
-    sign_up, verify,
-};
-
 pub(crate) fn random_hex(bytes: usize) -> String {
     let mut b = vec![0u8; bytes];
     rand::RngCore::fill_bytes(&mut rand::rng(), &mut b);

@@ -74,10 +74,13 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route(guard::PROVIDER_AUTHORIZE_PATH, get(identity::authorize))
         .route(&format!("{ADMIN_PREFIX}/captcha"), get(captcha::answer))
         .route("/auth/v1/token", post(auth::token))
-        .route("/auth/v1/verification", post(auth::send_verification))
-        .route("/auth/v1/verification/verify", post(auth::verify))
-        .route("/auth/v1/signin", post(auth::sign_in))
-        .route("/auth/v1/signup", post(auth::sign_up))
+        .route(
+            "/auth/v1/verification",
+            post(verification::send_verification),
+        )
+        .route("/auth/v1/verification/verify", post(verification::verify))
+        .route("/auth/v1/signin", post(verification::sign_in))
+        .route("/auth/v1/signup", post(verification::sign_up))
         .route(&format!("{ADMIN_PREFIX}/outbox"), get(admin::outbox))
         .route("/auth/v1/revoke", post(auth::revoke))
         .route("/auth/v1/user/signout", post(auth::sign_out_with_redirect))
