@@ -15,7 +15,7 @@ impl<'a> Models<'a> {
     ///
     /// ```no_run
     /// use cloudbase_async::{Client, Config};
-    /// use cloudbase_core::models::Query;
+    /// use cloudbase_async::models::Query;
     /// use futures_util::StreamExt;
     ///
     /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {

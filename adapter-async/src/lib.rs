@@ -22,12 +22,15 @@ use rand::SeedableRng;
 pub use cloudbase_core;
 pub use cloudbase_core::prelude::*;
 pub use cloudbase_core::store::{MemoryStore, SessionStore};
+/// The operations and types of each area, at the paths users import them from (the
+/// same modules as `cloudbase_core`'s, so one crate is all a user depends on).
+pub use cloudbase_core::{auth, functions, models, rdb, storage, transfer};
 pub use file_store::FileStore;
 
 mod data;
 mod file_store;
 mod services;
-mod transfer;
+mod streaming;
 use cloudbase_core::request::{StreamedBody, StreamedResponse};
 use cloudbase_core::transfer::{Transfer, UploadSource};
 use cloudbase_core::{
@@ -150,8 +153,8 @@ impl Client {
     ///
     /// ```no_run
     /// use cloudbase_async::{Client, Config};
-    /// use cloudbase_async::cloudbase_core::storage::UploadFile;
-    /// use cloudbase_async::cloudbase_core::transfer::{Transfer, UploadSource};
+    /// use cloudbase_async::storage::UploadFile;
+    /// use cloudbase_async::transfer::{Transfer, UploadSource};
     ///
     /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
     /// let client = Client::new(Config::builder("my-env").api_key("key").build()?)?;
@@ -194,7 +197,7 @@ impl Client {
     ///
     /// ```
     /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-    /// use cloudbase_async::cloudbase_core::transfer::UploadSource;
+    /// use cloudbase_async::transfer::UploadSource;
     /// let client = cloudbase_async::Client::new(cloudbase_async::Config::builder("e").build()?)?;
     /// assert_eq!(client.source_len(&UploadSource::bytes(vec![0u8; 3])).await?, 3);
     /// # Ok(()) }
@@ -260,16 +263,16 @@ impl Client {
             *request.body_mut() = None;
         }
         if let Some(StreamedBody { len }) = streamed_body {
-            *request.body_mut() = Some(transfer::source_body(transfer, len).await?);
+            *request.body_mut() = Some(streaming::source_body(transfer, len).await?);
         }
         let t = &self.transport;
         let mut response = if streamed_body.is_some() {
-            *request.timeout_mut() = Some(transfer::STREAMED_CEILING);
+            *request.timeout_mut() = Some(streaming::STREAMED_CEILING);
             self.http.execute(request).await.map_err(classify)?
         } else if stream_response {
             // As the blocking adapter: the head within connect + request timeout, then
             // no deadline on the body but the idle timeout between its chunks.
-            *request.timeout_mut() = Some(transfer::STREAMED_CEILING);
+            *request.timeout_mut() = Some(streaming::STREAMED_CEILING);
             let head = t.connect_timeout.saturating_add(t.request_timeout);
             tokio::time::timeout(head, self.http.execute(request))
                 .await
@@ -279,7 +282,7 @@ impl Client {
             self.http.execute(request).await.map_err(classify)?
         };
         if stream_response && response.status().is_success() {
-            return transfer::receive(response, transfer, t).await;
+            return streaming::receive(response, transfer, t).await;
         }
         let limit = self.transport.max_response_bytes;
         let too_large =

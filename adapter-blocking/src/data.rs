@@ -47,7 +47,7 @@ impl<'a> Models<'a> {
     ///
     /// ```no_run
     /// use cloudbase_blocking::{Client, Config};
-    /// use cloudbase_core::models::{field, Query};
+    /// use cloudbase_blocking::models::{field, Query};
     ///
     /// #[derive(serde::Deserialize)]
     /// struct Todo { title: String }

@@ -22,11 +22,14 @@ use rand::SeedableRng;
 pub use cloudbase_core;
 pub use cloudbase_core::prelude::*;
 pub use cloudbase_core::store::{MemoryStore, SessionStore};
+/// The operations and types of each area, at the paths users import them from (the
+/// same modules as `cloudbase_core`'s, so one crate is all a user depends on).
+pub use cloudbase_core::{auth, functions, models, rdb, storage, transfer};
 pub use file_store::FileStore;
 
 mod data;
 mod file_store;
-mod transfer;
+mod streaming;
 use cloudbase_core::request::{StreamedBody, StreamedResponse};
 use cloudbase_core::transfer::{Transfer, UploadSource};
 use cloudbase_core::{
@@ -149,8 +152,8 @@ impl Client {
     ///
     /// ```no_run
     /// use cloudbase_blocking::{Client, Config};
-    /// use cloudbase_blocking::cloudbase_core::storage::UploadFile;
-    /// use cloudbase_blocking::cloudbase_core::transfer::{Transfer, UploadSource};
+    /// use cloudbase_blocking::storage::UploadFile;
+    /// use cloudbase_blocking::transfer::{Transfer, UploadSource};
     ///
     /// let client = Client::new(Config::builder("my-env").api_key("key").build()?);
     /// let source = UploadSource::file("movie.mp4");
@@ -192,7 +195,7 @@ impl Client {
     /// the size is signed into the upload.
     ///
     /// ```
-    /// use cloudbase_blocking::cloudbase_core::transfer::UploadSource;
+    /// use cloudbase_blocking::transfer::UploadSource;
     /// let client = cloudbase_blocking::Client::new(cloudbase_blocking::Config::builder("e").build()?);
     /// assert_eq!(client.source_len(&UploadSource::bytes(vec![0u8; 3]))?, 3);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -243,7 +246,7 @@ impl Client {
         let stream_response = request.extensions().get::<StreamedResponse>().is_some();
         let response = match request.extensions().get::<StreamedBody>().copied() {
             Some(StreamedBody { len }) => {
-                let reader = transfer::open_source(transfer, len)?;
+                let reader = streaming::open_source(transfer, len)?;
                 let (parts, _) = request.into_parts();
                 let request =
                     http::Request::from_parts(parts, ureq::SendBody::from_owned_reader(reader));
@@ -263,7 +266,7 @@ impl Client {
         };
         let (parts, body) = response.into_parts();
         if stream_response && parts.status.is_success() {
-            return transfer::receive(parts, body, transfer, &self.transport);
+            return streaming::receive(parts, body, transfer, &self.transport);
         }
         let bytes = body
             .into_with_config()
@@ -312,3 +315,9 @@ fn classify(error: ureq::Error) -> TransportError {
     };
     TransportError::new(kind, error)
 }
+
+/// Every Rust block of the README, compiled as this crate's doctests, so that the
+/// examples users copy build against the public paths.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
