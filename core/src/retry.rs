@@ -269,7 +269,9 @@ mod tests {
 
     #[test]
     fn retry_after_header_forms() {
-        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let now = SystemTime::UNIX_EPOCH
+            .checked_add(Duration::from_secs(1_700_000_000))
+            .unwrap();
         let mut h = HeaderMap::new();
         assert_eq!(parse_retry_after(&h, now), None);
         h.insert(
@@ -277,7 +279,7 @@ mod tests {
             http::HeaderValue::from_static("7"),
         );
         assert_eq!(parse_retry_after(&h, now), Some(Duration::from_secs(7)));
-        let later = httpdate::fmt_http_date(now + Duration::from_secs(42));
+        let later = httpdate::fmt_http_date(now.checked_add(Duration::from_secs(42)).unwrap());
         h.insert(
             http::header::RETRY_AFTER,
             later.parse().unwrap_or(http::HeaderValue::from_static("x")),

@@ -75,7 +75,8 @@ impl Credentials {
     ) -> Result<Self, crate::error::DecodeError> {
         let whole = now
             .duration_since(SystemTime::UNIX_EPOCH)
-            .map(|d| SystemTime::UNIX_EPOCH + Duration::from_secs(d.as_secs()))
+            .ok()
+            .and_then(|d| SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(d.as_secs())))
             .unwrap_or(SystemTime::UNIX_EPOCH);
         Ok(Self {
             token_type: response.token_type,
@@ -256,17 +257,27 @@ mod tests {
 
     #[test]
     fn expiry_is_fixed_at_receipt() {
-        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000);
+        let now = SystemTime::UNIX_EPOCH
+            .checked_add(Duration::from_secs(1_000))
+            .unwrap();
         let c = Credentials::from_response(response(), now).unwrap();
-        assert_eq!(c.expires_at, now + Duration::from_secs(7200));
+        assert_eq!(
+            c.expires_at,
+            now.checked_add(Duration::from_secs(7200)).unwrap()
+        );
         assert!(!c.expires_within(now, Duration::from_secs(30)));
-        assert!(c.expires_within(now + Duration::from_secs(7171), Duration::from_secs(30)));
+        assert!(c.expires_within(
+            now.checked_add(Duration::from_secs(7171)).unwrap(),
+            Duration::from_secs(30)
+        ));
         assert!(c.is_anonymous());
     }
 
     #[test]
     fn debug_hides_tokens_and_serde_round_trips() {
-        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000);
+        let now = SystemTime::UNIX_EPOCH
+            .checked_add(Duration::from_secs(1_000))
+            .unwrap();
         let mut s = Session::default();
         s.sign_in(Credentials::from_response(response(), now).unwrap());
         let _ = s.take_events();

@@ -161,7 +161,13 @@ mod tests {
             serde_json::json!({"access_token": token, "expires_in": 60, "refresh_token": "rt"}),
         )
         .unwrap();
-        Credentials::from_response(r, SystemTime::UNIX_EPOCH + Duration::from_secs(100)).unwrap()
+        Credentials::from_response(
+            r,
+            SystemTime::UNIX_EPOCH
+                .checked_add(Duration::from_secs(100))
+                .unwrap(),
+        )
+        .unwrap()
     }
 
     fn key(env: &str) -> StoreKey {
