@@ -231,11 +231,28 @@ impl FileStore {
         lock(&self.state).uploads.insert(authorization, upload);
     }
 
-    /// Takes the slot `authorization` opened, if it is unexpired.
-    pub fn take_upload(&self, authorization: &str, now: u64) -> Option<PendingUpload> {
-        let mut state = lock(&self.state);
-        let upload = state.uploads.remove(authorization)?;
-        (upload.expires_at >= now).then_some(upload)
+    /// Takes the slot `authorization` opened (it is single-use, matched or not), if it
+    /// is unexpired and was signed for `key` with this security `token` and file-id
+    /// `meta`: how both the PUT and the POST form of step 2 prove they are the upload
+    /// step 1 signed.
+    pub fn claim_upload(
+        &self,
+        authorization: &str,
+        (key, token, meta): (&str, Option<&str>, Option<&str>),
+        now: u64,
+    ) -> Result<PendingUpload, &'static str> {
+        let upload = lock(&self.state)
+            .uploads
+            .remove(authorization)
+            .filter(|u| u.expires_at >= now)
+            .ok_or("unknown or expired upload signature")?;
+        if upload.key != key
+            || token != Some(upload.token.as_str())
+            || meta != Some(upload.meta.as_str())
+        {
+            return Err("the signature does not match this upload");
+        }
+        Ok(upload)
     }
 
     /// A signature for downloading `key` until `now + lifetime`.

@@ -348,6 +348,21 @@ impl Shared {
         real.saturating_add(*lock(&self.clock_offset_secs)).max(0) as u64
     }
 
+    /// `http://host:port` for URLs handed out (file URLs, the fake provider's page): the
+    /// bound address. Only when bound to every interface (`0.0.0.0`, `::`) is the
+    /// caller's `Host` used, which the guard has already limited to an IP literal or a
+    /// loopback name.
+    pub(crate) fn origin(&self, headers: &http::HeaderMap) -> String {
+        if self.addr.ip().is_unspecified()
+            && let Some(host) = headers
+                .get(http::header::HOST)
+                .and_then(|v| v.to_str().ok())
+        {
+            return format!("http://{host}");
+        }
+        self.base_url.clone()
+    }
+
     /// Verifies an access token: signature, expiry (emulator clock) and revocation.
     pub(crate) fn authenticate(&self, token: &str) -> Result<Claims, tokens::TokenError> {
         let claims = self.keys.verify(token, self.now())?;
@@ -553,7 +568,7 @@ impl EmulatorBuilder {
         let shared = Arc::new(Shared {
             env_id: self.env_id,
             addr: local,
-            base_url: base_url.clone(),
+            base_url,
             admin_token: self
                 .admin_token
                 .unwrap_or_else(|| routes::auth::random_hex(24)),
@@ -595,8 +610,6 @@ impl EmulatorBuilder {
             .spawn(move || runtime.block_on(serve(listener, app, limits, stop_rx)))
             .map_err(EmulatorError::Start)?;
         Ok(Emulator {
-            base_url,
-            addr: local,
             shared,
             stop: Some(stop_tx),
             thread: Some(thread),
@@ -606,8 +619,6 @@ impl EmulatorBuilder {
 
 /// A running emulator; stops when dropped.
 pub struct Emulator {
-    base_url: String,
-    addr: SocketAddr,
     shared: Arc<Shared>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
@@ -616,7 +627,7 @@ pub struct Emulator {
 impl std::fmt::Debug for Emulator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Emulator")
-            .field("base_url", &self.base_url)
+            .field("base_url", &self.shared.base_url)
             .finish_non_exhaustive()
     }
 }
@@ -648,7 +659,7 @@ impl Emulator {
 
     /// `http://127.0.0.1:PORT`: use it as the client's base URL.
     pub fn base_url(&self) -> &str {
-        &self.base_url
+        &self.shared.base_url
     }
 
     /// The token admin routes (`/__emulator/…`) require in the
@@ -668,7 +679,7 @@ impl Emulator {
 
     /// The bound address.
     pub fn addr(&self) -> SocketAddr {
-        self.addr
+        self.shared.addr
     }
 
     /// The environment id the emulator puts in tokens.

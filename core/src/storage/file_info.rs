@@ -1,12 +1,10 @@
 //! `getFileInfo`: a file's size, type and cache headers without its bytes — a
 //! temporary URL (`get-objects-download-info`), then `HEAD` of it (storage.md §1).
 
-use std::sync::Mutex;
-
 use http::Method;
 use serde::Deserialize;
 
-use super::{batch_request, sendable_download_url, validate_file_id};
+use super::ViaTempUrl;
 use crate::call::{Operation, Progress, RequestContext, ResponseContext};
 use crate::error::{BuildError, Error};
 use crate::request::{HttpResponse, RequestSpec};
@@ -41,22 +39,33 @@ pub struct FileInfo {
 #[derive(Debug)]
 #[must_use]
 pub struct GetFileInfo {
-    file_id: String,
-    url: Mutex<Option<String>>,
+    via: ViaTempUrl,
 }
 
 impl GetFileInfo {
     /// The metadata of `file_id`.
     pub fn new(file_id: &str) -> Result<Self, BuildError> {
-        validate_file_id(file_id)?;
         Ok(Self {
-            file_id: file_id.to_owned(),
-            url: Mutex::new(None),
+            via: ViaTempUrl::new(file_id)?,
         })
     }
+}
 
-    fn url(&self) -> std::sync::MutexGuard<'_, Option<String>> {
-        self.url.lock().unwrap_or_else(|p| p.into_inner())
+/// The metadata headers of a `HEAD` answer.
+fn file_info(response: HttpResponse) -> FileInfo {
+    let header = |name: http::header::HeaderName| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    FileInfo {
+        size: header(http::header::CONTENT_LENGTH).and_then(|v| v.parse().ok()),
+        content_type: header(http::header::CONTENT_TYPE),
+        etag: header(http::header::ETAG),
+        last_modified: header(http::header::LAST_MODIFIED),
+        cache_control: header(http::header::CACHE_CONTROL),
     }
 }
 
@@ -64,13 +73,8 @@ impl Operation for GetFileInfo {
     type Output = FileInfo;
 
     fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {
-        match self.url().as_ref() {
-            None => batch_request(
-                "get-objects-download-info",
-                &[serde_json::json!({ "cloudObjectId": self.file_id })],
-            ),
-            Some(url) => Ok(RequestSpec::external(Method::HEAD, url.clone())),
-        }
+        self.via
+            .request(|url| RequestSpec::external(Method::HEAD, url))
     }
 
     fn is_idempotent(&self) -> bool {
@@ -82,25 +86,7 @@ impl Operation for GetFileInfo {
         response: HttpResponse,
         cx: &mut ResponseContext<'_>,
     ) -> Result<Progress<FileInfo>, Error> {
-        let mut url = self.url();
-        if url.is_some() {
-            let header = |name: http::header::HeaderName| {
-                response
-                    .headers()
-                    .get(name)
-                    .and_then(|v| v.to_str().ok())
-                    .map(str::to_owned)
-            };
-            return Ok(Progress::Done(FileInfo {
-                size: header(http::header::CONTENT_LENGTH).and_then(|v| v.parse().ok()),
-                content_type: header(http::header::CONTENT_TYPE),
-                etag: header(http::header::ETAG),
-                last_modified: header(http::header::LAST_MODIFIED),
-                cache_control: header(http::header::CACHE_CONTROL),
-            }));
-        }
-        *url = Some(sendable_download_url(&response, &self.file_id, cx)?);
-        Ok(Progress::Next)
+        self.via.parse_step(response, cx, file_info)
     }
 
     fn parse(&self, _: HttpResponse, _: &mut ResponseContext<'_>) -> Result<FileInfo, Error> {

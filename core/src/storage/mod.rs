@@ -96,21 +96,67 @@ impl ItemError {
     }
 }
 
-/// The URL a one-file `get-objects-download-info` answer gives for `file_id`, made
-/// sendable ([`urls::sendable`]); the item's error as the call's.
-fn sendable_download_url(
-    response: &HttpResponse,
-    file_id: &str,
-    cx: &ResponseContext<'_>,
-) -> Result<String, Error> {
-    let item = reply_items(response, 1)?.remove(0);
-    if let Some(e) = item.error() {
-        return Err(e.into_error(Some(cx.request_id.to_owned())));
+/// A file reached through its temporary URL, the two steps [`DownloadFile`] and
+/// [`GetFileInfo`] share: `get-objects-download-info` for one file id, then a request
+/// of the operation's own to the URL it answered (made sendable, [`urls::sendable`]).
+#[derive(Debug)]
+pub(crate) struct ViaTempUrl {
+    file_id: String,
+    url: Mutex<Option<String>>,
+}
+
+impl ViaTempUrl {
+    pub(crate) fn new(file_id: &str) -> Result<Self, BuildError> {
+        validate_file_id(file_id)?;
+        Ok(Self {
+            file_id: file_id.to_owned(),
+            url: Mutex::new(None),
+        })
     }
-    let answered = item
-        .download_url
-        .ok_or_else(|| shape_error(response.status(), "download info without downloadUrl"))?;
-    Ok(urls::sendable(&answered, urls::key_of_file_id(file_id)))
+
+    fn url(&self) -> std::sync::MutexGuard<'_, Option<String>> {
+        self.url.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The download-info request, or `second(url)` once the URL is known.
+    pub(crate) fn request(
+        &self,
+        second: impl FnOnce(String) -> RequestSpec,
+    ) -> Result<RequestSpec, BuildError> {
+        match self.url().clone() {
+            None => batch_request(
+                "get-objects-download-info",
+                &[serde_json::json!({ "cloudObjectId": self.file_id })],
+            ),
+            Some(url) => Ok(second(url)),
+        }
+    }
+
+    /// Keeps the URL of the first answer (the item's error as the call's), or hands
+    /// the second answer to `done`.
+    pub(crate) fn parse_step<T>(
+        &self,
+        response: HttpResponse,
+        cx: &ResponseContext<'_>,
+        done: impl FnOnce(HttpResponse) -> T,
+    ) -> Result<Progress<T>, Error> {
+        let mut url = self.url();
+        if url.is_some() {
+            return Ok(Progress::Done(done(response)));
+        }
+        let item = reply_items(&response, 1)?.remove(0);
+        if let Some(e) = item.error() {
+            return Err(e.into_error(Some(cx.request_id.to_owned())));
+        }
+        let answered = item
+            .download_url
+            .ok_or_else(|| shape_error(response.status(), "download info without downloadUrl"))?;
+        *url = Some(urls::sendable(
+            &answered,
+            urls::key_of_file_id(&self.file_id),
+        ));
+        Ok(Progress::Next)
+    }
 }
 
 /// One reply item of the classic batch calls (fields vary by call).
@@ -625,19 +671,16 @@ impl Downloaded {
 #[derive(Debug)]
 #[must_use]
 pub struct DownloadFile {
-    file_id: String,
+    via: ViaTempUrl,
     streamed: bool,
-    url: Mutex<Option<String>>,
 }
 
 impl DownloadFile {
     /// Downloads `file_id` into memory.
     pub fn new(file_id: &str) -> Result<Self, BuildError> {
-        validate_file_id(file_id)?;
         Ok(Self {
-            file_id: file_id.to_owned(),
+            via: ViaTempUrl::new(file_id)?,
             streamed: false,
-            url: Mutex::new(None),
         })
     }
 
@@ -646,30 +689,20 @@ impl DownloadFile {
         self.streamed = true;
         self
     }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, Option<String>> {
-        self.url.lock().unwrap_or_else(|p| p.into_inner())
-    }
 }
 
 impl Operation for DownloadFile {
     type Output = Downloaded;
 
     fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {
-        match self.lock().as_ref() {
-            None => batch_request(
-                "get-objects-download-info",
-                &[serde_json::json!({ "cloudObjectId": self.file_id })],
-            ),
-            Some(url) => {
-                let spec = RequestSpec::external(Method::GET, url.clone());
-                Ok(if self.streamed {
-                    spec.streamed_response()
-                } else {
-                    spec
-                })
+        self.via.request(|url| {
+            let spec = RequestSpec::external(Method::GET, url);
+            if self.streamed {
+                spec.streamed_response()
+            } else {
+                spec
             }
-        }
+        })
     }
 
     fn is_idempotent(&self) -> bool {
@@ -681,12 +714,7 @@ impl Operation for DownloadFile {
         response: HttpResponse,
         cx: &mut ResponseContext<'_>,
     ) -> Result<Progress<Downloaded>, Error> {
-        let mut url = self.lock();
-        if url.is_some() {
-            return Ok(Progress::Done(Downloaded::from_response(response)));
-        }
-        *url = Some(sendable_download_url(&response, &self.file_id, cx)?);
-        Ok(Progress::Next)
+        self.via.parse_step(response, cx, Downloaded::from_response)
     }
 
     fn parse(&self, _: HttpResponse, _: &mut ResponseContext<'_>) -> Result<Downloaded, Error> {

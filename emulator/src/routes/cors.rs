@@ -7,7 +7,7 @@
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-use super::guard::{ADMIN_TOKEN_HEADER, PROVIDER_AUTHORIZE_PATH};
+use super::guard::ADMIN_TOKEN_HEADER;
 use crate::ADMIN_PREFIX;
 
 /// Answer headers a page may read (request ids, PostgREST counts, file metadata).
@@ -16,7 +16,7 @@ const EXPOSED: &str = "x-request-id, content-range, content-length, content-type
 /// The request's `Origin`, if it is a loopback `http` origin and `path` may be called
 /// cross-origin.
 pub(crate) fn allowed_origin<'a>(headers: &'a HeaderMap, path: &str) -> Option<&'a HeaderValue> {
-    if path.starts_with(ADMIN_PREFIX) && path != PROVIDER_AUTHORIZE_PATH {
+    if path.starts_with(ADMIN_PREFIX) {
         return None;
     }
     let origin = headers.get(header::ORIGIN)?;

@@ -17,11 +17,6 @@ use crate::{ADMIN_PREFIX, Shared};
 /// cross-origin without a CORS preflight, which the emulator never grants.
 pub const ADMIN_TOKEN_HEADER: &str = "x-emulator-admin-token";
 
-/// The fake OAuth provider's authorize page: a browser navigates there during a
-/// provider sign-in, so it cannot carry the admin header. It plays the third-party
-/// provider, not an admin hook, and only hands a code to the redirect URI it is given.
-pub(crate) const PROVIDER_AUTHORIZE_PATH: &str = "/__emulator/oauth/authorize";
-
 /// Logs one line per request (method, path — never the query or headers, which may
 /// hold secrets —, status, time) around [`check`].
 pub(crate) async fn guard(State(shared): State<Arc<Shared>>, req: Request, next: Next) -> Response {
@@ -58,10 +53,7 @@ async fn check(shared: &Shared, req: Request, next: Next) -> Response {
         );
     }
     let path = req.uri().path();
-    if path.starts_with(ADMIN_PREFIX)
-        && path != PROVIDER_AUTHORIZE_PATH
-        && !admin_token_matches(&shared.admin_token, req.headers())
-    {
+    if path.starts_with(ADMIN_PREFIX) && !admin_token_matches(&shared.admin_token, req.headers()) {
         return json_response(
             StatusCode::UNAUTHORIZED,
             &json!({"code": "ADMIN_TOKEN_REQUIRED", "message": format!("admin routes need the {ADMIN_TOKEN_HEADER} header the emulator printed at start")}),

@@ -12,7 +12,7 @@ use serde_json::json;
 use super::auth::{AuthBody, CurrentUser, client_id, internal, random_hex, sign_in_credentials};
 use super::{auth_error, json_response};
 use crate::store::User;
-use crate::{ADMIN_PREFIX, ProviderIdentity, Shared, lock};
+use crate::{ProviderIdentity, Shared, lock};
 
 /// Providers the environment offers (all served by the fake provider; any other id
 /// works too, but only these are listed by `GET /user/provider`).
@@ -27,8 +27,9 @@ fn bad(what: &str) -> Response {
 }
 
 /// `GET /auth/v1/provider/uri?provider_id=&redirect_uri=&state=`: the fake provider's
-/// authorize page, on this emulator (built from the request's `Host`).
+/// authorize page, on this emulator's bound address.
 pub(crate) async fn provider_uri(
+    State(shared): State<Arc<Shared>>,
     headers: HeaderMap,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
@@ -36,11 +37,8 @@ pub(crate) async fn provider_uri(
     else {
         return bad("provider_id and redirect_uri are required");
     };
-    let host = headers
-        .get(axum::http::header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("127.0.0.1");
-    let mut url = match url::Url::parse(&format!("http://{host}{ADMIN_PREFIX}/oauth/authorize")) {
+    let origin = shared.origin(&headers);
+    let mut url = match url::Url::parse(&format!("{origin}{PROVIDER_AUTHORIZE_PATH}")) {
         Ok(u) => u,
         Err(e) => return internal(e),
     };
@@ -54,7 +52,12 @@ pub(crate) async fn provider_uri(
     json_response(StatusCode::OK, &json!({ "uri": url.as_str() }))
 }
 
-/// `GET /__emulator/oauth/authorize?provider_id=&redirect_uri=&state=[&login=]`: the
+/// The fake OAuth provider's authorize page. Not under the admin prefix: a browser
+/// navigates there during a provider sign-in (it cannot send the admin header), and it
+/// plays the third-party provider, only handing a code to the redirect URI it is given.
+pub(crate) const PROVIDER_AUTHORIZE_PATH: &str = "/__provider/oauth/authorize";
+
+/// `GET /__provider/oauth/authorize?provider_id=&redirect_uri=&state=[&login=]`: the
 /// fake provider "signs the user in" as `login` (default `octocat`) and redirects
 /// straight back with `code` and `state`.
 pub(crate) async fn authorize(

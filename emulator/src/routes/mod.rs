@@ -71,7 +71,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
             "/auth/v1/user/provider/{provider_id}",
             delete(identity::unbind_provider),
         )
-        .route(guard::PROVIDER_AUTHORIZE_PATH, get(identity::authorize))
+        .route(identity::PROVIDER_AUTHORIZE_PATH, get(identity::authorize))
         .route(&format!("{ADMIN_PREFIX}/captcha"), get(captcha::answer))
         .route("/auth/v1/token", post(auth::token))
         .route(

@@ -35,7 +35,7 @@ pub(crate) async fn classic(
         );
     };
     let prefix = file_id_prefix(&shared.env_id);
-    let origin = origin(&shared, &headers);
+    let origin = shared.origin(&headers);
     let now = shared.now();
     let lifetime = shared.files.url_lifetime();
     let download_url = |key: &str| {
@@ -191,16 +191,19 @@ pub(crate) async fn cos_put(
     body: Body,
 ) -> Response {
     let forbidden = |message: &str| signature_invalid(message, &headers);
-    let authorization = header_str(&headers, "authorization").unwrap_or_default();
-    let Some(upload) = shared.files.take_upload(authorization, shared.now()) else {
-        return forbidden("unknown or expired upload signature");
+    let claimed = shared.files.claim_upload(
+        header_str(&headers, "authorization").unwrap_or_default(),
+        (
+            &key,
+            header_str(&headers, "x-cos-security-token"),
+            header_str(&headers, "x-cos-meta-fileid"),
+        ),
+        shared.now(),
+    );
+    let upload = match claimed {
+        Ok(upload) => upload,
+        Err(message) => return forbidden(message),
     };
-    if upload.key != key
-        || header_str(&headers, "x-cos-security-token") != Some(upload.token.as_str())
-        || header_str(&headers, "x-cos-meta-fileid") != Some(upload.meta.as_str())
-    {
-        return forbidden("the signature does not match this upload");
-    }
     let Some(signed_len) = upload.len else {
         return forbidden("this upload was signed without a length: send it as a POST form");
     };
@@ -255,18 +258,21 @@ pub(crate) async fn cos_post(
     let mut slot = None;
     let form = write_form(&shared, &path, &headers, body, |form| {
         let refuse = |m: &str| Err(WriteError::Form(m.to_owned()));
-        let Some(upload) = shared
-            .files
-            .take_upload(form.field("signature").unwrap_or_default(), now)
-        else {
-            return refuse("unknown or expired upload signature");
+        let claimed = shared.files.claim_upload(
+            form.field("signature").unwrap_or_default(),
+            (
+                &key,
+                form.field("x-cos-security-token"),
+                form.field("x-cos-meta-fileid"),
+            ),
+            now,
+        );
+        let upload = match claimed {
+            Ok(upload) => upload,
+            Err(message) => return refuse(message),
         };
-        if upload.key != key
-            || form.field("key") != Some(key.as_str())
-            || form.field("x-cos-security-token") != Some(upload.token.as_str())
-            || form.field("x-cos-meta-fileid") != Some(upload.meta.as_str())
-        {
-            return refuse("the form does not match this upload");
+        if form.field("key") != Some(key.as_str()) {
+            return refuse("the form's key is not the upload URL's");
         }
         let expected = upload.len;
         slot = Some(upload);

@@ -28,18 +28,6 @@ fn key_of_file_id(file_id: &str) -> Option<&str> {
     Some(&rest[rest.find('/')? + 1..])
 }
 
-/// `http://host:port` for URLs handed out: the bound address. Only when bound to
-/// every interface (`0.0.0.0`, `::`) is the caller's `Host` used, which the guard has
-/// already limited to an IP literal or a loopback name.
-fn origin(shared: &Shared, headers: &HeaderMap) -> String {
-    if shared.addr.ip().is_unspecified()
-        && let Some(host) = headers.get(header::HOST).and_then(|v| v.to_str().ok())
-    {
-        return format!("http://{host}");
-    }
-    shared.base_url.clone()
-}
-
 fn encode_key(key: &str) -> String {
     const SET: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
         .remove(b'-')
@@ -67,12 +55,7 @@ async fn serve_file(shared: &Shared, key: &str, headers: &HeaderMap) -> Response
         );
     };
     let Ok(file) = tokio::fs::File::open(&path).await else {
-        return gateway_error(
-            StatusCode::NOT_FOUND,
-            "STORAGE_FILE_NONEXIST",
-            &format!("{key} does not exist"),
-            headers,
-        );
+        return no_such_object(&format!("{key} does not exist"), headers);
     };
     let stat = file.metadata().await.ok();
     let len = stat.as_ref().map(|m| m.len()).unwrap_or(0);
@@ -106,6 +89,16 @@ async fn serve_file(shared: &Shared, key: &str, headers: &HeaderMap) -> Response
         }
     }
     response
+}
+
+/// 404 `STORAGE_FILE_NONEXIST`: no object under the name asked for.
+fn no_such_object(message: &str, headers: &HeaderMap) -> Response {
+    gateway_error(
+        StatusCode::NOT_FOUND,
+        "STORAGE_FILE_NONEXIST",
+        message,
+        headers,
+    )
 }
 
 /// The caller's bearer checked, then the JSON body (`null` when it is not JSON:

@@ -51,12 +51,7 @@ pub(crate) async fn object(
         );
     }
     if method == Method::PUT && !path.exists() {
-        return gateway_error(
-            StatusCode::NOT_FOUND,
-            "STORAGE_FILE_NONEXIST",
-            "no object to update",
-            &headers,
-        );
+        return no_such_object("no object to update", &headers);
     }
     // A browser's Blob/FormData upload is a form: `cacheControl`, `contentType`,
     // `metadata`, then the file (storage.md §3); other bodies are the bytes.
@@ -149,12 +144,7 @@ pub(crate) async fn copy_or_move(
         );
     };
     if !from.is_file() {
-        return gateway_error(
-            StatusCode::NOT_FOUND,
-            "STORAGE_FILE_NONEXIST",
-            "no such object",
-            &headers,
-        );
+        return no_such_object("no such object", &headers);
     }
     if let Some(dir) = to.parent() {
         let _ = std::fs::create_dir_all(dir);
@@ -216,12 +206,7 @@ pub(crate) async fn sign(
     };
     match signed_url(&shared, &key, secs) {
         Some(url) => json_response(StatusCode::OK, &json!({ "signedURL": url })),
-        None => gateway_error(
-            StatusCode::NOT_FOUND,
-            "STORAGE_FILE_NONEXIST",
-            "no such object",
-            &headers,
-        ),
+        None => no_such_object("no such object", &headers),
     }
 }
 
@@ -321,12 +306,7 @@ pub(crate) async fn info(
     }
     match info_of(&shared, &bucket, &name) {
         Some(info) => json_response(StatusCode::OK, &info),
-        None => gateway_error(
-            StatusCode::NOT_FOUND,
-            "STORAGE_FILE_NONEXIST",
-            "no such object",
-            &headers,
-        ),
+        None => no_such_object("no such object", &headers),
     }
 }
 
