@@ -49,11 +49,7 @@ pub fn todo_body(rows: usize) -> Vec<u8> {
 }
 
 /// Drives one call of ours: build, answer with `body`, parse.
-pub fn drive<O: cloudbase_core::call::Operation>(
-    st: &mut ClientState,
-    op: O,
-    body: Vec<u8>,
-) -> O::Output
+pub fn drive<O: cloudbase_core::Operation>(st: &mut ClientState, op: O, body: Vec<u8>) -> O::Output
 where
     O::Output: std::fmt::Debug,
 {

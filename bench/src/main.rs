@@ -98,10 +98,7 @@ fn compare(
 }
 
 /// The headers our request carries, to give the hand-written baseline the same set.
-fn headers_of<O: cloudbase_core::call::Operation>(
-    st: &mut ClientState,
-    op: O,
-) -> Vec<(String, String)> {
+fn headers_of<O: cloudbase_core::Operation>(st: &mut ClientState, op: O) -> Vec<(String, String)> {
     match Call::new(op).poll(st, now()) {
         Step::Send(r) => r
             .headers()

@@ -35,9 +35,14 @@
 
 pub mod auth;
 pub mod call;
+mod captcha;
 mod client_api;
+mod client_state;
 mod data_api;
+pub mod operation;
+mod refresh_slot;
 mod service_api;
+mod shared_state;
 #[doc(hidden)]
 pub use http;
 #[doc(hidden)]
@@ -72,17 +77,17 @@ pub mod prelude {
     };
 }
 
-pub use call::{
-    ActiveCall, Call, ClientState, ListenerId, Operation, Progress, RequestContext,
-    ResponseContext, SharedState, Step,
-};
+pub use call::{Call, Step};
+pub use client_state::ClientState;
 pub use codes::{AuthErrorCode, GatewayErrorCode};
 pub use config::{Config, ConfigBuilder, ConfigError, Credential, Language, TransportOptions};
 pub use error::{
     BuildError, DecodeError, Error, PostgrestDetails, ServerCode, ServerError, TransportError,
     TransportErrorKind,
 };
+pub use operation::{OneShot, Operation, Progress, RequestContext, ResponseContext};
 pub use request::{HttpRequest, HttpResponse};
 pub use retry::RetryPolicy;
 pub use secret::Secret;
 pub use session::{AuthEvent, AuthEventKind, Credentials, Session};
+pub use shared_state::{ActiveCall, ListenerId, SharedState};

@@ -412,13 +412,14 @@ pub(crate) fn build(spec: &RequestSpec, env: &Envelope<'_>) -> Result<HttpReques
 /// The final request an operation sends from a fresh `demo-env` client with
 /// Publishable Key `pk` (for unit tests of request shapes).
 #[cfg(test)]
-pub(crate) fn request_for_test<O: crate::call::Operation>(op: &O) -> HttpRequest {
+pub(crate) fn request_for_test<O: crate::operation::Operation>(op: &O) -> HttpRequest {
     let config = Config::builder("demo-env")
         .publishable_key("pk")
         .build()
         .expect("config");
     let session = crate::session::Session::default();
-    let cx = crate::call::RequestContext::new(&config, &session, std::time::SystemTime::UNIX_EPOCH);
+    let cx =
+        crate::operation::RequestContext::new(&config, &session, std::time::SystemTime::UNIX_EPOCH);
     let spec = op.request(&cx).expect("builds");
     let envelope = Envelope {
         config: &config,

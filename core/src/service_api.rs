@@ -12,7 +12,7 @@ macro_rules! service_handles {
         impl Client {
             /// Measures `source`, builds the operation for that length, and runs it
             /// with `source` as the streamed body.
-            $($async)? fn send_source<O: $crate::call::Operation>(
+            $($async)? fn send_source<O: $crate::operation::Operation>(
                 &self,
                 source: $crate::transfer::UploadSource,
                 progress: Option<$crate::transfer::ProgressFn>,

@@ -150,9 +150,6 @@ pub struct Session {
     credentials: Option<Credentials>,
     #[serde(skip)]
     events: Vec<AuthEvent>,
-    /// The last solved captcha, reused until it expires (memory only).
-    #[serde(skip)]
-    captcha: Option<crate::auth::CaptchaToken>,
 }
 
 impl AuthEvent {
@@ -168,7 +165,6 @@ impl Session {
         Self {
             credentials,
             events: Vec::new(),
-            captcha: None,
         }
     }
 
@@ -200,21 +196,6 @@ impl Session {
     pub fn emit(&mut self, kind: AuthEventKind) {
         self.events
             .push(AuthEvent::new(kind, self.credentials.clone()));
-    }
-
-    /// Keeps a solved captcha for later protected calls.
-    pub fn cache_captcha(&mut self, token: crate::auth::CaptchaToken) {
-        self.captcha = Some(token);
-    }
-
-    /// The cached captcha token, if it has not expired at `now`.
-    pub fn captcha_token(&self, now: std::time::SystemTime) -> Option<&crate::auth::CaptchaToken> {
-        self.captcha.as_ref().filter(|t| now < t.expires_at)
-    }
-
-    /// Forgets the cached captcha token.
-    pub fn clear_captcha(&mut self) {
-        self.captcha = None;
     }
 
     /// Takes the events recorded since the last call.

@@ -5,8 +5,8 @@
 
 use std::time::SystemTime;
 
+use cloudbase_core::Operation;
 use cloudbase_core::auth::{GetUser, SignInWithPassword};
-use cloudbase_core::call::Operation;
 use cloudbase_core::functions::{CallFunction, ServiceCall};
 use cloudbase_core::models::{Model, Query};
 use cloudbase_core::rdb::from;

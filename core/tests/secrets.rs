@@ -5,12 +5,12 @@
 
 use std::time::SystemTime;
 
+use cloudbase_core::Operation;
 use cloudbase_core::auth::{
     ChangePassword, Contact, CreateCaptchaData, DeleteUser, GrantProviderToken, OAuthCallback,
     RefreshToken, SendVerification, SignInWithCustomTicket, SignInWithIdToken, SignInWithPassword,
     SignUpDetails, Sudo, VerifyCaptchaData, VerifyCode, VerifyOtp,
 };
-use cloudbase_core::call::Operation;
 use cloudbase_core::functions::ServiceCall;
 use cloudbase_core::{Call, ClientState, Config, Secret, Step};
 use rand::SeedableRng;

@@ -10,12 +10,12 @@
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime};
 
+use cloudbase_core::Operation;
 use cloudbase_core::auth::{
     Contact, CreateCaptchaData, Email, GetProviders, GetUser, GrantProviderToken, Phone,
     SendVerification, SignInAnonymously, SignInWithPassword, Sudo, VerifyCaptchaData, VerifyCode,
     decode_claims,
 };
-use cloudbase_core::call::Operation;
 use cloudbase_core::functions::{CallFunction, ServiceCall};
 use cloudbase_core::models::{Model, Query};
 use cloudbase_core::rdb::{Filter, IsValue, Op, from};

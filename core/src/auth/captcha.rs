@@ -1,74 +1,15 @@
-//! Image captcha (auth.md §5.3): the challenge, its answer, the cached captcha token,
-//! and the solver hook the call driver uses when a call answers `captcha_required`.
+//! Image captcha operations (docs/protocol/auth.md, "Captcha"): fetch a challenge,
+//! verify its answer. The types they exchange are the
+//! client state's (`crate::captcha`), re-exported here.
 
-use std::time::SystemTime;
-
-use base64::Engine;
 use serde::Deserialize;
 
 use super::wire::{auth_post, json, object};
-use crate::call::{Operation, RequestContext, ResponseContext};
+use crate::captcha::{CaptchaChallenge, CaptchaToken};
 use crate::error::{BuildError, Error};
+use crate::operation::{OneShot, RequestContext, ResponseContext};
 use crate::request::{Access, HttpResponse, RequestSpec};
 use crate::secret::Secret;
-
-/// A captcha to show the user: an image and the token that identifies it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct CaptchaChallenge {
-    /// Identifies the challenge to [`VerifyCaptchaData`].
-    pub token: Secret,
-    /// The image as a data URL (`data:image/gif;base64,…`).
-    pub data_url: String,
-    /// The kind the server said (`image`).
-    pub kind: String,
-    /// When the challenge stops being accepted.
-    pub expires_at: SystemTime,
-}
-
-impl CaptchaChallenge {
-    /// The image's media type and bytes, decoded from the data URL; `None` if the
-    /// server sent something that is not a base64 data URL.
-    pub fn image(&self) -> Option<(String, Vec<u8>)> {
-        let rest = self.data_url.strip_prefix("data:")?;
-        let (media, data) = rest.split_once(";base64,")?;
-        let bytes = base64::engine::general_purpose::STANDARD
-            .decode(data.trim())
-            .ok()?;
-        Some((media.to_owned(), bytes))
-    }
-}
-
-/// A solved captcha: attached to the protected call's replay, and cached by the
-/// client until it expires.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct CaptchaToken {
-    /// The token.
-    pub token: Secret,
-    /// When to stop reusing it (10 s before the server's expiry, as the JS SDK).
-    pub expires_at: SystemTime,
-}
-
-/// Answers captcha challenges for the client, so a protected call that meets
-/// `captcha_required` is completed and replayed without the app's code seeing it.
-///
-/// Called outside the client's lock, on the calling thread (in the async client: on
-/// the task, so a solver that blocks for long should hand the work elsewhere).
-/// Return `None` to give the challenge to the caller as [`Error::Captcha`].
-pub trait CaptchaSolver: Send + Sync {
-    /// The text shown in the image, or `None` to give up.
-    fn solve(&self, challenge: &CaptchaChallenge) -> Option<String>;
-}
-
-impl<F> CaptchaSolver for F
-where
-    F: Fn(&CaptchaChallenge) -> Option<String> + Send + Sync,
-{
-    fn solve(&self, challenge: &CaptchaChallenge) -> Option<String> {
-        self(challenge)
-    }
-}
 
 #[derive(Deserialize)]
 struct ChallengeAnswer {
@@ -107,7 +48,7 @@ impl CreateCaptchaData {
     }
 }
 
-impl Operation for CreateCaptchaData {
+impl OneShot for CreateCaptchaData {
     type Output = CaptchaChallenge;
 
     fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {
@@ -164,7 +105,7 @@ impl VerifyCaptchaData {
     }
 }
 
-impl Operation for VerifyCaptchaData {
+impl OneShot for VerifyCaptchaData {
     type Output = CaptchaToken;
 
     fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {
@@ -200,7 +141,7 @@ impl Operation for VerifyCaptchaData {
                 "expires_in",
             )?,
         };
-        cx.session.cache_captcha(token.clone());
+        cx.captcha_cache.store(token.clone());
         Ok(token)
     }
 }

@@ -7,9 +7,9 @@ use http::Method;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::wire::{FirstStep, auth_get, auth_post, json, object, required, signed_in};
-use crate::call::{Operation, Progress, RequestContext, ResponseContext};
+use super::wire::{auth_get, auth_post, json, object, required, signed_in};
 use crate::error::{BuildError, Error};
+use crate::operation::{OneShot, Operation, Progress, RequestContext, ResponseContext};
 use crate::request::{Access, HttpResponse, RequestSpec};
 use crate::secret::Secret;
 use crate::session::{AuthEventKind, Credentials};
@@ -138,7 +138,7 @@ impl GrantProviderToken {
     }
 }
 
-impl Operation for GrantProviderToken {
+impl OneShot for GrantProviderToken {
     type Output = ProviderToken;
 
     fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {
@@ -199,7 +199,7 @@ impl SignInWithProvider {
     }
 }
 
-impl Operation for SignInWithProvider {
+impl OneShot for SignInWithProvider {
     type Output = Credentials;
 
     fn request(&self, cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {
@@ -222,12 +222,13 @@ impl Operation for SignInWithProvider {
 /// `/signin/with/provider` as a `provider_token`; auth.md §5.5 infers that a raw ID
 /// token must be exchanged first, which is what this does. To sign in with a provider
 /// token you already have, use [`SignInWithProvider`].
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 #[must_use]
 pub struct SignInWithIdToken {
     provider_id: String,
     id_token: Secret,
-    exchanged: FirstStep<ProviderToken>,
+    /// The first request's result: then sign in with it.
+    exchanged: Option<ProviderToken>,
 }
 
 impl SignInWithIdToken {
@@ -236,7 +237,7 @@ impl SignInWithIdToken {
         Self {
             provider_id: provider_id.into(),
             id_token: id_token.into(),
-            exchanged: FirstStep::new(),
+            exchanged: None,
         }
     }
 }
@@ -245,7 +246,7 @@ impl Operation for SignInWithIdToken {
     type Output = Credentials;
 
     fn request(&self, cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {
-        match &self.exchanged.get() {
+        match &self.exchanged {
             None => {
                 required("id token", self.id_token.expose())?;
                 grant_request(&self.provider_id, &Grant::IdToken(self.id_token.clone()))
@@ -254,25 +255,16 @@ impl Operation for SignInWithIdToken {
         }
     }
 
-    fn parse(
-        &self,
-        response: HttpResponse,
-        cx: &mut ResponseContext<'_>,
-    ) -> Result<Credentials, Error> {
-        signed_in(&response, cx)
-    }
-
-    fn parse_step(
-        &self,
+    fn on_response(
+        &mut self,
         response: HttpResponse,
         cx: &mut ResponseContext<'_>,
     ) -> Result<Progress<Credentials>, Error> {
-        self.exchanged.parse_step(
-            response,
-            cx,
-            |r, cx| provider_token(&self.provider_id, r, cx.now),
-            |r, cx| self.parse(r, cx),
-        )
+        if self.exchanged.is_none() {
+            self.exchanged = Some(provider_token(&self.provider_id, &response, cx.now)?);
+            return Ok(Progress::Next);
+        }
+        signed_in(&response, cx).map(Progress::Done)
     }
 }
 
@@ -296,7 +288,7 @@ impl BindWithProvider {
     }
 }
 
-impl Operation for BindWithProvider {
+impl OneShot for BindWithProvider {
     type Output = ();
 
     fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {
@@ -326,7 +318,7 @@ impl UnbindProvider {
     }
 }
 
-impl Operation for UnbindProvider {
+impl OneShot for UnbindProvider {
     type Output = ();
 
     fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {
@@ -379,7 +371,7 @@ impl GetProviders {
     }
 }
 
-impl Operation for GetProviders {
+impl OneShot for GetProviders {
     type Output = Vec<Identity>;
 
     fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {
@@ -421,7 +413,7 @@ impl SignInWithCustomTicket {
     }
 }
 
-impl Operation for SignInWithCustomTicket {
+impl OneShot for SignInWithCustomTicket {
     type Output = Credentials;
 
     fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {

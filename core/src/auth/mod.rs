@@ -14,15 +14,14 @@ mod sign_in_anonymously;
 mod verification;
 mod wire;
 
+pub use crate::captcha::{CaptchaCache, CaptchaChallenge, CaptchaSolver, CaptchaToken};
 pub use account::{
     BindContact, ChangePassword, CompletePasswordReset, CompleteReauthentication,
     ConfirmContactChange, ConflictResolution, DeleteMe, DeleteUser, Gender, IsUsernameRegistered,
     QueryUser, Reauthenticate, ResetPassword, SetPassword, Sudo, SudoToken, UpdateUser,
     UserQueryResult, UserSummary, UserUpdate,
 };
-pub use captcha::{
-    CaptchaChallenge, CaptchaSolver, CaptchaToken, CreateCaptchaData, VerifyCaptchaData,
-};
+pub use captcha::{CreateCaptchaData, VerifyCaptchaData};
 pub use claims::{Claims, decode_claims};
 pub use contact::{Contact, Email, Phone};
 pub use identity::{

@@ -9,9 +9,9 @@ use super::identity::{
     Grant, ProviderToken, bind_request, check_provider, grant_request, provider_sign_in_request,
     provider_token,
 };
-use super::wire::{FirstStep, auth_get, json, required, signed_in};
-use crate::call::{Operation, Progress, RequestContext, ResponseContext};
+use super::wire::{auth_get, json, required, signed_in};
 use crate::error::{BuildError, Error};
+use crate::operation::{OneShot, Operation, Progress, RequestContext, ResponseContext};
 use crate::request::{Access, HttpResponse, RequestSpec};
 use crate::secret::Secret;
 use crate::session::{AuthEventKind, Credentials};
@@ -98,7 +98,7 @@ impl GenProviderRedirectUri {
     }
 }
 
-impl Operation for GenProviderRedirectUri {
+impl OneShot for GenProviderRedirectUri {
     type Output = ProviderRedirect;
 
     fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {
@@ -245,7 +245,7 @@ impl StartOAuth {
     }
 }
 
-impl Operation for StartOAuth {
+impl OneShot for StartOAuth {
     type Output = OAuthFlow;
 
     fn request(&self, cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {
@@ -253,7 +253,7 @@ impl Operation for StartOAuth {
             return Err(BuildError::NotSignedIn);
         }
         required("state", &self.inner.state)?;
-        self.inner.request(cx)
+        OneShot::request(&self.inner, cx)
     }
 
     fn is_idempotent(&self) -> bool {
@@ -340,12 +340,13 @@ impl OAuthCallback {
 /// the code (`POST /provider/token`), then signs in (`POST /signin/with/provider`,
 /// `SIGNED_IN`) or, for a link, binds the identity (`POST /user/provider/bind`,
 /// `BIND_IDENTITY`). Returns the session's credentials.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 #[must_use]
 pub struct VerifyOAuth {
     flow: OAuthFlow,
     callback: OAuthCallback,
-    exchanged: FirstStep<ProviderToken>,
+    /// The first request's result: then sign in or bind with it.
+    exchanged: Option<ProviderToken>,
 }
 
 impl VerifyOAuth {
@@ -354,7 +355,7 @@ impl VerifyOAuth {
         Self {
             flow: flow.clone(),
             callback,
-            exchanged: FirstStep::new(),
+            exchanged: None,
         }
     }
 }
@@ -363,7 +364,7 @@ impl Operation for VerifyOAuth {
     type Output = Credentials;
 
     fn request(&self, cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {
-        match (&self.exchanged.get(), self.flow.purpose) {
+        match (&self.exchanged, self.flow.purpose) {
             (None, _) => {
                 if self.callback.state != self.flow.state {
                     return Err(BuildError::InvalidInput {
@@ -387,33 +388,25 @@ impl Operation for VerifyOAuth {
         }
     }
 
-    fn parse(
-        &self,
+    fn on_response(
+        &mut self,
         response: HttpResponse,
         cx: &mut ResponseContext<'_>,
-    ) -> Result<Credentials, Error> {
-        match self.flow.purpose {
+    ) -> Result<Progress<Credentials>, Error> {
+        if self.exchanged.is_none() {
+            self.exchanged = Some(provider_token(&self.flow.provider_id, &response, cx.now)?);
+            return Ok(Progress::Next);
+        }
+        let credentials = match self.flow.purpose {
             OAuthPurpose::SignIn => signed_in(&response, cx),
             _ => {
                 cx.session.emit(AuthEventKind::BindIdentity);
                 cx.session
                     .credentials()
                     .cloned()
-                    .ok_or_else(|| BuildError::NotSignedIn.into())
+                    .ok_or_else(|| Error::from(BuildError::NotSignedIn))
             }
-        }
-    }
-
-    fn parse_step(
-        &self,
-        response: HttpResponse,
-        cx: &mut ResponseContext<'_>,
-    ) -> Result<Progress<Credentials>, Error> {
-        self.exchanged.parse_step(
-            response,
-            cx,
-            |r, cx| provider_token(&self.flow.provider_id, r, cx.now),
-            |r, cx| self.parse(r, cx),
-        )
+        };
+        credentials.map(Progress::Done)
     }
 }

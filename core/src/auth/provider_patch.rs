@@ -7,8 +7,8 @@ use serde_json::{Map, Value};
 use super::ProviderToken;
 use super::identity::provider_token;
 use super::wire::auth_json;
-use crate::call::{Operation, RequestContext, ResponseContext};
 use crate::error::{BuildError, Error};
+use crate::operation::{OneShot, RequestContext, ResponseContext};
 use crate::request::{Access, HttpResponse, RequestSpec};
 
 /// Updates a [`ProviderToken`]: `PATCH /auth/v1/provider/token {provider_token,
@@ -45,7 +45,7 @@ impl PatchProviderToken {
     }
 }
 
-impl Operation for PatchProviderToken {
+impl OneShot for PatchProviderToken {
     type Output = ProviderToken;
 
     fn request(&self, cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {

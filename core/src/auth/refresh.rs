@@ -3,9 +3,9 @@
 use http::Method;
 use serde_json::json;
 
-use crate::call::{Operation, RequestContext, ResponseContext};
 use crate::codes::AuthErrorCode;
 use crate::error::{BuildError, Error, ServerError};
+use crate::operation::{OneShot, RequestContext, ResponseContext};
 use crate::request::{Access, Api, HttpResponse, RequestSpec};
 use crate::secret::Secret;
 use crate::session::Credentials;
@@ -104,7 +104,7 @@ impl RefreshToken {
     }
 }
 
-impl Operation for RefreshToken {
+impl OneShot for RefreshToken {
     type Output = Credentials;
 
     fn request(&self, cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {

@@ -8,8 +8,8 @@ use serde::Deserialize;
 
 use super::User;
 use super::wire::{auth_get, required};
-use crate::call::{Operation, RequestContext, ResponseContext};
 use crate::error::{BuildError, Error};
+use crate::operation::{OneShot, RequestContext, ResponseContext};
 use crate::request::{Access, HttpResponse, RequestSpec};
 use crate::response::decode_json;
 
@@ -103,7 +103,7 @@ impl GetSecurityHistory {
     }
 }
 
-impl Operation for GetSecurityHistory {
+impl OneShot for GetSecurityHistory {
     type Output = SecurityHistory;
 
     fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {
@@ -176,7 +176,7 @@ impl RevokeAllSessions {
     }
 }
 
-impl Operation for RevokeAllSessions {
+impl OneShot for RevokeAllSessions {
     type Output = ();
 
     fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {
@@ -207,7 +207,7 @@ impl RevokeDevice {
     }
 }
 
-impl Operation for RevokeDevice {
+impl OneShot for RevokeDevice {
     type Output = ();
 
     fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {

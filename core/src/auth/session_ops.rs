@@ -4,8 +4,8 @@ use http::Method;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::call::{Operation, RequestContext, ResponseContext};
 use crate::error::{BuildError, Error};
+use crate::operation::{OneShot, RequestContext, ResponseContext};
 use crate::request::{Access, Api, HttpResponse, RequestSpec};
 use crate::response::decode_json;
 
@@ -32,7 +32,7 @@ impl SignOut {
     }
 }
 
-impl Operation for SignOut {
+impl OneShot for SignOut {
     type Output = ();
 
     fn request(&self, cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {
@@ -79,7 +79,7 @@ impl SignOutWithRedirect {
     }
 }
 
-impl Operation for SignOutWithRedirect {
+impl OneShot for SignOutWithRedirect {
     type Output = Option<String>;
 
     fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {
@@ -201,7 +201,7 @@ impl GetUser {
     }
 }
 
-impl Operation for GetUser {
+impl OneShot for GetUser {
     type Output = User;
 
     fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {

@@ -2,8 +2,8 @@
 
 use http::Method;
 
-use crate::call::{Operation, RequestContext, ResponseContext};
 use crate::error::{BuildError, Error};
+use crate::operation::{OneShot, RequestContext, ResponseContext};
 use crate::request::{Access, Api, HttpResponse, RequestSpec};
 use crate::secret::Secret;
 use crate::session::Credentials;
@@ -57,7 +57,7 @@ impl SignInAnonymously {
     }
 }
 
-impl Operation for SignInAnonymously {
+impl OneShot for SignInAnonymously {
     type Output = Credentials;
 
     fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {

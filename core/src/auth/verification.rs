@@ -10,9 +10,9 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::contact::Contact;
-use super::wire::{FirstStep, auth_post, signed_in};
-use crate::call::{Operation, Progress, RequestContext, ResponseContext};
+use super::wire::{auth_post, signed_in};
 use crate::error::{BuildError, Error};
+use crate::operation::{OneShot, Operation, Progress, RequestContext, ResponseContext};
 use crate::request::{Access, HttpResponse, RequestSpec};
 use crate::response::decode_json;
 use crate::secret::Secret;
@@ -197,7 +197,7 @@ impl OtpHandle {
     }
 }
 
-impl Operation for SendVerification {
+impl OneShot for SendVerification {
     type Output = OtpHandle;
 
     fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {
@@ -340,7 +340,7 @@ pub(super) fn verified(
     })
 }
 
-impl Operation for VerifyCode {
+impl OneShot for VerifyCode {
     type Output = VerificationToken;
 
     fn request(&self, cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {
@@ -438,7 +438,7 @@ impl SignInWithVerification {
     }
 }
 
-impl Operation for SignInWithVerification {
+impl OneShot for SignInWithVerification {
     type Output = Credentials;
 
     fn request(&self, cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {
@@ -471,7 +471,7 @@ impl SignUp {
     }
 }
 
-impl Operation for SignUp {
+impl OneShot for SignUp {
     type Output = Credentials;
 
     fn request(&self, cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {
@@ -496,13 +496,14 @@ impl Operation for SignUp {
 /// let op = VerifyOtp::new(handle, "123456", SignUpDetails::new().password("s3cret!"));
 /// # }
 /// ```
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 #[must_use]
 pub struct VerifyOtp {
     handle: OtpHandle,
     code: Secret,
     details: SignUpDetails,
-    verified: FirstStep<VerificationToken>,
+    /// The first request's result: then sign in or up.
+    verified: Option<VerificationToken>,
 }
 
 impl VerifyOtp {
@@ -512,7 +513,7 @@ impl VerifyOtp {
             handle: handle.clone(),
             code: code.into(),
             details,
-            verified: FirstStep::new(),
+            verified: None,
         }
     }
 }
@@ -521,32 +522,23 @@ impl Operation for VerifyOtp {
     type Output = Credentials;
 
     fn request(&self, cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {
-        match self.verified.get() {
+        match &self.verified {
             None => verify_request(&self.handle, &self.code, cx.now),
-            Some(t) if t.is_user => sign_in_request(&t, cx.now),
-            Some(t) => sign_up_request(&t, &self.details, cx.now),
+            Some(t) if t.is_user => sign_in_request(t, cx.now),
+            Some(t) => sign_up_request(t, &self.details, cx.now),
         }
     }
 
-    fn parse(
-        &self,
-        response: HttpResponse,
-        cx: &mut ResponseContext<'_>,
-    ) -> Result<Credentials, Error> {
-        signed_in(&response, cx)
-    }
-
-    fn parse_step(
-        &self,
+    fn on_response(
+        &mut self,
         response: HttpResponse,
         cx: &mut ResponseContext<'_>,
     ) -> Result<Progress<Credentials>, Error> {
-        self.verified.parse_step(
-            response,
-            cx,
-            |r, cx| verified(&self.handle, &self.code, r, cx.now),
-            |r, cx| signed_in(&r, cx),
-        )
+        if self.verified.is_none() {
+            self.verified = Some(verified(&self.handle, &self.code, &response, cx.now)?);
+            return Ok(Progress::Next);
+        }
+        signed_in(&response, cx).map(Progress::Done)
     }
 }
 
@@ -602,7 +594,7 @@ impl SignInWithPassword {
     }
 }
 
-impl Operation for SignInWithPassword {
+impl OneShot for SignInWithPassword {
     type Output = Credentials;
 
     fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {

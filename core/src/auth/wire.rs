@@ -4,50 +4,11 @@ use http::Method;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use crate::call::ResponseContext;
 use crate::error::{BuildError, Error};
+use crate::operation::ResponseContext;
 use crate::request::{Access, Api, HttpResponse, RequestSpec};
 use crate::response::decode_json;
 use crate::session::Credentials;
-
-/// Locks the progress of a multi-step operation; a poisoned lock still holds a
-/// consistent value (every change is one assignment).
-pub(crate) fn step<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-/// What the first request of a two-request operation found (a verification token,
-/// a provider token, a sudo token…), kept for building and reading the second.
-#[derive(Debug)]
-pub(crate) struct FirstStep<T>(std::sync::Mutex<Option<T>>);
-
-impl<T: Clone> FirstStep<T> {
-    pub(crate) fn new() -> Self {
-        Self(std::sync::Mutex::new(None))
-    }
-
-    /// The first request's result, once it arrived.
-    pub(crate) fn get(&self) -> Option<T> {
-        step(&self.0).clone()
-    }
-
-    /// `parse_step` of a two-request operation: the first answer is read by `first`
-    /// and kept (next request); the second is finished by `last`.
-    pub(crate) fn parse_step<O>(
-        &self,
-        response: HttpResponse,
-        cx: &mut ResponseContext<'_>,
-        first: impl FnOnce(&HttpResponse, &mut ResponseContext<'_>) -> Result<T, Error>,
-        last: impl FnOnce(HttpResponse, &mut ResponseContext<'_>) -> Result<O, Error>,
-    ) -> Result<crate::call::Progress<O>, Error> {
-        if self.get().is_some() {
-            return last(response, cx).map(crate::call::Progress::Done);
-        }
-        let found = first(&response, cx)?;
-        *step(&self.0) = Some(found);
-        Ok(crate::call::Progress::Next)
-    }
-}
 
 /// A JSON object as request bytes.
 pub(crate) fn body(map: Map<String, Value>) -> Result<Vec<u8>, BuildError> {

@@ -5,8 +5,8 @@ use http::header::{HeaderName, HeaderValue};
 use serde::Serialize;
 
 use super::ServiceResponse;
-use crate::call::{Operation, RequestContext, ResponseContext};
 use crate::error::{BuildError, Error};
+use crate::operation::{OneShot, RequestContext, ResponseContext};
 use crate::request::{Access, Api, HttpResponse, RequestIdStyle, RequestSpec};
 
 /// Checks a function name against `^[a-zA-Z][a-zA-Z0-9_-]{0,58}[a-zA-Z0-9]$`
@@ -145,7 +145,7 @@ impl CallFunction {
     }
 }
 
-impl Operation for CallFunction {
+impl OneShot for CallFunction {
     type Output = ServiceResponse;
 
     fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {

@@ -7,8 +7,8 @@ use percent_encoding::{AsciiSet, utf8_percent_encode};
 use serde::Serialize;
 
 use super::ServiceResponse;
-use crate::call::{Operation, RequestContext, ResponseContext};
 use crate::error::{BuildError, Error};
+use crate::operation::{OneShot, RequestContext, ResponseContext};
 use crate::request::{Access, Api, COMPONENT, HttpResponse, RequestIdStyle, RequestSpec};
 use crate::secret::Secret;
 
@@ -276,7 +276,7 @@ impl ServiceCall {
     }
 }
 
-impl Operation for ServiceCall {
+impl OneShot for ServiceCall {
     type Output = ServiceResponse;
 
     fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {

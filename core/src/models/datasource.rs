@@ -6,8 +6,8 @@ use http::Method;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
-use crate::call::{Operation, RequestContext, ResponseContext};
 use crate::error::{BuildError, Error};
+use crate::operation::{OneShot, RequestContext, ResponseContext};
 use crate::request::{Access, Api, HttpResponse, RequestSpec};
 use crate::response::{check_body_code, decode_json};
 
@@ -191,7 +191,7 @@ impl<T> DataSourceCall<T> {
     }
 }
 
-impl<T: DeserializeOwned> Operation for DataSourceCall<T> {
+impl<T: DeserializeOwned> OneShot for DataSourceCall<T> {
     type Output = T;
 
     fn request(&self, cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {

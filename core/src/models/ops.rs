@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::{DataEnv, Filter, Query, validate_model_name};
-use crate::call::{Operation, RequestContext, ResponseContext};
 use crate::error::{BuildError, Error};
+use crate::operation::{OneShot, RequestContext, ResponseContext};
 use crate::request::{Access, Api, HttpResponse, RequestSpec};
 use crate::response::{check_body_code, decode_json, is_error_code};
 
@@ -141,7 +141,7 @@ impl<T> ModelCall<T> {
     }
 }
 
-impl<T> Operation for ModelCall<T> {
+impl<T> OneShot for ModelCall<T> {
     type Output = T;
 
     fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {

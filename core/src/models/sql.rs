@@ -9,9 +9,9 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use super::{DataEnv, validate_identifier};
-use crate::call::{Operation, RequestContext, ResponseContext};
 use crate::codes::GatewayErrorCode;
 use crate::error::{BuildError, Error, ServerCode, ServerError};
+use crate::operation::{OneShot, RequestContext, ResponseContext};
 use crate::request::{Access, Api, HttpResponse, RequestSpec};
 use crate::response::decode_json;
 
@@ -155,7 +155,7 @@ struct TcError {
     message: String,
 }
 
-impl<T: DeserializeOwned> Operation for RunSqlTemplate<T> {
+impl<T: DeserializeOwned> OneShot for RunSqlTemplate<T> {
     type Output = T;
 
     fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {
@@ -297,7 +297,7 @@ impl<T> MysqlCommand<T> {
     }
 }
 
-impl<T: DeserializeOwned> Operation for MysqlCommand<T> {
+impl<T: DeserializeOwned> OneShot for MysqlCommand<T> {
     type Output = MysqlCommandResult<T>;
 
     fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {

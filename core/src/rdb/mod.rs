@@ -42,9 +42,9 @@ use serde_json::Value;
 
 pub use encode::{RESERVED_PARAMS, quote_in_list, validate_name};
 
-use crate::call::{Operation, RequestContext, ResponseContext};
 use crate::codes::GatewayErrorCode;
 use crate::error::{BuildError, Error, ServerCode, ServerError};
+use crate::operation::{OneShot, RequestContext, ResponseContext};
 use crate::request::{Access, Api, HttpResponse, RequestSpec};
 use crate::response::decode_json;
 
@@ -898,7 +898,7 @@ fn header(name: &str, value: &str) -> Result<HeaderValue, BuildError> {
     HeaderValue::from_str(value).map_err(|_| BuildError::InvalidHeader(name.to_owned()))
 }
 
-impl<O> Operation for RdbCall<O> {
+impl<O> OneShot for RdbCall<O> {
     type Output = O;
 
     fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {

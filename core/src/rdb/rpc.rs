@@ -12,8 +12,8 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use super::validate_name;
-use crate::call::{Operation, RequestContext, ResponseContext};
 use crate::error::{BuildError, Error};
+use crate::operation::{OneShot, RequestContext, ResponseContext};
 use crate::request::{Access, Api, HttpResponse, RequestSpec};
 use crate::response::decode_json;
 
@@ -106,7 +106,7 @@ fn query_value(v: &Value) -> String {
     }
 }
 
-impl<T: DeserializeOwned> Operation for RpcCall<T> {
+impl<T: DeserializeOwned> OneShot for RpcCall<T> {
     type Output = T;
 
     fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {

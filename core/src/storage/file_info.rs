@@ -5,8 +5,8 @@ use http::Method;
 use serde::Deserialize;
 
 use super::ViaTempUrl;
-use crate::call::{Operation, Progress, RequestContext, ResponseContext};
 use crate::error::{BuildError, Error};
+use crate::operation::{Operation, Progress, RequestContext, ResponseContext};
 use crate::request::{HttpResponse, RequestSpec};
 
 /// What `HEAD` of a stored file tells.
@@ -36,7 +36,7 @@ pub struct FileInfo {
 /// let op = GetFileInfo::new("cloud://env.6465-env-1/bucket-a/a.txt")?;
 /// # Ok::<(), cloudbase_core::BuildError>(())
 /// ```
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 #[must_use]
 pub struct GetFileInfo {
     via: ViaTempUrl,
@@ -81,15 +81,11 @@ impl Operation for GetFileInfo {
         true
     }
 
-    fn parse_step(
-        &self,
+    fn on_response(
+        &mut self,
         response: HttpResponse,
         cx: &mut ResponseContext<'_>,
     ) -> Result<Progress<FileInfo>, Error> {
-        self.via.parse_step(response, cx, file_info)
-    }
-
-    fn parse(&self, _: HttpResponse, _: &mut ResponseContext<'_>) -> Result<FileInfo, Error> {
-        Err(BuildError::DriverMisuse("GetFileInfo is parsed in steps").into())
+        self.via.on_response(response, cx, file_info)
     }
 }

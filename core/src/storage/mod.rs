@@ -12,15 +12,13 @@ mod urls;
 
 pub use file_info::{FileInfo, GetFileInfo};
 
-use std::sync::Mutex;
-
 use http::header::HeaderValue;
 use http::{HeaderMap, Method};
 use serde::{Deserialize, Serialize};
 
-use crate::call::{Operation, Progress, RequestContext, ResponseContext};
 use crate::codes::GatewayErrorCode;
 use crate::error::{BuildError, DecodeError, Error, ServerCode, ServerError};
+use crate::operation::{OneShot, Operation, Progress, RequestContext, ResponseContext};
 use crate::request::{Access, Api, HttpResponse, RequestIdStyle, RequestSpec, StreamedBytes};
 use crate::response::decode_json;
 use crate::secret::Secret;
@@ -99,10 +97,11 @@ impl ItemError {
 /// A file reached through its temporary URL, the two steps [`DownloadFile`] and
 /// [`GetFileInfo`] share: `get-objects-download-info` for one file id, then a request
 /// of the operation's own to the URL it answered (made sendable, [`urls::sendable`]).
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct ViaTempUrl {
     file_id: String,
-    url: Mutex<Option<String>>,
+    /// The URL the first answer gave: then the second request goes to it.
+    url: Option<String>,
 }
 
 impl ViaTempUrl {
@@ -110,12 +109,8 @@ impl ViaTempUrl {
         validate_file_id(file_id)?;
         Ok(Self {
             file_id: file_id.to_owned(),
-            url: Mutex::new(None),
+            url: None,
         })
-    }
-
-    fn url(&self) -> std::sync::MutexGuard<'_, Option<String>> {
-        self.url.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// The download-info request, or `second(url)` once the URL is known.
@@ -123,25 +118,24 @@ impl ViaTempUrl {
         &self,
         second: impl FnOnce(String) -> RequestSpec,
     ) -> Result<RequestSpec, BuildError> {
-        match self.url().clone() {
+        match &self.url {
             None => batch_request(
                 "get-objects-download-info",
                 &[serde_json::json!({ "cloudObjectId": self.file_id })],
             ),
-            Some(url) => Ok(second(url)),
+            Some(url) => Ok(second(url.clone())),
         }
     }
 
     /// Keeps the URL of the first answer (the item's error as the call's), or hands
     /// the second answer to `done`.
-    pub(crate) fn parse_step<T>(
-        &self,
+    pub(crate) fn on_response<T>(
+        &mut self,
         response: HttpResponse,
         cx: &ResponseContext<'_>,
         done: impl FnOnce(HttpResponse) -> T,
     ) -> Result<Progress<T>, Error> {
-        let mut url = self.url();
-        if url.is_some() {
+        if self.url.is_some() {
             return Ok(Progress::Done(done(response)));
         }
         let item = reply_items(&response, 1)?.remove(0);
@@ -151,7 +145,7 @@ impl ViaTempUrl {
         let answered = item
             .download_url
             .ok_or_else(|| shape_error(response.status(), "download info without downloadUrl"))?;
-        *url = Some(urls::sendable(
+        self.url = Some(urls::sendable(
             &answered,
             urls::key_of_file_id(&self.file_id),
         ));
@@ -250,7 +244,7 @@ pub struct UploadedFile {
 }
 
 /// The signed upload slot of step 1.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 struct UploadSlot {
     url: String,
     authorization: Secret,
@@ -275,14 +269,15 @@ struct UploadSlot {
 /// let op = UploadFile::new("photos/cat.png", 1_234)?.content_type("image/png")?;
 /// # Ok::<(), cloudbase_core::BuildError>(())
 /// ```
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 #[must_use]
 pub struct UploadFile {
     cloud_path: String,
     len: u64,
     content_type: HeaderValue,
     signed_headers: HeaderMap,
-    slot: Mutex<Option<UploadSlot>>,
+    /// Where the bytes go, once the first answer said: then they are sent.
+    slot: Option<UploadSlot>,
 }
 
 impl UploadFile {
@@ -295,7 +290,7 @@ impl UploadFile {
             len,
             content_type: HeaderValue::from_static("application/octet-stream"),
             signed_headers: HeaderMap::new(),
-            slot: Mutex::new(None),
+            slot: None,
         })
     }
 
@@ -318,18 +313,13 @@ impl UploadFile {
         self.signed_headers.insert(name, value);
         Ok(self)
     }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, Option<UploadSlot>> {
-        self.slot.lock().unwrap_or_else(|p| p.into_inner())
-    }
 }
 
 impl Operation for UploadFile {
     type Output = UploadedFile;
 
     fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {
-        let slot = self.lock();
-        let Some(slot) = slot.as_ref() else {
+        let Some(slot) = &self.slot else {
             let mut signed = serde_json::Map::new();
             for (name, value) in &self.signed_headers {
                 let v = value.to_str().unwrap_or_default();
@@ -376,13 +366,12 @@ impl Operation for UploadFile {
         true
     }
 
-    fn parse_step(
-        &self,
+    fn on_response(
+        &mut self,
         response: HttpResponse,
         cx: &mut ResponseContext<'_>,
     ) -> Result<Progress<UploadedFile>, Error> {
-        let mut slot = self.lock();
-        if let Some(done) = slot.take() {
+        if let Some(done) = self.slot.take() {
             return Ok(Progress::Done(UploadedFile {
                 file_id: done.file_id,
                 download_url: done.download_url,
@@ -404,7 +393,7 @@ impl Operation for UploadFile {
             .cloud_object_id
             .ok_or_else(|| missing("cloudObjectId"))?;
         let key = urls::key_of_file_id(&file_id);
-        *slot = Some(UploadSlot {
+        self.slot = Some(UploadSlot {
             url: urls::sendable(&item.upload_url.ok_or_else(|| missing("uploadUrl"))?, key),
             authorization: Secret::new(item.authorization.unwrap_or_default()),
             token: Secret::new(item.token.unwrap_or_default()),
@@ -414,10 +403,6 @@ impl Operation for UploadFile {
             request_id,
         });
         Ok(Progress::Next)
-    }
-
-    fn parse(&self, _: HttpResponse, _: &mut ResponseContext<'_>) -> Result<UploadedFile, Error> {
-        Err(BuildError::DriverMisuse("UploadFile is parsed in steps").into())
     }
 }
 
@@ -454,7 +439,7 @@ impl<T> FileBatch<T> {
     }
 }
 
-impl<T> Operation for FileBatch<T> {
+impl<T> OneShot for FileBatch<T> {
     type Output = Vec<T>;
 
     fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {
@@ -600,7 +585,7 @@ impl CopyFile {
     }
 }
 
-impl Operation for CopyFile {
+impl OneShot for CopyFile {
     type Output = String;
 
     fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {
@@ -668,7 +653,7 @@ impl Downloaded {
 /// let op = DownloadFile::new("cloud://env.bucket/photos/cat.png")?.to_file();
 /// # Ok::<(), cloudbase_core::BuildError>(())
 /// ```
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 #[must_use]
 pub struct DownloadFile {
     via: ViaTempUrl,
@@ -709,15 +694,12 @@ impl Operation for DownloadFile {
         true
     }
 
-    fn parse_step(
-        &self,
+    fn on_response(
+        &mut self,
         response: HttpResponse,
         cx: &mut ResponseContext<'_>,
     ) -> Result<Progress<Downloaded>, Error> {
-        self.via.parse_step(response, cx, Downloaded::from_response)
-    }
-
-    fn parse(&self, _: HttpResponse, _: &mut ResponseContext<'_>) -> Result<Downloaded, Error> {
-        Err(BuildError::DriverMisuse("DownloadFile is parsed in steps").into())
+        self.via
+            .on_response(response, cx, Downloaded::from_response)
     }
 }

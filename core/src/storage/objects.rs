@@ -7,8 +7,8 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use super::Downloaded;
-use crate::call::{Operation, RequestContext, ResponseContext};
 use crate::error::{BuildError, Error};
+use crate::operation::{OneShot, RequestContext, ResponseContext};
 use crate::request::{Access, Api, HttpResponse, RequestSpec};
 use crate::response::decode_json;
 
@@ -169,7 +169,7 @@ impl<T> ObjectCall<T> {
     }
 }
 
-impl<T> Operation for ObjectCall<T> {
+impl<T> OneShot for ObjectCall<T> {
     type Output = T;
 
     fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {

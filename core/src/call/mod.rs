@@ -1,0 +1,594 @@
+//! The per-call driver every adapter polls, and the session machine inside it.
+//!
+//! ```text
+//! let mut call = shared.start(op);
+//! loop {
+//!     match call.poll(now()) {
+//!         Step::Send(request) => match send(request) {
+//!             Ok(response) => call.on_response(now(), response),
+//!             Err(failure) => call.on_failure(failure),
+//!         },
+//!         Step::Sleep(until) => sleep_until(until),
+//!         Step::Wait { generation, until } => wait_for_generation_past(generation, until),
+//!         Step::Done(result) => return result,
+//!     }
+//! }
+//! ```
+//!
+//! The driver owns every decision: headers, credentials, retries, error mapping, and
+//! the session rules of auth.md §3 —
+//! - a call that uses the user's token refreshes it first when it expires within the
+//!   margin (30 s by default); anonymous sessions without a refresh token sign in
+//!   anonymously again;
+//! - at most one refresh is in flight per client: other calls get [`Step::Wait`] and
+//!   continue with its result;
+//! - a gateway `ACCESS_TOKEN_EXPIRED` (or an auth `unauthenticated`) answer forces one
+//!   refresh and one replay of the call;
+//! - `invalid_grant` ends the session (`SIGNED_OUT`), while a transport failure or a
+//!   5xx during refresh keeps it: the current token is used while it is still valid,
+//!   and otherwise the caller gets a retryable error.
+//!
+//! Time comes in as an argument, so tests drive all of this on a virtual clock.
+
+mod captcha;
+mod renewal;
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use rand_core::RngCore;
+
+use crate::auth::refresh::ends_session;
+use crate::auth::{CaptchaChallenge, CaptchaSolver, SignInAnonymously};
+use crate::client_state::ClientState;
+use crate::codes::{AuthErrorCode, GatewayErrorCode};
+use crate::error::{BuildError, Error, ServerError, TransportError};
+use crate::ids;
+use crate::operation::{Operation, Progress, RequestContext, ResponseContext};
+use crate::request::{
+    self, Access, Api, Envelope, HttpRequest, HttpResponse, RequestIdStyle, RequestSpec,
+};
+use crate::response::check_status;
+use crate::retry::{self, AttemptFailure, RetryDecision, is_retryable_status, parse_retry_after};
+use crate::secret::Secret;
+use captcha::CaptchaFlow;
+use renewal::Renewal;
+
+/// What the adapter must do next.
+#[derive(Debug)]
+#[must_use]
+pub enum Step<T> {
+    /// Send this request, then call [`Call::on_response`] or [`Call::on_failure`].
+    Send(HttpRequest),
+    /// Sleep until this time, then poll again.
+    Sleep(SystemTime),
+    /// Another call is refreshing the session: wait until the refresh generation
+    /// moves past `generation` (the waker says so) or until `until`, then poll again.
+    Wait {
+        /// The generation seen.
+        generation: u64,
+        /// The latest time to wait until.
+        until: SystemTime,
+    },
+    /// The call is over.
+    Done(Result<T, Error>),
+}
+
+enum Phase {
+    Ready,
+    InFlight,
+    Responded(HttpResponse, SystemTime),
+    Failed(TransportError),
+    Waiting(SystemTime),
+    Renewing {
+        renewal: Box<Renewal>,
+        ticket: u64,
+        forced: bool,
+    },
+    AwaitingRenewal {
+        generation: u64,
+        until: SystemTime,
+    },
+    Captcha(Box<CaptchaFlow>),
+    Finished,
+}
+
+/// One call in progress. Adapters use it through [`SharedState::start`]; it can also
+/// be driven directly against a `&mut ClientState` (as the tests do).
+pub struct Call<O: Operation> {
+    op: O,
+    spec: Option<RequestSpec>,
+    request_id: Option<String>,
+    attempt: u32,
+    phase: Phase,
+    /// The session token the last request carried, if it carried one.
+    sent_token: Option<Secret>,
+    /// A token rejection was already answered with a refresh and a replay.
+    replayed: bool,
+    /// Refresh before the next send even if the token looks fresh.
+    force_renewal: bool,
+    /// A refresh failed transiently; use the current token while it is valid.
+    renewal_failed: bool,
+    /// Renewals this call performed or waited for. Bounds the renewals per call, so a
+    /// server issuing tokens shorter-lived than the margin cannot cause a loop.
+    renewals: u8,
+    /// The refresh-slot ticket this call holds because its own operation renews the
+    /// session; `None` for renewals run by another call, which holds the slot.
+    own_ticket: Option<u64>,
+    /// The captcha token the replay carries.
+    captcha_token: Option<Secret>,
+    /// A captcha answer was already met with the captcha flow.
+    captcha_tried: bool,
+    /// A challenge for the solver, which [`ActiveCall`] runs outside the lock.
+    pending_solve: Option<(Arc<dyn CaptchaSolver>, CaptchaChallenge)>,
+    /// The solver's answer.
+    captcha_answer: Option<Option<String>>,
+}
+
+impl<O: Operation> fmt::Debug for Call<O> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Call")
+            .field("request_id", &self.request_id)
+            .field("attempt", &self.attempt)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Session renewals one call may perform or wait for.
+const MAX_RENEWALS_PER_CALL: u8 = 2;
+
+/// Whether an answer says the session token was not accepted.
+fn is_token_rejection(api: Api, error: &ServerError) -> bool {
+    error.code.gateway() == Some(&GatewayErrorCode::AccessTokenExpired)
+        || (api.is_auth() && error.code.auth() == Some(&AuthErrorCode::Unauthenticated))
+}
+
+impl<O: Operation> Call<O> {
+    /// Starts driving `op`. Nothing happens until the first [`Call::poll`].
+    pub fn new(op: O) -> Self {
+        Self {
+            op,
+            spec: None,
+            request_id: None,
+            attempt: 0,
+            phase: Phase::Ready,
+            sent_token: None,
+            replayed: false,
+            force_renewal: false,
+            renewal_failed: false,
+            renewals: 0,
+            own_ticket: None,
+            captcha_token: None,
+            captcha_tried: false,
+            pending_solve: None,
+            captcha_answer: None,
+        }
+    }
+
+    /// The request id of this call (the same on every retry and replay, as in the JS
+    /// SDK), once the first request was built.
+    pub fn request_id(&self) -> Option<&str> {
+        self.request_id.as_deref()
+    }
+
+    /// Attempts sent so far (session refreshes not counted).
+    pub fn attempts(&self) -> u32 {
+        self.attempt
+    }
+
+    /// The ticket of the refresh this call is performing, if any.
+    pub fn renewal_ticket(&self) -> Option<u64> {
+        match &self.phase {
+            Phase::Renewing { ticket, .. } => Some(*ticket),
+            _ => self.own_ticket,
+        }
+    }
+
+    /// Hands over the answer to the last [`Step::Send`], received at `now` (token
+    /// expiry is counted from receipt).
+    pub fn on_response(&mut self, now: SystemTime, response: HttpResponse) {
+        match &mut self.phase {
+            Phase::Renewing { renewal, .. } => renewal.on_response(now, response),
+            Phase::Captcha(flow) => flow.on_response(now, response),
+            Phase::InFlight => self.phase = Phase::Responded(response, now),
+            _ => self.phase = Phase::Finished,
+        }
+    }
+
+    /// Hands over the transport failure of the last [`Step::Send`].
+    pub fn on_failure(&mut self, failure: TransportError) {
+        match &mut self.phase {
+            Phase::Renewing { renewal, .. } => renewal.on_failure(failure),
+            Phase::Captcha(flow) => flow.on_failure(failure),
+            Phase::InFlight => self.phase = Phase::Failed(failure),
+            _ => self.phase = Phase::Finished,
+        }
+    }
+
+    /// Advances the call at time `now`.
+    pub fn poll(&mut self, state: &mut ClientState, now: SystemTime) -> Step<O::Output> {
+        let step = self.advance(state, now);
+        if matches!(step, Step::Done(_))
+            && let Some(ticket) = self.own_ticket.take()
+        {
+            state.refresh.finish(ticket);
+        }
+        step
+    }
+
+    fn advance(&mut self, state: &mut ClientState, now: SystemTime) -> Step<O::Output> {
+        loop {
+            match std::mem::replace(&mut self.phase, Phase::Finished) {
+                Phase::Ready => {
+                    self.phase = Phase::Ready;
+                    if let Some(step) = self.prepare(state, now) {
+                        return step;
+                    }
+                    if matches!(self.phase, Phase::Ready) {
+                        return self.send(state);
+                    }
+                }
+                Phase::InFlight => {
+                    return self.finish(Err(BuildError::DriverMisuse(
+                        "polled while a request was in flight",
+                    )
+                    .into()));
+                }
+                Phase::Finished => {
+                    return Step::Done(Err(
+                        BuildError::DriverMisuse("polled after completion").into()
+                    ));
+                }
+                Phase::Waiting(until) if now < until => {
+                    self.phase = Phase::Waiting(until);
+                    return Step::Sleep(until);
+                }
+                Phase::Waiting(_) => self.phase = Phase::Ready,
+                Phase::AwaitingRenewal { generation, until } => {
+                    if state.refresh.generation == generation && now < until {
+                        self.phase = Phase::AwaitingRenewal { generation, until };
+                        return Step::Wait { generation, until };
+                    }
+                    // Woken, or the re-check time came: decide again from the state.
+                    // Another call's renewal counts as this call's.
+                    self.renewals = self.renewals.saturating_add(1);
+                    self.phase = Phase::Ready;
+                }
+                Phase::Renewing {
+                    mut renewal,
+                    ticket,
+                    forced,
+                } => match renewal.poll(state, now) {
+                    Step::Send(r) => {
+                        self.phase = Phase::Renewing {
+                            renewal,
+                            ticket,
+                            forced,
+                        };
+                        return Step::Send(r);
+                    }
+                    Step::Sleep(t) => {
+                        self.phase = Phase::Renewing {
+                            renewal,
+                            ticket,
+                            forced,
+                        };
+                        return Step::Sleep(t);
+                    }
+                    Step::Wait { .. } => {
+                        state.refresh.finish(ticket);
+                        return self
+                            .finish(Err(BuildError::DriverMisuse("a renewal cannot wait").into()));
+                    }
+                    Step::Done(Ok(_)) => {
+                        state.refresh.finish(ticket);
+                        self.renewals = self.renewals.saturating_add(1);
+                        self.phase = Phase::Ready;
+                    }
+                    Step::Done(Err(e)) => {
+                        state.refresh.finish(ticket);
+                        if let Some(step) =
+                            self.renewal_failed_with(state, now, *renewal, e, forced)
+                        {
+                            return step;
+                        }
+                    }
+                },
+                Phase::Captcha(flow) => {
+                    if let Some(step) = self.captcha_step(state, now, *flow) {
+                        return step;
+                    }
+                }
+                Phase::Failed(failure) => {
+                    let kind = failure.kind;
+                    if let Some(step) = self.retry(state, now, AttemptFailure::Transport(kind)) {
+                        tracing::debug!(request_id = self.rid(), attempt = self.attempt, error = %kind, "transport failure, retrying");
+                        return step;
+                    }
+                    return self.finish(Err(failure.with_attempts(self.attempt).into()));
+                }
+                Phase::Responded(response, received_at) => {
+                    if let Some(step) = self.on_answer(state, received_at.min(now), response) {
+                        return step;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Before sending: builds the spec once, and refreshes the session (or waits for
+    /// another call's refresh) when the call will carry an expiring user token.
+    /// Returns a step to hand out, or leaves the phase `Ready` to send now.
+    fn prepare(&mut self, state: &mut ClientState, now: SystemTime) -> Option<Step<O::Output>> {
+        if self.op.renews_session() && self.own_ticket.is_none() {
+            if state.refresh.in_flight() {
+                let (generation, until) = state.wait_for_refresh(now);
+                self.phase = Phase::AwaitingRenewal { generation, until };
+                return Some(Step::Wait { generation, until });
+            }
+            self.own_ticket = Some(state.refresh.start());
+        }
+        // Built for every attempt: a request may carry session values (a refresh
+        // token, the access token to revoke) that changed while this call waited.
+        let cx = RequestContext {
+            config: &state.config,
+            session: &state.session,
+            now,
+        };
+        match self.op.request(&cx) {
+            Ok(spec) => self.spec = Some(self.with_captcha(spec)),
+            Err(e) => return Some(self.finish(Err(e.into()))),
+        }
+        let spec = self.spec.as_ref()?;
+        // A caller-chosen bearer is not the session's to renew.
+        if !matches!(
+            spec.access(),
+            Access::User | Access::Bearer | Access::UserOrClientId
+        ) || spec.has_bearer_override()
+        {
+            return None;
+        }
+        let creds = state.session.credentials()?;
+        let margin = state.config.refresh_margin();
+        let expired = now >= creds.expires_at;
+        // Renew for the margin once per call; again only for a rejected or expired
+        // token, and never more than MAX_RENEWALS_PER_CALL times.
+        let near_expiry = creds.expires_within(now, margin) && self.renewals == 0;
+        let wants_renewal = self.force_renewal || expired || near_expiry;
+        // After a passing refresh failure the old token is used only while it is valid;
+        // once it expires, the next send tries renewing again.
+        if !wants_renewal || (self.renewal_failed && !expired) {
+            return None;
+        }
+        if self.renewals >= MAX_RENEWALS_PER_CALL {
+            return if expired {
+                Some(self.finish(Err(BuildError::SessionExpired.into())))
+            } else {
+                None
+            };
+        }
+        self.renewal_failed = false;
+        if state.refresh.in_flight() {
+            let (generation, until) = state.wait_for_refresh(now);
+            self.phase = Phase::AwaitingRenewal { generation, until };
+            return Some(Step::Wait { generation, until });
+        }
+        match Renewal::for_credentials(creds) {
+            Some(renewal) => {
+                let ticket = state.refresh.start();
+                tracing::debug!(
+                    request_id = self.rid(),
+                    forced = self.force_renewal,
+                    "refreshing the session"
+                );
+                self.phase = Phase::Renewing {
+                    renewal: Box::new(renewal),
+                    ticket,
+                    forced: std::mem::take(&mut self.force_renewal),
+                };
+                None
+            }
+            // No way to renew: use the token while it lasts, then the session is over.
+            None if now < creds.expires_at && !self.force_renewal => None,
+            None => Some(self.finish(Err(BuildError::SessionExpired.into()))),
+        }
+    }
+
+    /// A renewal failed: fall back to anonymous sign-in, end the session, keep using
+    /// a still-valid token, or give the error to the caller.
+    fn renewal_failed_with(
+        &mut self,
+        state: &mut ClientState,
+        now: SystemTime,
+        renewal: Renewal,
+        error: Error,
+        forced: bool,
+    ) -> Option<Step<O::Output>> {
+        let rejected = matches!(&error, Error::Server(e) if ends_session(e));
+        match renewal {
+            Renewal::Refresh {
+                anonymous: true, ..
+            } if rejected => {
+                let ticket = state.refresh.start();
+                self.phase = Phase::Renewing {
+                    renewal: Box::new(Renewal::Anonymous(Call::new(SignInAnonymously::renewal()))),
+                    ticket,
+                    forced,
+                };
+                None
+            }
+            Renewal::Anonymous(_) if rejected => {
+                state.session.sign_out();
+                Some(self.finish(Err(error)))
+            }
+            // The refresh grant already ended the session (`ends_session_on`).
+            _ if rejected => Some(self.finish(Err(error))),
+            _ => {
+                let still_valid = state
+                    .session
+                    .credentials()
+                    .is_some_and(|c| now < c.expires_at);
+                if still_valid && !forced {
+                    tracing::info!(request_id = self.rid(), %error, "refresh failed; the current token is still valid");
+                    self.renewal_failed = true;
+                    self.phase = Phase::Ready;
+                    None
+                } else {
+                    Some(self.finish(Err(error)))
+                }
+            }
+        }
+    }
+
+    /// An HTTP answer to the call's own request.
+    fn on_answer(
+        &mut self,
+        state: &mut ClientState,
+        now: SystemTime,
+        response: HttpResponse,
+    ) -> Option<Step<O::Output>> {
+        let status = response.status();
+        tracing::debug!(
+            request_id = self.rid(),
+            attempt = self.attempt,
+            status = status.as_u16(),
+            "response"
+        );
+        if is_retryable_status(status) {
+            let retry_after = parse_retry_after(response.headers(), now);
+            if let Some(step) = self.retry(
+                state,
+                now,
+                AttemptFailure::Status {
+                    status,
+                    retry_after,
+                },
+            ) {
+                return Some(step);
+            }
+        }
+        let Some(api) = self.spec.as_ref().map(RequestSpec::api) else {
+            return Some(self.finish(Err(BuildError::DriverMisuse("no request").into())));
+        };
+        if let Err(e) = check_status(api, &response, now) {
+            if let Error::Server(server) = &e {
+                if self.op.ends_session_on(server) {
+                    state.session.sign_out();
+                }
+                if self.captcha_required(state, now, api, server) {
+                    return None;
+                }
+                if let Some(sent) = &self.sent_token
+                    && !self.replayed
+                    && is_token_rejection(api, server)
+                {
+                    self.replayed = true;
+                    let current = state.session.credentials().map(|c| &c.access_token);
+                    // Another call may have refreshed already: then just replay.
+                    self.force_renewal = current == Some(sent);
+                    tracing::info!(request_id = self.rid(), code = %server.code, "token rejected; refreshing and replaying once");
+                    self.phase = Phase::Ready;
+                    return None;
+                }
+            }
+            return Some(self.finish(Err(e)));
+        }
+        let mut cx = ResponseContext {
+            now,
+            request_id: self.request_id.as_deref().unwrap_or_default(),
+            session: &mut state.session,
+            config: &state.config,
+            captcha_cache: &mut state.captcha_cache,
+        };
+        match self.op.on_response(response, &mut cx) {
+            Ok(Progress::Done(output)) => Some(self.finish(Ok(output))),
+            Ok(Progress::Next) => {
+                // A new request: fresh id, fresh attempts, same session rules.
+                self.request_id = None;
+                self.attempt = 0;
+                self.replayed = false;
+                self.phase = Phase::Ready;
+                None
+            }
+            Err(e) => Some(self.finish(Err(e))),
+        }
+    }
+
+    fn rid(&self) -> &str {
+        self.request_id.as_deref().unwrap_or("-")
+    }
+
+    fn finish(&mut self, result: Result<O::Output, Error>) -> Step<O::Output> {
+        self.phase = Phase::Finished;
+        Step::Done(result)
+    }
+
+    /// Schedules a retry if the policy allows one.
+    fn retry(
+        &mut self,
+        state: &mut ClientState,
+        now: SystemTime,
+        failure: AttemptFailure,
+    ) -> Option<Step<O::Output>> {
+        let jitter = state.rng.next_u64();
+        match retry::decide(
+            state.config.retry(),
+            self.attempt,
+            self.op.is_idempotent(),
+            failure,
+            jitter,
+        ) {
+            RetryDecision::Stop => None,
+            RetryDecision::RetryAfter(delay) => {
+                let until = crate::expiry::deadline_after(now, delay);
+                tracing::info!(
+                    request_id = self.rid(),
+                    attempt = self.attempt,
+                    delay_ms = delay.as_millis() as u64,
+                    ?failure,
+                    "retrying"
+                );
+                self.phase = Phase::Waiting(until);
+                Some(Step::Sleep(until))
+            }
+        }
+    }
+
+    fn send(&mut self, state: &mut ClientState) -> Step<O::Output> {
+        let Some(spec) = &self.spec else {
+            return self.finish(Err(BuildError::DriverMisuse("no request").into()));
+        };
+        let request_id = self
+            .request_id
+            .get_or_insert_with(|| match spec.request_id_style() {
+                RequestIdStyle::Uuid => ids::request_id_uuid(state.rng.as_mut()),
+                _ => ids::request_id_hex(state.rng.as_mut()),
+            });
+        let user_token = state.session.credentials().map(|c| &c.access_token);
+        let envelope = Envelope {
+            config: &state.config,
+            device_id: &state.device_id,
+            request_id,
+            user_token,
+        };
+        match request::build(spec, &envelope) {
+            Ok(req) => {
+                self.attempt += 1;
+                self.sent_token = match spec.access() {
+                    Access::User | Access::Bearer | Access::UserOrClientId
+                        if !spec.has_bearer_override() =>
+                    {
+                        user_token.cloned()
+                    }
+                    _ => None,
+                };
+                // Path only: queries may carry tokens (e.g. `sudo_token`).
+                tracing::debug!(request_id = %request_id, attempt = self.attempt, method = %req.method(), path = req.uri().path(), "send");
+                self.phase = Phase::InFlight;
+                Step::Send(req)
+            }
+            Err(e) => self.finish(Err(e.into())),
+        }
+    }
+}

@@ -1,0 +1,183 @@
+//! What an operation is: how it asks, and how it reads each answer.
+//!
+//! Most operations are one request ([`OneShot`]); a few are several (verify a code,
+//! then sign in) and keep their stage in themselves ([`Operation::on_response`]
+//! takes `&mut self`), so the driver that owns them needs no shared state.
+
+use std::time::SystemTime;
+
+use crate::captcha::CaptchaCache;
+use crate::config::Config;
+use crate::error::{BuildError, Error, ServerError};
+use crate::request::{HttpResponse, RequestSpec};
+use crate::session::Session;
+
+/// One CloudBase operation: how to ask, and how to read the answer.
+///
+/// Implementations describe the request declaratively ([`RequestSpec`]); the shared
+/// builder adds the origin, common headers, ids and credentials, and the driver checks
+/// the error envelopes before [`Operation::on_response`] sees a response.
+/// Single-request operations implement [`OneShot`] instead, which implements this.
+pub trait Operation {
+    /// What a successful call returns.
+    type Output;
+
+    /// The request of the current stage, or why the input cannot be sent. Most
+    /// operations ignore `cx`; a few bodies repeat configuration (the refresh grant's
+    /// `client_id`) or a session token (sign-out's `token`).
+    fn request(&self, cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError>;
+
+    /// Whether sending the current request twice has the same effect as once. Only
+    /// idempotent requests are retried after they may have reached the server.
+    /// Defaults to `false`.
+    fn is_idempotent(&self) -> bool {
+        false
+    }
+
+    /// Whether this operation renews the session itself (the refresh grant): it then
+    /// takes the client's one refresh slot, so it never runs beside another refresh.
+    fn renews_session(&self) -> bool {
+        false
+    }
+
+    /// Whether this server error ends the session (credentials cleared,
+    /// `SIGNED_OUT`). Defaults to `false`; the refresh grant says yes to
+    /// `invalid_grant`.
+    fn ends_session_on(&self, _error: &ServerError) -> bool {
+        false
+    }
+
+    /// Whether a `captcha_required` / `captcha_invalid` answer to this auth call is
+    /// met with the captcha flow and one replay (docs/protocol/auth.md, "Captcha").
+    /// Defaults to `true`; the session's own renewals and the captcha calls
+    /// themselves say no.
+    fn captcha_protected(&self) -> bool {
+        true
+    }
+
+    /// Reads a successful (non-error) answer to the current request; may update the
+    /// session. Says whether the operation is done or moves to its next stage, whose
+    /// request [`Operation::request`] then builds. Each stage is a request of its own
+    /// (own request id, own retries).
+    fn on_response(
+        &mut self,
+        response: HttpResponse,
+        cx: &mut ResponseContext<'_>,
+    ) -> Result<Progress<Self::Output>, Error>;
+}
+
+/// An operation of exactly one request: the majority. Implementing it implements
+/// [`Operation`], with [`OneShot::parse`] as the whole of
+/// [`Operation::on_response`]; the other methods mean the same as there.
+pub trait OneShot {
+    /// What a successful call returns.
+    type Output;
+
+    /// See [`Operation::request`].
+    fn request(&self, cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError>;
+
+    /// See [`Operation::is_idempotent`].
+    fn is_idempotent(&self) -> bool {
+        false
+    }
+
+    /// See [`Operation::renews_session`].
+    fn renews_session(&self) -> bool {
+        false
+    }
+
+    /// See [`Operation::ends_session_on`].
+    fn ends_session_on(&self, _error: &ServerError) -> bool {
+        false
+    }
+
+    /// See [`Operation::captcha_protected`].
+    fn captcha_protected(&self) -> bool {
+        true
+    }
+
+    /// Reads the successful (non-error) answer; may update the session.
+    fn parse(
+        &self,
+        response: HttpResponse,
+        cx: &mut ResponseContext<'_>,
+    ) -> Result<Self::Output, Error>;
+}
+
+impl<T: OneShot> Operation for T {
+    type Output = T::Output;
+
+    fn request(&self, cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {
+        OneShot::request(self, cx)
+    }
+
+    fn is_idempotent(&self) -> bool {
+        OneShot::is_idempotent(self)
+    }
+
+    fn renews_session(&self) -> bool {
+        OneShot::renews_session(self)
+    }
+
+    fn ends_session_on(&self, error: &ServerError) -> bool {
+        OneShot::ends_session_on(self, error)
+    }
+
+    fn captcha_protected(&self) -> bool {
+        OneShot::captcha_protected(self)
+    }
+
+    fn on_response(
+        &mut self,
+        response: HttpResponse,
+        cx: &mut ResponseContext<'_>,
+    ) -> Result<Progress<Self::Output>, Error> {
+        self.parse(response, cx).map(Progress::Done)
+    }
+}
+
+/// What [`Operation::on_response`] found.
+#[derive(Debug)]
+pub enum Progress<T> {
+    /// The operation is complete.
+    Done(T),
+    /// Send the operation's next request.
+    Next,
+}
+
+/// What [`Operation::request`] may look at.
+#[non_exhaustive]
+pub struct RequestContext<'a> {
+    /// The configuration.
+    pub config: &'a Config,
+    /// The session as it is when the request is built.
+    pub session: &'a Session,
+    /// The time the request is built (for expiry checks of typed flow state).
+    pub now: SystemTime,
+}
+
+impl<'a> RequestContext<'a> {
+    /// A context for building a request outside the driver (tests, tools).
+    pub fn new(config: &'a Config, session: &'a Session, now: SystemTime) -> Self {
+        Self {
+            config,
+            session,
+            now,
+        }
+    }
+}
+
+/// What [`Operation::on_response`] may look at and change.
+#[non_exhaustive]
+pub struct ResponseContext<'a> {
+    /// When the answer arrived.
+    pub now: SystemTime,
+    /// The request id this call sent (or generated, when none was sent).
+    pub request_id: &'a str,
+    /// The client's session, for operations that sign in or out.
+    pub session: &'a mut Session,
+    /// The configuration (e.g. for resolving relative URLs in an answer).
+    pub config: &'a Config,
+    /// The client's solved captcha, kept for later protected calls.
+    pub captcha_cache: &'a mut CaptchaCache,
+}

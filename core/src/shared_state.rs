@@ -1,0 +1,266 @@
+//! A client's state shared by concurrent calls: the lock, the session store, the
+//! auth-event listeners and the waker of calls waiting for a refresh.
+
+use std::fmt;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::SystemTime;
+
+use crate::auth::{CaptchaSolver, Claims, decode_claims};
+use crate::call::{Call, Step};
+use crate::client_state::ClientState;
+use crate::error::{BuildError, Error, TransportError};
+use crate::operation::Operation;
+use crate::request::HttpResponse;
+use crate::session::{AuthEvent, AuthEventKind, Session};
+use crate::store::{SessionStore, StoreError, StoreKey};
+
+type Waker = Box<dyn Fn(u64) + Send + Sync>;
+type Listener = Arc<dyn Fn(&AuthEvent) -> bool + Send + Sync>;
+
+/// A [`ClientState`] shared by concurrent calls: what every adapter's client holds.
+///
+/// The lock is taken only while the core decides a step, never while a request is on
+/// the wire. Refresh-generation changes go to the adapter's waker, and auth events to
+/// the listeners, both after the lock is released, so a listener may call back into
+/// the client without deadlocking.
+pub struct SharedState {
+    state: Mutex<ClientState>,
+    store: Option<(Arc<dyn SessionStore>, StoreKey)>,
+    waker: Waker,
+    listeners: Mutex<Vec<(u64, Listener)>>,
+    next_listener: Mutex<u64>,
+}
+
+impl fmt::Debug for SharedState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.lock().fmt(f)
+    }
+}
+
+/// Identifies a listener registered with [`SharedState::subscribe`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ListenerId(u64);
+
+impl SharedState {
+    /// Shares `state`. `waker` is called with the new refresh generation whenever it
+    /// moves; adapters use it to release calls waiting in [`Step::Wait`].
+    pub fn new(state: ClientState, waker: impl Fn(u64) + Send + Sync + 'static) -> Self {
+        Self {
+            state: Mutex::new(state),
+            store: None,
+            waker: Box::new(waker),
+            listeners: Mutex::new(Vec::new()),
+            next_listener: Mutex::new(0),
+        }
+    }
+
+    /// Restores the session from `store` and keeps it there from now on: the
+    /// credentials are saved after every change (sign-in, refresh, sign-out), in order.
+    /// A store that cannot be read is an error; nothing is overwritten.
+    pub fn with_store(mut self, store: Arc<dyn SessionStore>) -> Result<Self, StoreError> {
+        let key = {
+            let st = self.lock();
+            StoreKey {
+                env_id: st.config.env_id().to_owned(),
+                client_id: st.config.client_id().to_owned(),
+            }
+        };
+        let restored = store.load(&key)?;
+        self.lock().session = Session::restored(restored);
+        self.store = Some((store, key));
+        Ok(self)
+    }
+
+    /// The access token's claims, decoded locally; see [`decode_claims`]. The
+    /// signature is **not** verified.
+    pub fn claims(&self) -> Result<Claims, Error> {
+        let st = self.lock();
+        let creds = st.session.credentials().ok_or(BuildError::NotSignedIn)?;
+        Ok(decode_claims(creds.access_token.expose())?)
+    }
+
+    /// Locks the state. The core changes it in single assignments, so a lock
+    /// poisoned by a panic elsewhere is still consistent and is used as is.
+    pub fn lock(&self) -> MutexGuard<'_, ClientState> {
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Starts driving `op`; the guard releases a refresh the call owns if it is
+    /// dropped before finishing (e.g. a cancelled future).
+    pub fn start<O: Operation>(&self, op: O) -> ActiveCall<'_, O> {
+        ActiveCall {
+            shared: self,
+            call: Call::new(op),
+        }
+    }
+
+    /// Answers captcha challenges with `solver` from now on (`None`: return them to
+    /// the caller as [`Error::Captcha`]).
+    pub fn set_captcha_solver(&self, solver: Option<Arc<dyn CaptchaSolver>>) {
+        self.lock().set_captcha_solver(solver);
+    }
+
+    /// The captcha solver, if one is set.
+    pub fn captcha_solver(&self) -> Option<Arc<dyn CaptchaSolver>> {
+        self.lock().captcha_solver()
+    }
+
+    /// The cached captcha token, if still valid at `now`.
+    pub fn cached_captcha_token(&self, now: SystemTime) -> Option<crate::auth::CaptchaToken> {
+        self.lock().captcha_cache.get(now).cloned()
+    }
+
+    /// Forgets the cached captcha token.
+    pub fn clear_captcha_token(&self) {
+        self.lock().captcha_cache.clear();
+    }
+
+    /// Random lower-case hex from the client's random source.
+    pub fn random_hex(&self, bytes: usize) -> String {
+        self.lock().random_hex(bytes)
+    }
+
+    /// A snapshot of the session.
+    pub fn session(&self) -> Session {
+        self.lock().session().clone()
+    }
+
+    /// The `x-device-id` the client sends.
+    pub fn device_id(&self) -> String {
+        self.lock().device_id().to_owned()
+    }
+
+    /// Runs `f` on the state, then wakes waiters and notifies listeners of what
+    /// changed (outside the lock).
+    pub fn with_state<R>(&self, f: impl FnOnce(&mut ClientState) -> R) -> R {
+        let (result, generation, events) = {
+            let mut st = self.lock();
+            let before = st.refresh.generation;
+            let result = f(&mut st);
+            let after = st.refresh.generation;
+            let events = st.session.take_events();
+            // Saved under the lock, so concurrent changes reach the store in order.
+            if let Some((store, key)) = &self.store
+                && !events.is_empty()
+                && let Err(e) = store.save(key, st.session.credentials())
+            {
+                tracing::warn!(error = %e, "could not save the session");
+            }
+            (result, (after != before).then_some(after), events)
+        };
+        if let Some(g) = generation {
+            (self.waker)(g);
+        }
+        self.dispatch(&events);
+        result
+    }
+
+    /// Registers `listener` for auth events. It is called at once with
+    /// `INITIAL_SESSION` and the current credentials, then with every change.
+    pub fn subscribe(&self, listener: impl Fn(&AuthEvent) + Send + Sync + 'static) -> ListenerId {
+        self.subscribe_while(move |event| {
+            listener(event);
+            true
+        })
+    }
+
+    /// As [`SharedState::subscribe`], for a listener that says when it is done: it is
+    /// removed after it returns `false` (e.g. its channel's receiver was dropped).
+    pub fn subscribe_while(
+        &self,
+        listener: impl Fn(&AuthEvent) -> bool + Send + Sync + 'static,
+    ) -> ListenerId {
+        let listener: Listener = Arc::new(listener);
+        let id = {
+            let mut next = self.next_listener.lock().unwrap_or_else(|p| p.into_inner());
+            *next += 1;
+            *next
+        };
+        let initial = AuthEvent::new(
+            AuthEventKind::InitialSession,
+            self.lock().session().credentials().cloned(),
+        );
+        if !listener(&initial) {
+            return ListenerId(id);
+        }
+        self.listeners
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push((id, listener));
+        ListenerId(id)
+    }
+
+    /// Removes a listener.
+    pub fn unsubscribe(&self, id: ListenerId) {
+        self.listeners
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|(i, _)| *i != id.0);
+    }
+
+    fn dispatch(&self, events: &[AuthEvent]) {
+        if events.is_empty() {
+            return;
+        }
+        let listeners: Vec<(u64, Listener)> = self
+            .listeners
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        let mut done = Vec::new();
+        for event in events {
+            tracing::debug!(event = ?event.kind, "auth event");
+            for (id, listener) in &listeners {
+                if !done.contains(id) && !listener(event) {
+                    done.push(*id);
+                }
+            }
+        }
+        if !done.is_empty() {
+            self.listeners
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .retain(|(i, _)| !done.contains(i));
+        }
+    }
+}
+
+/// A call started with [`SharedState::start`].
+pub struct ActiveCall<'a, O: Operation> {
+    shared: &'a SharedState,
+    call: Call<O>,
+}
+
+impl<O: Operation> ActiveCall<'_, O> {
+    /// Advances the call at `now`.
+    pub fn poll(&mut self, now: SystemTime) -> Step<O::Output> {
+        loop {
+            let call = &mut self.call;
+            let step = self.shared.with_state(|st| call.poll(st, now));
+            // A captcha solver is app code: it runs here, outside the lock.
+            if !self.call.solve_pending() {
+                return step;
+            }
+        }
+    }
+
+    /// See [`Call::on_response`].
+    pub fn on_response(&mut self, now: SystemTime, response: HttpResponse) {
+        self.call.on_response(now, response);
+    }
+
+    /// See [`Call::on_failure`].
+    pub fn on_failure(&mut self, failure: TransportError) {
+        self.call.on_failure(failure);
+    }
+}
+
+impl<O: Operation> Drop for ActiveCall<'_, O> {
+    fn drop(&mut self) {
+        if let Some(ticket) = self.call.renewal_ticket() {
+            self.shared.with_state(|st| st.refresh.finish(ticket));
+        }
+    }
+}
