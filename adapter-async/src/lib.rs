@@ -33,10 +33,7 @@ mod services;
 mod streaming;
 use cloudbase_core::request::{StreamedBody, StreamedResponse};
 use cloudbase_core::transfer::{Transfer, UploadSource};
-use cloudbase_core::{
-    BuildError, ClientState, HttpRequest, HttpResponse, SharedState, Step, TransportError,
-    TransportErrorKind,
-};
+use cloudbase_core::{ClientState, HttpRequest, HttpResponse, SharedState, Step};
 pub use data::{Models, Mysql};
 pub use services::{Apis, BucketHandle, Storage};
 
@@ -214,7 +211,7 @@ impl Client {
                         source,
                     })
             }
-            _ => Err(BuildError::DriverMisuse("unknown upload source").into()),
+            _ => Err(Error::Internal("unknown upload source")),
         }
     }
 

@@ -32,10 +32,7 @@ mod file_store;
 mod streaming;
 use cloudbase_core::request::{StreamedBody, StreamedResponse};
 use cloudbase_core::transfer::{Transfer, UploadSource};
-use cloudbase_core::{
-    BuildError, ClientState, HttpRequest, HttpResponse, SharedState, Step, TransportError,
-    TransportErrorKind,
-};
+use cloudbase_core::{ClientState, HttpRequest, HttpResponse, SharedState, Step};
 pub use data::{Models, Mysql, Records};
 pub use services::{Apis, BucketHandle, Storage};
 mod services;
@@ -211,7 +208,7 @@ impl Client {
                         source,
                     })
             }
-            _ => Err(BuildError::DriverMisuse("unknown upload source").into()),
+            _ => Err(Error::Internal("unknown upload source")),
         }
     }
 

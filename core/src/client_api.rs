@@ -260,7 +260,7 @@ macro_rules! client_methods {
         /// `getAccessToken`).
         pub $($async)? fn get_access_token(&self) -> Result<$crate::Secret, $crate::Error> {
             let session = self.get_session() $($await)*?;
-            session.map(|c| c.access_token).ok_or_else(|| $crate::BuildError::NotSignedIn.into())
+            session.map(|c| c.access_token).ok_or_else(|| $crate::SessionError::NotSignedIn.into())
         }
 
         /// The session's scope (`anonymous`, `user`, …), `None` when signed out (the

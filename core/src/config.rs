@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use url::{Host, Url};
 
+pub use crate::error::ConfigError;
 use crate::retry::RetryPolicy;
 use crate::secret::Secret;
 
@@ -112,48 +113,6 @@ impl Default for TransportOptions {
             max_download_bytes: None,
         }
     }
-}
-
-/// Why a [`Config`] was refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum ConfigError {
-    /// The environment id is empty.
-    #[error("the environment id is empty")]
-    EmptyEnvId,
-    /// The environment id cannot be a host label.
-    #[error("environment id {env_id:?} is not a valid host label: {reason}")]
-    InvalidEnvId {
-        /// The id given.
-        env_id: String,
-        /// What is wrong with it.
-        reason: &'static str,
-    },
-    /// The region cannot be a host label.
-    #[error("region {0:?} is not valid: use letters, digits and '-' (e.g. ap-shanghai)")]
-    InvalidRegion(String),
-    /// The client id is empty or not printable ASCII.
-    #[error("client id {0:?} must be non-empty printable ASCII without spaces")]
-    InvalidClientId(String),
-    /// The device id is not 16–48 characters of letters, digits, `-` or `_`.
-    #[error("device id must be 16 to 48 characters of letters, digits, '-' or '_'")]
-    InvalidDeviceId,
-    /// A key is empty or cannot go in an HTTP header.
-    #[error("the key is empty or contains characters not allowed in an HTTP header")]
-    InvalidKey,
-    /// The base URL cannot be used.
-    #[error("base URL {url:?} is not usable: {reason}")]
-    InvalidBaseUrl {
-        /// The URL given.
-        url: String,
-        /// What is wrong with it.
-        reason: &'static str,
-    },
-    /// Plain `http://` to a host that is not loopback.
-    #[error(
-        "base URL {0:?} uses plain http to a non-loopback host; use https (plain http is only for a local emulator)"
-    )]
-    InsecureBaseUrl(String),
 }
 
 /// Everything the client needs to know about the environment it talks to.

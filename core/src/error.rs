@@ -1,14 +1,18 @@
-//! The error layers: configuration, build, server, decode, transport.
+//! The error layers: configuration, build, session, server, decode, transport,
+//! store. This module depends on nothing in the crate but the server codes and the
+//! captcha challenge an error carries.
 //!
 //! One [`Error`] type serves both adapters, so code written against the blocking
 //! client handles errors exactly like code written against the async one.
 
+use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use http::StatusCode;
 
+use crate::captcha::CaptchaChallenge;
 use crate::codes::{AuthErrorCode, GatewayErrorCode};
-pub use crate::config::ConfigError;
 
 /// Everything a CloudBase call can fail with.
 ///
@@ -26,12 +30,13 @@ pub use crate::config::ConfigError;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// The configuration was refused.
-    #[error(transparent)]
-    Config(#[from] ConfigError),
     /// The request could not be built from the input; nothing was sent.
     #[error(transparent)]
     Build(#[from] BuildError),
+    /// The session cannot make this call (nobody signed in, or the session is over);
+    /// nothing was sent.
+    #[error(transparent)]
+    Session(#[from] SessionError),
     /// The server answered with an error.
     #[error(transparent)]
     Server(#[from] ServerError),
@@ -43,13 +48,13 @@ pub enum Error {
     Transport(#[from] TransportError),
     /// The session store failed.
     #[error(transparent)]
-    Store(#[from] crate::store::StoreError),
+    Store(#[from] StoreError),
     /// The server wants a captcha solved before it accepts this call, and no
     /// [`CaptchaSolver`](crate::auth::CaptchaSolver) answered: show the image, pass
     /// the user's answer to `verify_captcha_data`, then make the call again (it is
     /// replayed with the cached captcha token).
     #[error("the server asks for a captcha: show the challenge, verify the answer, then retry")]
-    Captcha(Box<crate::auth::CaptchaChallenge>),
+    Captcha(Box<CaptchaChallenge>),
     /// A local file of an upload or download could not be read or written.
     #[error("file {}: {source}", path.display())]
     File {
@@ -58,6 +63,10 @@ pub enum Error {
         /// What the operating system said.
         source: std::io::Error,
     },
+    /// The call driver was used out of order: a bug in an adapter or in this SDK,
+    /// never caused by input or by the server. Please report it.
+    #[error("internal error (a bug in the SDK, please report it): {0}")]
+    Internal(&'static str),
 }
 
 impl Error {
@@ -68,8 +77,9 @@ impl Error {
         match self {
             Error::Transport(t) => t.kind.is_transient(),
             Error::Server(s) => s.is_retryable(),
-            Error::Config(_)
-            | Error::Build(_)
+            Error::Build(_)
+            | Error::Session(_)
+            | Error::Internal(_)
             | Error::Decode(_)
             | Error::Store(_)
             | Error::Captcha(_)
@@ -111,22 +121,12 @@ pub enum BuildError {
     /// The input could not be serialized to JSON.
     #[error("could not serialize the request body: {0}")]
     Serialize(String),
-    /// The call needs a signed-in user and there is none.
-    #[error("this call needs a signed-in user; sign in first")]
-    NotSignedIn,
-    /// The session's access token expired and cannot be renewed (no refresh token);
-    /// sign in again.
-    #[error("the session expired and cannot be refreshed; sign in again")]
-    SessionExpired,
     /// The verification code or token expired; request a new code.
     #[error("the verification expired; request a new code")]
     VerificationExpired,
     /// A code was already accepted for this verification; request a new code.
     #[error("this verification was already used; request a new code")]
     VerificationUsed,
-    /// The call needs a bearer token: no user is signed in and no key is configured.
-    #[error("no credential: sign in, or configure a publishable key or API key")]
-    MissingCredential,
     /// An update or delete of "every matching row" was given no filter, which would
     /// change every row; nothing was sent. Say what to match.
     #[error("{operation} needs a filter; without one it would change every row")]
@@ -137,9 +137,22 @@ pub enum BuildError {
     /// A header value contains characters HTTP does not allow.
     #[error("header {0} has a value HTTP does not allow")]
     InvalidHeader(String),
-    /// The call driver was used out of order (an adapter bug, never caused by input).
-    #[error("call driver misuse: {0}")]
-    DriverMisuse(&'static str),
+}
+
+/// The session cannot make the call. Nothing was sent.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SessionError {
+    /// The call needs a signed-in user and there is none.
+    #[error("this call needs a signed-in user; sign in first")]
+    NotSignedIn,
+    /// The session's access token expired and cannot be renewed (no refresh token,
+    /// or renewals kept failing); sign in again.
+    #[error("the session expired and cannot be refreshed; sign in again")]
+    SessionExpired,
+    /// The call needs a bearer token: no user is signed in and no key is configured.
+    #[error("no credential: sign in, or configure a publishable key or API key")]
+    MissingCredential,
 }
 
 /// The server's code, typed by the envelope it came in.
@@ -241,10 +254,13 @@ pub enum DecodeError {
         status: StatusCode,
         /// JSON path of the first mismatch (`.` for the whole body).
         path: String,
-        /// What serde said.
+        /// What serde said, or what the protocol promised and the body lacks.
         message: String,
         /// The start of the body, with credential-looking values masked.
         snippet: String,
+        /// serde's own error, when serde found the mismatch.
+        #[source]
+        source: Option<JsonError>,
     },
     /// The body is not UTF-8 text where text was expected.
     #[error("response body is not valid UTF-8 (HTTP {status})")]
@@ -278,6 +294,44 @@ pub enum DecodeError {
         location: Option<String>,
     },
 }
+
+/// serde's error behind a [`DecodeError::Json`], shared so the error stays `Clone`.
+/// Two are equal when serde's messages and positions are.
+#[derive(Debug, Clone)]
+pub struct JsonError(Arc<serde_json::Error>);
+
+impl JsonError {
+    /// serde's error.
+    pub fn inner(&self) -> &serde_json::Error {
+        &self.0
+    }
+}
+
+impl From<serde_json::Error> for JsonError {
+    fn from(e: serde_json::Error) -> Self {
+        Self(Arc::new(e))
+    }
+}
+
+impl std::fmt::Display for JsonError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for JsonError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&*self.0)
+    }
+}
+
+impl PartialEq for JsonError {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.to_string() == other.0.to_string()
+    }
+}
+
+impl Eq for JsonError {}
 
 /// What kind of network failure happened. Decides whether a retry is safe.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -371,4 +425,69 @@ impl TransportError {
         self.attempts = attempts;
         self
     }
+}
+
+/// Why a [`Config`](crate::Config) was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The environment id is empty.
+    #[error("the environment id is empty")]
+    EmptyEnvId,
+    /// The environment id cannot be a host label.
+    #[error("environment id {env_id:?} is not a valid host label: {reason}")]
+    InvalidEnvId {
+        /// The id given.
+        env_id: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// The region cannot be a host label.
+    #[error("region {0:?} is not valid: use letters, digits and '-' (e.g. ap-shanghai)")]
+    InvalidRegion(String),
+    /// The client id is empty or not printable ASCII.
+    #[error("client id {0:?} must be non-empty printable ASCII without spaces")]
+    InvalidClientId(String),
+    /// The device id is not 16–48 characters of letters, digits, `-` or `_`.
+    #[error("device id must be 16 to 48 characters of letters, digits, '-' or '_'")]
+    InvalidDeviceId,
+    /// A key is empty or cannot go in an HTTP header.
+    #[error("the key is empty or contains characters not allowed in an HTTP header")]
+    InvalidKey,
+    /// The base URL cannot be used.
+    #[error("base URL {url:?} is not usable: {reason}")]
+    InvalidBaseUrl {
+        /// The URL given.
+        url: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// Plain `http://` to a host that is not loopback.
+    #[error(
+        "base URL {0:?} uses plain http to a non-loopback host; use https (plain http is only for a local emulator)"
+    )]
+    InsecureBaseUrl(String),
+}
+
+/// A session store failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// Reading or writing failed.
+    #[error("session store {path:?}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The stored data cannot be read; it is left as it is.
+    #[error("session store {path:?} is corrupt ({message}); it was not overwritten")]
+    Corrupt {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
 }

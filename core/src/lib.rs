@@ -72,8 +72,10 @@ pub mod prelude {
     pub use crate::auth::User;
     pub use crate::functions::{CallFunction, FunctionResult};
     pub use crate::{
-        AuthEvent, AuthEventKind, Config, Credential, Credentials, Error, Language, ListenerId,
-        Operation, RetryPolicy, Secret, Session, TransportOptions,
+        AuthErrorCode, AuthEvent, AuthEventKind, BuildError, Config, ConfigError, Credential,
+        Credentials, DecodeError, Error, GatewayErrorCode, Language, ListenerId, OneShot,
+        Operation, RetryPolicy, Secret, ServerCode, ServerError, Session, SessionError,
+        TransportError, TransportErrorKind, TransportOptions,
     };
 }
 
@@ -82,8 +84,8 @@ pub use client_state::ClientState;
 pub use codes::{AuthErrorCode, GatewayErrorCode};
 pub use config::{Config, ConfigBuilder, ConfigError, Credential, Language, TransportOptions};
 pub use error::{
-    BuildError, DecodeError, Error, PostgrestDetails, ServerCode, ServerError, TransportError,
-    TransportErrorKind,
+    BuildError, DecodeError, Error, JsonError, PostgrestDetails, ServerCode, ServerError,
+    SessionError, TransportError, TransportErrorKind,
 };
 pub use operation::{OneShot, Operation, Progress, RequestContext, ResponseContext};
 pub use request::{HttpRequest, HttpResponse};

@@ -8,7 +8,7 @@ use std::time::SystemTime;
 
 use crate::captcha::CaptchaCache;
 use crate::config::Config;
-use crate::error::{BuildError, Error, ServerError};
+use crate::error::{Error, ServerError};
 use crate::request::{HttpResponse, RequestSpec};
 use crate::session::Session;
 
@@ -25,7 +25,7 @@ pub trait Operation {
     /// The request of the current stage, or why the input cannot be sent. Most
     /// operations ignore `cx`; a few bodies repeat configuration (the refresh grant's
     /// `client_id`) or a session token (sign-out's `token`).
-    fn request(&self, cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError>;
+    fn request(&self, cx: &RequestContext<'_>) -> Result<RequestSpec, Error>;
 
     /// Whether sending the current request twice has the same effect as once. Only
     /// idempotent requests are retried after they may have reached the server.
@@ -74,7 +74,7 @@ pub trait OneShot {
     type Output;
 
     /// See [`Operation::request`].
-    fn request(&self, cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError>;
+    fn request(&self, cx: &RequestContext<'_>) -> Result<RequestSpec, Error>;
 
     /// See [`Operation::is_idempotent`].
     fn is_idempotent(&self) -> bool {
@@ -107,7 +107,7 @@ pub trait OneShot {
 impl<T: OneShot> Operation for T {
     type Output = T::Output;
 
-    fn request(&self, cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {
+    fn request(&self, cx: &RequestContext<'_>) -> Result<RequestSpec, Error> {
         OneShot::request(self, cx)
     }
 

@@ -6,7 +6,7 @@ use http::{HeaderMap, Method};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 use crate::config::Config;
-use crate::error::BuildError;
+use crate::error::{BuildError, Error, SessionError};
 use crate::secret::Secret;
 
 /// The request type every adapter sends.
@@ -287,7 +287,7 @@ fn header_value(name: &str, value: &str) -> Result<HeaderValue, BuildError> {
 
 /// Assembles the final request: origin + prefix + path, encoded query (with
 /// `client_id` for credential-less auth calls), common headers and credentials.
-pub(crate) fn build(spec: &RequestSpec, env: &Envelope<'_>) -> Result<HttpRequest, BuildError> {
+pub(crate) fn build(spec: &RequestSpec, env: &Envelope<'_>) -> Result<HttpRequest, Error> {
     let config = env.config;
     let mut query = spec.query.clone();
     let mut headers = HeaderMap::new();
@@ -325,18 +325,18 @@ pub(crate) fn build(spec: &RequestSpec, env: &Envelope<'_>) -> Result<HttpReques
         Access::User | Access::Bearer if spec.bearer_override.is_some() => {
             spec.bearer_override.as_ref()
         }
-        Access::User => Some(env.user_token.ok_or(BuildError::NotSignedIn)?),
+        Access::User => Some(env.user_token.ok_or(SessionError::NotSignedIn)?),
         Access::Bearer => Some(
             env.user_token
                 .or_else(|| config.credential().key())
-                .ok_or(BuildError::MissingCredential)?,
+                .ok_or(SessionError::MissingCredential)?,
         ),
     };
 
     let mut url = match (&spec.url, spec.api) {
         (Some(absolute), Api::External) => absolute.clone(),
         (_, Api::External) => {
-            return Err(BuildError::DriverMisuse("external request without a URL"));
+            return Err(Error::Internal("external request without a URL"));
         }
         _ => {
             let mut url = config.gateway_origin().as_str().to_owned();
@@ -401,12 +401,12 @@ pub(crate) fn build(spec: &RequestSpec, env: &Envelope<'_>) -> Result<HttpReques
     if spec.streamed_response {
         builder = builder.extension(StreamedResponse);
     }
-    builder
+    Ok(builder
         .body(spec.body.clone())
         .map_err(|e| BuildError::InvalidInput {
             field: "request",
             reason: e.to_string(),
-        })
+        })?)
 }
 
 /// The final request an operation sends from a fresh `demo-env` client with
@@ -485,7 +485,10 @@ mod tests {
         assert_eq!(req.headers()["authorization"], "Bearer tok");
         assert!(req.headers()["authorization"].is_sensitive());
         let none = build(&spec, &env(&c, None));
-        assert_eq!(none.err(), Some(BuildError::NotSignedIn));
+        assert!(matches!(
+            none,
+            Err(Error::Session(SessionError::NotSignedIn))
+        ));
     }
 
     #[test]
@@ -500,10 +503,10 @@ mod tests {
         assert_eq!(req.headers()["authorization"], "Bearer pk_demo_publishable");
         assert!(req.headers().get("x-device-id").is_none());
         let bare = Config::builder("e").build().expect("valid");
-        assert_eq!(
-            build(&spec, &env(&bare, None)).err(),
-            Some(BuildError::MissingCredential)
-        );
+        assert!(matches!(
+            build(&spec, &env(&bare, None)),
+            Err(Error::Session(SessionError::MissingCredential))
+        ));
     }
 
     #[test]

@@ -178,11 +178,13 @@ pub fn decode_json<T: DeserializeOwned>(status: StatusCode, body: &[u8]) -> Resu
     let mut de = serde_json::Deserializer::from_slice(body);
     serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
+        let source = e.into_inner();
         DecodeError::Json {
             status,
             path,
-            message: e.into_inner().to_string(),
+            message: source.to_string(),
             snippet: snippet(body),
+            source: Some(source.into()),
         }
     })
 }

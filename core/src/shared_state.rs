@@ -8,7 +8,7 @@ use std::time::SystemTime;
 use crate::auth::{CaptchaSolver, Claims, decode_claims};
 use crate::call::{Call, Step};
 use crate::client_state::ClientState;
-use crate::error::{BuildError, Error, TransportError};
+use crate::error::{Error, SessionError, TransportError};
 use crate::operation::Operation;
 use crate::request::HttpResponse;
 use crate::session::{AuthEvent, AuthEventKind, Session};
@@ -75,7 +75,7 @@ impl SharedState {
     /// signature is **not** verified.
     pub fn claims(&self) -> Result<Claims, Error> {
         let st = self.lock();
-        let creds = st.session.credentials().ok_or(BuildError::NotSignedIn)?;
+        let creds = st.session.credentials().ok_or(SessionError::NotSignedIn)?;
         Ok(decode_claims(creds.access_token.expose())?)
     }
 

@@ -6,9 +6,9 @@
 //! entry per `{env}:{client}` key, and the refusal to overwrite a file it cannot read.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::Mutex;
 
+pub use crate::error::StoreError;
 use crate::session::Credentials;
 
 /// Which app a stored session belongs to: one store may hold several.
@@ -24,29 +24,6 @@ impl std::fmt::Display for StoreKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}:{}", self.env_id, self.client_id)
     }
-}
-
-/// A session store failed.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum StoreError {
-    /// Reading or writing failed.
-    #[error("session store {path:?}: {source}")]
-    Io {
-        /// The file.
-        path: PathBuf,
-        /// The OS error.
-        #[source]
-        source: std::io::Error,
-    },
-    /// The stored data cannot be read; it is left as it is.
-    #[error("session store {path:?} is corrupt ({message}); it was not overwritten")]
-    Corrupt {
-        /// The file.
-        path: PathBuf,
-        /// What is wrong.
-        message: String,
-    },
 }
 
 /// Keeps the signed-in session between runs. Called with the credentials after every

@@ -6,8 +6,8 @@ use std::time::{Duration, SystemTime};
 use cloudbase_core::auth::SignInAnonymously;
 use cloudbase_core::functions::CallFunction;
 use cloudbase_core::{
-    BuildError, Call, ClientState, Config, Error, HttpRequest, Operation, RetryPolicy, ServerCode,
-    Step, TransportError, TransportErrorKind,
+    Call, ClientState, Config, Error, HttpRequest, Operation, RetryPolicy, ServerCode,
+    SessionError, Step, TransportError, TransportErrorKind,
 };
 use rand::SeedableRng;
 
@@ -253,7 +253,10 @@ fn no_credential_means_nothing_is_sent() {
     let mut st = state_with(Config::builder("e"));
     let mut call = Call::new(CallFunction::new("echo").unwrap());
     let err = expect_done(call.poll(&mut st, t0())).unwrap_err();
-    assert!(matches!(err, Error::Build(BuildError::MissingCredential)));
+    assert!(matches!(
+        err,
+        Error::Session(SessionError::MissingCredential)
+    ));
     assert_eq!(call.attempts(), 0);
 }
 
@@ -263,9 +266,9 @@ fn misuse_is_an_error_not_a_panic() {
     let mut call = Call::new(CallFunction::new("echo").unwrap());
     let _ = expect_send(call.poll(&mut st, t0()));
     let err = expect_done(call.poll(&mut st, t0())).unwrap_err();
-    assert!(matches!(err, Error::Build(BuildError::DriverMisuse(_))));
+    assert!(matches!(err, Error::Internal(_)));
     let again = expect_done(call.poll(&mut st, t0())).unwrap_err();
-    assert!(matches!(again, Error::Build(BuildError::DriverMisuse(_))));
+    assert!(matches!(again, Error::Internal(_)));
 }
 
 #[test]

@@ -295,7 +295,7 @@ fn a_user_session_without_refresh_token_expires() {
     let err = done(Call::new(echo()).poll(&mut st, t0() + Duration::from_secs(11))).unwrap_err();
     assert!(matches!(
         err,
-        Error::Build(cloudbase_core::BuildError::SessionExpired)
+        Error::Session(cloudbase_core::SessionError::SessionExpired)
     ));
 }
 
@@ -373,7 +373,7 @@ fn sign_out_without_a_session_sends_nothing() {
     let err = done(Call::new(SignOut::new()).poll(&mut st, t0())).unwrap_err();
     assert!(matches!(
         err,
-        Error::Build(cloudbase_core::BuildError::NotSignedIn)
+        Error::Session(cloudbase_core::SessionError::NotSignedIn)
     ));
 }
 

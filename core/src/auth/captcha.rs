@@ -51,12 +51,12 @@ impl CreateCaptchaData {
 impl OneShot for CreateCaptchaData {
     type Output = CaptchaChallenge;
 
-    fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {
+    fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, Error> {
         let map = object([
             ("state", Some(self.state.as_str().into())),
             ("redirect_uri", Some("".into())),
         ]);
-        auth_post("captcha/data", Access::ClientId, map)
+        Ok(auth_post("captcha/data", Access::ClientId, map)?)
     }
 
     fn captcha_protected(&self) -> bool {
@@ -108,19 +108,20 @@ impl VerifyCaptchaData {
 impl OneShot for VerifyCaptchaData {
     type Output = CaptchaToken;
 
-    fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {
+    fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, Error> {
         let key = self.key.expose().trim();
         if key.is_empty() || key.chars().count() > 16 {
             return Err(BuildError::InvalidInput {
                 field: "captcha answer",
                 reason: "give the characters shown in the image".into(),
-            });
+            }
+            .into());
         }
         let map = object([
             ("token", Some(self.token.expose().into())),
             ("key", Some(key.into())),
         ]);
-        auth_post("captcha/data/verify", Access::ClientId, map)
+        Ok(auth_post("captcha/data/verify", Access::ClientId, map)?)
     }
 
     fn captcha_protected(&self) -> bool {

@@ -141,8 +141,8 @@ impl GrantProviderToken {
 impl OneShot for GrantProviderToken {
     type Output = ProviderToken;
 
-    fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {
-        grant_request(&self.provider_id, &self.grant)
+    fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, Error> {
+        Ok(grant_request(&self.provider_id, &self.grant)?)
     }
 
     fn parse(
@@ -202,8 +202,12 @@ impl SignInWithProvider {
 impl OneShot for SignInWithProvider {
     type Output = Credentials;
 
-    fn request(&self, cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {
-        provider_sign_in_request(&self.token, self.force_disable_sign_up, cx.now)
+    fn request(&self, cx: &RequestContext<'_>) -> Result<RequestSpec, Error> {
+        Ok(provider_sign_in_request(
+            &self.token,
+            self.force_disable_sign_up,
+            cx.now,
+        )?)
     }
 
     fn parse(
@@ -245,13 +249,16 @@ impl SignInWithIdToken {
 impl Operation for SignInWithIdToken {
     type Output = Credentials;
 
-    fn request(&self, cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {
+    fn request(&self, cx: &RequestContext<'_>) -> Result<RequestSpec, Error> {
         match &self.exchanged {
             None => {
                 required("id token", self.id_token.expose())?;
-                grant_request(&self.provider_id, &Grant::IdToken(self.id_token.clone()))
+                Ok(grant_request(
+                    &self.provider_id,
+                    &Grant::IdToken(self.id_token.clone()),
+                )?)
             }
-            Some(t) => provider_sign_in_request(t, false, cx.now),
+            Some(t) => Ok(provider_sign_in_request(t, false, cx.now)?),
         }
     }
 
@@ -291,8 +298,8 @@ impl BindWithProvider {
 impl OneShot for BindWithProvider {
     type Output = ();
 
-    fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {
-        bind_request(&self.token)
+    fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, Error> {
+        Ok(bind_request(&self.token)?)
     }
 
     fn parse(&self, _: HttpResponse, cx: &mut ResponseContext<'_>) -> Result<(), Error> {
@@ -321,7 +328,7 @@ impl UnbindProvider {
 impl OneShot for UnbindProvider {
     type Output = ();
 
-    fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {
+    fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, Error> {
         check_provider(&self.provider_id)?;
         Ok(auth_get(Method::DELETE, "user/provider", Access::User).segment(&self.provider_id))
     }
@@ -374,7 +381,7 @@ impl GetProviders {
 impl OneShot for GetProviders {
     type Output = Vec<Identity>;
 
-    fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {
+    fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, Error> {
         Ok(auth_get(Method::GET, "user/provider", Access::User))
     }
 
@@ -416,13 +423,13 @@ impl SignInWithCustomTicket {
 impl OneShot for SignInWithCustomTicket {
     type Output = Credentials;
 
-    fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {
+    fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, Error> {
         required("ticket", self.ticket.expose())?;
         let map = object([
             ("provider_id", Some("custom".into())),
             ("ticket", Some(self.ticket.expose().into())),
         ]);
-        auth_post("signin/custom", Access::ClientId, map)
+        Ok(auth_post("signin/custom", Access::ClientId, map)?)
     }
 
     fn parse(

@@ -10,7 +10,7 @@ use super::identity::{
     provider_token,
 };
 use super::wire::{auth_get, json, required, signed_in};
-use crate::error::{BuildError, Error};
+use crate::error::{BuildError, Error, SessionError};
 use crate::operation::{OneShot, Operation, Progress, RequestContext, ResponseContext};
 use crate::request::{Access, HttpResponse, RequestSpec};
 use crate::secret::Secret;
@@ -101,7 +101,7 @@ impl GenProviderRedirectUri {
 impl OneShot for GenProviderRedirectUri {
     type Output = ProviderRedirect;
 
-    fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {
+    fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, Error> {
         check_provider(&self.provider_id)?;
         required("redirect uri", &self.redirect_uri)?;
         let mut spec = auth_get(Method::GET, "provider/uri", Access::ClientId)
@@ -248,9 +248,9 @@ impl StartOAuth {
 impl OneShot for StartOAuth {
     type Output = OAuthFlow;
 
-    fn request(&self, cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {
+    fn request(&self, cx: &RequestContext<'_>) -> Result<RequestSpec, Error> {
         if self.purpose == OAuthPurpose::Link && cx.session.credentials().is_none() {
-            return Err(BuildError::NotSignedIn);
+            return Err(SessionError::NotSignedIn.into());
         }
         required("state", &self.inner.state)?;
         OneShot::request(&self.inner, cx)
@@ -363,28 +363,28 @@ impl VerifyOAuth {
 impl Operation for VerifyOAuth {
     type Output = Credentials;
 
-    fn request(&self, cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {
+    fn request(&self, cx: &RequestContext<'_>) -> Result<RequestSpec, Error> {
         match (&self.exchanged, self.flow.purpose) {
             (None, _) => {
                 if self.callback.state != self.flow.state {
                     return Err(BuildError::InvalidInput {
                         field: "state",
                         reason: "the callback's state is not the flow's: refused (possible request forgery)".into(),
-                    });
+                    }.into());
                 }
                 if self.flow.purpose == OAuthPurpose::Link && cx.session.credentials().is_none() {
-                    return Err(BuildError::NotSignedIn);
+                    return Err(SessionError::NotSignedIn.into());
                 }
-                grant_request(
+                Ok(grant_request(
                     &self.flow.provider_id,
                     &Grant::Code {
                         code: self.callback.code.clone(),
                         redirect_uri: self.flow.redirect_uri.clone(),
                     },
-                )
+                )?)
             }
-            (Some(t), OAuthPurpose::SignIn) => provider_sign_in_request(t, false, cx.now),
-            (Some(t), _) => bind_request(t),
+            (Some(t), OAuthPurpose::SignIn) => Ok(provider_sign_in_request(t, false, cx.now)?),
+            (Some(t), _) => Ok(bind_request(t)?),
         }
     }
 
@@ -404,7 +404,7 @@ impl Operation for VerifyOAuth {
                 cx.session
                     .credentials()
                     .cloned()
-                    .ok_or_else(|| Error::from(BuildError::NotSignedIn))
+                    .ok_or_else(|| Error::from(SessionError::NotSignedIn))
             }
         };
         credentials.map(Progress::Done)

@@ -48,9 +48,9 @@ impl PatchProviderToken {
 impl OneShot for PatchProviderToken {
     type Output = ProviderToken;
 
-    fn request(&self, cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {
+    fn request(&self, cx: &RequestContext<'_>) -> Result<RequestSpec, Error> {
         if cx.now >= self.token.expires_at {
-            return Err(BuildError::VerificationExpired);
+            return Err(BuildError::VerificationExpired.into());
         }
         let mut map = Map::new();
         map.insert(
@@ -59,7 +59,12 @@ impl OneShot for PatchProviderToken {
         );
         map.insert("provider_id".into(), self.token.provider_id.clone().into());
         map.insert("provider_params".into(), Value::Object(self.params.clone()));
-        auth_json(Method::PATCH, "provider/token", Access::ClientId, map)
+        Ok(auth_json(
+            Method::PATCH,
+            "provider/token",
+            Access::ClientId,
+            map,
+        )?)
     }
 
     fn parse(

@@ -4,7 +4,7 @@ use http::Method;
 use serde_json::json;
 
 use crate::codes::AuthErrorCode;
-use crate::error::{BuildError, Error, ServerError};
+use crate::error::{BuildError, Error, ServerError, SessionError};
 use crate::operation::{OneShot, RequestContext, ResponseContext};
 use crate::request::{Access, Api, HttpResponse, RequestSpec};
 use crate::secret::Secret;
@@ -107,15 +107,15 @@ impl RefreshToken {
 impl OneShot for RefreshToken {
     type Output = Credentials;
 
-    fn request(&self, cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {
+    fn request(&self, cx: &RequestContext<'_>) -> Result<RequestSpec, Error> {
         let refresh_token = match &self.refresh_token {
             Some(rt) => rt,
             None => {
-                let creds = cx.session.credentials().ok_or(BuildError::NotSignedIn)?;
+                let creds = cx.session.credentials().ok_or(SessionError::NotSignedIn)?;
                 creds
                     .refresh_token
                     .as_ref()
-                    .ok_or(BuildError::SessionExpired)?
+                    .ok_or(SessionError::SessionExpired)?
             }
         };
         let body = json!({

@@ -106,12 +106,13 @@ impl GetSecurityHistory {
 impl OneShot for GetSecurityHistory {
     type Output = SecurityHistory;
 
-    fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {
+    fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, Error> {
         if !(1..=100).contains(&self.limit) {
             return Err(BuildError::InvalidInput {
                 field: "limit",
                 reason: format!("{} is outside 1..=100", self.limit),
-            });
+            }
+            .into());
         }
         let filter = match self.kind {
             SecurityEventKind::Login => "query[action]",
@@ -179,7 +180,7 @@ impl RevokeAllSessions {
 impl OneShot for RevokeAllSessions {
     type Output = ();
 
-    fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {
+    fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, Error> {
         Ok(auth_get(Method::DELETE, "user/revoke/all", Access::User))
     }
 
@@ -210,7 +211,7 @@ impl RevokeDevice {
 impl OneShot for RevokeDevice {
     type Output = ();
 
-    fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {
+    fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, Error> {
         required("device id", &self.device_id)?;
         Ok(
             auth_get(Method::DELETE, "user/authorized/devices", Access::User)

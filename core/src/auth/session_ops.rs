@@ -4,7 +4,7 @@ use http::Method;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::error::{BuildError, Error};
+use crate::error::{BuildError, Error, SessionError};
 use crate::operation::{OneShot, RequestContext, ResponseContext};
 use crate::request::{Access, Api, HttpResponse, RequestSpec};
 use crate::response::decode_json;
@@ -15,7 +15,7 @@ use crate::response::decode_json;
 /// `{"token": <access_token>}` and no `Authorization`. As there, the local session is
 /// cleared only when the server confirms, so a network failure leaves the user signed
 /// in and the call can be retried. Without a session it fails locally
-/// ([`BuildError::NotSignedIn`]) and sends nothing.
+/// ([`SessionError::NotSignedIn`]) and sends nothing.
 ///
 /// ```
 /// use cloudbase_core::auth::SignOut;
@@ -35,8 +35,8 @@ impl SignOut {
 impl OneShot for SignOut {
     type Output = ();
 
-    fn request(&self, cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {
-        let creds = cx.session.credentials().ok_or(BuildError::NotSignedIn)?;
+    fn request(&self, cx: &RequestContext<'_>) -> Result<RequestSpec, Error> {
+        let creds = cx.session.credentials().ok_or(SessionError::NotSignedIn)?;
         let body = json!({ "token": creds.access_token.expose() });
         let bytes = serde_json::to_vec(&body).map_err(|e| BuildError::Serialize(e.to_string()))?;
         Ok(
@@ -82,7 +82,7 @@ impl SignOutWithRedirect {
 impl OneShot for SignOutWithRedirect {
     type Output = Option<String>;
 
-    fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {
+    fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, Error> {
         let mut body = serde_json::Map::new();
         if !self.redirect_uri.is_empty() {
             body.insert("redirect_uri".into(), self.redirect_uri.clone().into());
@@ -204,7 +204,7 @@ impl GetUser {
 impl OneShot for GetUser {
     type Output = User;
 
-    fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {
+    fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, Error> {
         Ok(RequestSpec::new(Api::AuthV1, Method::GET, Access::User).path("user/me"))
     }
 

@@ -60,7 +60,7 @@ impl SignInAnonymously {
 impl OneShot for SignInAnonymously {
     type Output = Credentials;
 
-    fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {
+    fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, Error> {
         let body = match &self.provider_token {
             Some(t) => serde_json::json!({ "provider_token": t.expose() }),
             None => serde_json::json!({}),

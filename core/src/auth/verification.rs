@@ -200,8 +200,8 @@ impl OtpHandle {
 impl OneShot for SendVerification {
     type Output = OtpHandle;
 
-    fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {
-        self.spec()
+    fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, Error> {
+        Ok(self.spec()?)
     }
 
     fn parse(
@@ -343,8 +343,8 @@ pub(super) fn verified(
 impl OneShot for VerifyCode {
     type Output = VerificationToken;
 
-    fn request(&self, cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {
-        verify_request(&self.handle, &self.code, cx.now)
+    fn request(&self, cx: &RequestContext<'_>) -> Result<RequestSpec, Error> {
+        Ok(verify_request(&self.handle, &self.code, cx.now)?)
     }
 
     fn parse(
@@ -441,8 +441,8 @@ impl SignInWithVerification {
 impl OneShot for SignInWithVerification {
     type Output = Credentials;
 
-    fn request(&self, cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {
-        sign_in_request(&self.token, cx.now)
+    fn request(&self, cx: &RequestContext<'_>) -> Result<RequestSpec, Error> {
+        Ok(sign_in_request(&self.token, cx.now)?)
     }
 
     fn parse(
@@ -474,8 +474,8 @@ impl SignUp {
 impl OneShot for SignUp {
     type Output = Credentials;
 
-    fn request(&self, cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {
-        sign_up_request(&self.token, &self.details, cx.now)
+    fn request(&self, cx: &RequestContext<'_>) -> Result<RequestSpec, Error> {
+        Ok(sign_up_request(&self.token, &self.details, cx.now)?)
     }
 
     fn parse(
@@ -521,11 +521,11 @@ impl VerifyOtp {
 impl Operation for VerifyOtp {
     type Output = Credentials;
 
-    fn request(&self, cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {
+    fn request(&self, cx: &RequestContext<'_>) -> Result<RequestSpec, Error> {
         match &self.verified {
-            None => verify_request(&self.handle, &self.code, cx.now),
-            Some(t) if t.is_user => sign_in_request(t, cx.now),
-            Some(t) => sign_up_request(t, &self.details, cx.now),
+            None => Ok(verify_request(&self.handle, &self.code, cx.now)?),
+            Some(t) if t.is_user => Ok(sign_in_request(t, cx.now)?),
+            Some(t) => Ok(sign_up_request(t, &self.details, cx.now)?),
         }
     }
 
@@ -597,18 +597,19 @@ impl SignInWithPassword {
 impl OneShot for SignInWithPassword {
     type Output = Credentials;
 
-    fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {
+    fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, Error> {
         if self.password.is_empty() {
             return Err(BuildError::InvalidInput {
                 field: "password",
                 reason: "empty".into(),
-            });
+            }
+            .into());
         }
         let map = json!({"username": self.username, "password": self.password.expose()});
         let Value::Object(map) = map else {
-            return Err(BuildError::Serialize("not an object".into()));
+            return Err(BuildError::Serialize("not an object".into()).into());
         };
-        auth_post("signin", Access::ClientId, map)
+        Ok(auth_post("signin", Access::ClientId, map)?)
     }
 
     fn parse(

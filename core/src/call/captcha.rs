@@ -7,7 +7,7 @@ use super::{Call, Phase, Step};
 use crate::auth::{CaptchaChallenge, CreateCaptchaData, VerifyCaptchaData};
 use crate::client_state::ClientState;
 use crate::codes::AuthErrorCode;
-use crate::error::{BuildError, Error, ServerError, TransportError};
+use crate::error::{Error, ServerError, TransportError};
 use crate::operation::Operation;
 use crate::request::{Api, HttpResponse, RequestSpec};
 
@@ -142,9 +142,9 @@ impl<O: Operation> Call<O> {
                     self.phase = Phase::Captcha(Box::new(CaptchaFlow::Creating(call)));
                     Some(Step::Sleep(t))
                 }
-                Step::Wait { .. } => Some(self.finish(Err(
-                    BuildError::DriverMisuse("a captcha cannot wait").into(),
-                ))),
+                Step::Wait { .. } => {
+                    Some(self.finish(Err(Error::Internal("a captcha cannot wait"))))
+                }
                 Step::Done(Err(e)) => Some(self.finish(Err(e))),
                 Step::Done(Ok(challenge)) => match state.captcha_solver() {
                     Some(solver) => {
@@ -178,9 +178,9 @@ impl<O: Operation> Call<O> {
                     self.phase = Phase::Captcha(Box::new(CaptchaFlow::Verifying(call)));
                     Some(Step::Sleep(t))
                 }
-                Step::Wait { .. } => Some(self.finish(Err(
-                    BuildError::DriverMisuse("a captcha cannot wait").into(),
-                ))),
+                Step::Wait { .. } => {
+                    Some(self.finish(Err(Error::Internal("a captcha cannot wait"))))
+                }
                 Step::Done(Err(e)) => Some(self.finish(Err(e))),
                 Step::Done(Ok(token)) => {
                     tracing::info!(

@@ -43,7 +43,7 @@ use crate::auth::refresh::ends_session;
 use crate::auth::{CaptchaChallenge, CaptchaSolver, SignInAnonymously};
 use crate::client_state::ClientState;
 use crate::codes::{AuthErrorCode, GatewayErrorCode};
-use crate::error::{BuildError, Error, ServerError, TransportError};
+use crate::error::{Error, ServerError, SessionError, TransportError};
 use crate::ids;
 use crate::operation::{Operation, Progress, RequestContext, ResponseContext};
 use crate::request::{
@@ -230,15 +230,11 @@ impl<O: Operation> Call<O> {
                     }
                 }
                 Phase::InFlight => {
-                    return self.finish(Err(BuildError::DriverMisuse(
-                        "polled while a request was in flight",
-                    )
-                    .into()));
+                    return self
+                        .finish(Err(Error::Internal("polled while a request was in flight")));
                 }
                 Phase::Finished => {
-                    return Step::Done(Err(
-                        BuildError::DriverMisuse("polled after completion").into()
-                    ));
+                    return Step::Done(Err(Error::Internal("polled after completion")));
                 }
                 Phase::Waiting(until) if now < until => {
                     self.phase = Phase::Waiting(until);
@@ -278,8 +274,7 @@ impl<O: Operation> Call<O> {
                     }
                     Step::Wait { .. } => {
                         state.refresh.finish(ticket);
-                        return self
-                            .finish(Err(BuildError::DriverMisuse("a renewal cannot wait").into()));
+                        return self.finish(Err(Error::Internal("a renewal cannot wait")));
                     }
                     Step::Done(Ok(_)) => {
                         state.refresh.finish(ticket);
@@ -363,7 +358,7 @@ impl<O: Operation> Call<O> {
         }
         if self.renewals >= MAX_RENEWALS_PER_CALL {
             return if expired {
-                Some(self.finish(Err(BuildError::SessionExpired.into())))
+                Some(self.finish(Err(SessionError::SessionExpired.into())))
             } else {
                 None
             };
@@ -391,7 +386,7 @@ impl<O: Operation> Call<O> {
             }
             // No way to renew: use the token while it lasts, then the session is over.
             None if now < creds.expires_at && !self.force_renewal => None,
-            None => Some(self.finish(Err(BuildError::SessionExpired.into()))),
+            None => Some(self.finish(Err(SessionError::SessionExpired.into()))),
         }
     }
 
@@ -469,7 +464,7 @@ impl<O: Operation> Call<O> {
             }
         }
         let Some(api) = self.spec.as_ref().map(RequestSpec::api) else {
-            return Some(self.finish(Err(BuildError::DriverMisuse("no request").into())));
+            return Some(self.finish(Err(Error::Internal("no request"))));
         };
         if let Err(e) = check_status(api, &response, now) {
             if let Error::Server(server) = &e {
@@ -557,7 +552,7 @@ impl<O: Operation> Call<O> {
 
     fn send(&mut self, state: &mut ClientState) -> Step<O::Output> {
         let Some(spec) = &self.spec else {
-            return self.finish(Err(BuildError::DriverMisuse("no request").into()));
+            return self.finish(Err(Error::Internal("no request")));
         };
         let request_id = self
             .request_id

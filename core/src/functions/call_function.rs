@@ -148,7 +148,7 @@ impl CallFunction {
 impl OneShot for CallFunction {
     type Output = ServiceResponse;
 
-    fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {
+    fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, Error> {
         let in_query = matches!(self.method, Method::GET | Method::HEAD);
         let body = if in_query {
             Vec::new()
@@ -227,16 +227,17 @@ mod tests {
     #[test]
     fn qualifier_with_newline_is_refused() {
         let call = CallFunction::new("echo").map(|c| c.qualifier("1\n2"));
+        let config = crate::Config::builder("e").build().expect("valid");
+        let built = call.map_err(Error::from).and_then(|c| {
+            c.request(&RequestContext::new(
+                &config,
+                &Default::default(),
+                std::time::SystemTime::UNIX_EPOCH,
+            ))
+        });
         assert!(matches!(
-            call.and_then(|c| {
-                let config = crate::Config::builder("e").build().expect("valid");
-                c.request(&RequestContext::new(
-                    &config,
-                    &Default::default(),
-                    std::time::SystemTime::UNIX_EPOCH,
-                ))
-            }),
-            Err(BuildError::InvalidHeader(_))
+            built,
+            Err(Error::Build(BuildError::InvalidHeader(_)))
         ));
     }
 }

@@ -279,7 +279,7 @@ impl ServiceCall {
 impl OneShot for ServiceCall {
     type Output = ServiceResponse;
 
-    fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {
+    fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, Error> {
         let prefix = match self.target {
             Target::Api => "apis",
             Target::Container | Target::ContainerFunction => "cloudrun",
@@ -422,7 +422,7 @@ mod tests {
         let cx = RequestContext::new(&config, &session, std::time::SystemTime::UNIX_EPOCH);
         assert!(matches!(
             get_array.request(&cx),
-            Err(BuildError::InvalidInput { field: "data", .. })
+            Err(Error::Build(BuildError::InvalidInput { field: "data", .. }))
         ));
         assert!(
             ServiceCall::api("a", Method::GET)

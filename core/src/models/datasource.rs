@@ -194,9 +194,9 @@ impl<T> DataSourceCall<T> {
 impl<T: DeserializeOwned> OneShot for DataSourceCall<T> {
     type Output = T;
 
-    fn request(&self, cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {
+    fn request(&self, cx: &RequestContext<'_>) -> Result<RequestSpec, Error> {
         if let Some(p) = &self.problem {
-            return Err(p.clone());
+            return Err(p.clone().into());
         }
         let mut spec = RequestSpec::new(Api::Gateway, self.method.clone(), Access::Bearer)
             .path("model/datasource/prod")

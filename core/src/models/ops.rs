@@ -144,7 +144,7 @@ impl<T> ModelCall<T> {
 impl<T> OneShot for ModelCall<T> {
     type Output = T;
 
-    fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {
+    fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, Error> {
         let mut spec = RequestSpec::new(Api::Gateway, self.method.clone(), Access::Bearer);
         for s in &self.segments {
             spec = spec.segment(s);

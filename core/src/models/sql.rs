@@ -158,7 +158,7 @@ struct TcError {
 impl<T: DeserializeOwned> OneShot for RunSqlTemplate<T> {
     type Output = T;
 
-    fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {
+    fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, Error> {
         self.params.check()?;
         let body = serde_json::to_vec(&json!({"parameter": self.params.to_json()}))
             .map_err(|e| BuildError::Serialize(e.to_string()))?;
@@ -300,7 +300,7 @@ impl<T> MysqlCommand<T> {
 impl<T: DeserializeOwned> OneShot for MysqlCommand<T> {
     type Output = MysqlCommandResult<T>;
 
-    fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {
+    fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, Error> {
         self.params.check()?;
         let mut body = json!({"sqlTemplate": self.sql});
         if !self.params.0.is_empty() {
@@ -312,7 +312,8 @@ impl<T: DeserializeOwned> OneShot for MysqlCommand<T> {
                 return Err(BuildError::InvalidInput {
                     field: "config.timeout",
                     reason: format!("{t} s is outside 1..={MAX_SQL_TIMEOUT_SECS}"),
-                });
+                }
+                .into());
             }
             config.insert("timeout".into(), t.into());
         }

@@ -901,13 +901,13 @@ fn header(name: &str, value: &str) -> Result<HeaderValue, BuildError> {
 impl<O> OneShot for RdbCall<O> {
     type Output = O;
 
-    fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {
+    fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, Error> {
         let q = &self.query;
         q.check()?;
         if let Some(operation) = self.needs_filter
             && q.filters.is_empty()
         {
-            return Err(BuildError::MissingFilter { operation });
+            return Err(BuildError::MissingFilter { operation }.into());
         }
         let mut spec =
             RequestSpec::new(Api::Gateway, self.method.clone(), Access::Bearer).path("rdb/rest");
@@ -1011,6 +1011,7 @@ fn decode_count(r: &HttpResponse) -> Result<u64, Error> {
             path: "Content-Range".into(),
             message: "the answer has no total in Content-Range".into(),
             snippet: String::new(),
+            source: None,
         }
         .into()
     })

@@ -109,7 +109,7 @@ fn query_value(v: &Value) -> String {
 impl<T: DeserializeOwned> OneShot for RpcCall<T> {
     type Output = T;
 
-    fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {
+    fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, Error> {
         let r = &self.rpc;
         validate_name("function", &r.function)?;
         let method = if r.get { Method::GET } else { Method::POST };

@@ -300,7 +300,10 @@ fn refused<O>(call: RdbCall<O>) -> BuildError {
         .expect("config");
     let session = Session::default();
     let cx = RequestContext::new(&config, &session, std::time::SystemTime::UNIX_EPOCH);
-    call.request(&cx).expect_err("refused")
+    match call.request(&cx) {
+        Err(crate::Error::Build(e)) => e,
+        other => panic!("expected a build error, got {other:?}"),
+    }
 }
 
 #[test]

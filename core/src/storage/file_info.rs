@@ -72,9 +72,10 @@ fn file_info(response: HttpResponse) -> FileInfo {
 impl Operation for GetFileInfo {
     type Output = FileInfo;
 
-    fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {
-        self.via
-            .request(|url| RequestSpec::external(Method::HEAD, url))
+    fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, Error> {
+        Ok(self
+            .via
+            .request(|url| RequestSpec::external(Method::HEAD, url))?)
     }
 
     fn is_idempotent(&self) -> bool {

@@ -209,6 +209,7 @@ pub(crate) fn shape_error(status: http::StatusCode, reason: impl Into<String>) -
         path: ".".into(),
         message: reason.into(),
         snippet: String::new(),
+        source: None,
     }
 }
 
@@ -318,7 +319,7 @@ impl UploadFile {
 impl Operation for UploadFile {
     type Output = UploadedFile;
 
-    fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {
+    fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, Error> {
         let Some(slot) = &self.slot else {
             let mut signed = serde_json::Map::new();
             for (name, value) in &self.signed_headers {
@@ -333,10 +334,10 @@ impl Operation for UploadFile {
                 "content-type".into(),
                 serde_json::json!([self.content_type.to_str().unwrap_or_default()]),
             );
-            return batch_request(
+            return Ok(batch_request(
                 "get-objects-upload-info",
                 &[serde_json::json!({"objectId": self.cloud_path, "signedHeader": signed})],
-            );
+            )?);
         };
         let secret = |s: &Secret| {
             let mut v = HeaderValue::from_str(s.expose())
@@ -442,13 +443,13 @@ impl<T> FileBatch<T> {
 impl<T> OneShot for FileBatch<T> {
     type Output = Vec<T>;
 
-    fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {
+    fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, Error> {
         let items: Vec<_> = self
             .file_ids
             .iter()
             .map(|id| serde_json::json!({ "cloudObjectId": id }))
             .collect();
-        batch_request(self.op, &items)
+        Ok(batch_request(self.op, &items)?)
     }
 
     /// Both uses are safe to repeat (a URL is asked again; a deleted file stays gone).
@@ -507,7 +508,7 @@ pub fn single_url(url: Option<TempFileUrl>) -> Result<String, Error> {
     match url {
         Some(TempFileUrl { url: Ok(url), .. }) => Ok(url),
         Some(TempFileUrl { url: Err(e), .. }) => Err(e.into_error(None)),
-        None => Err(BuildError::DriverMisuse("no URL answered").into()),
+        None => Err(Error::Internal("no URL answered")),
     }
 }
 
@@ -588,8 +589,8 @@ impl CopyFile {
 impl OneShot for CopyFile {
     type Output = String;
 
-    fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {
-        batch_request(
+    fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, Error> {
+        Ok(batch_request(
             "copy-objects",
             &[serde_json::json!({
                 "srcPath": self.src,
@@ -597,7 +598,7 @@ impl OneShot for CopyFile {
                 "overwrite": self.overwrite,
                 "removeOriginal": self.remove_original,
             })],
-        )
+        )?)
     }
 
     /// A plain overwriting copy may be repeated; a move may not (the source is gone).
@@ -679,15 +680,15 @@ impl DownloadFile {
 impl Operation for DownloadFile {
     type Output = Downloaded;
 
-    fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {
-        self.via.request(|url| {
+    fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, Error> {
+        Ok(self.via.request(|url| {
             let spec = RequestSpec::external(Method::GET, url);
             if self.streamed {
                 spec.streamed_response()
             } else {
                 spec
             }
-        })
+        })?)
     }
 
     fn is_idempotent(&self) -> bool {

@@ -172,7 +172,7 @@ impl<T> ObjectCall<T> {
 impl<T> OneShot for ObjectCall<T> {
     type Output = T;
 
-    fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {
+    fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, Error> {
         Ok(self.spec.clone())
     }
 

@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use cloudbase_core::functions::CallFunction;
 use cloudbase_core::{
-    AuthEventKind, BuildError, DecodeError, Error, GatewayErrorCode, ServerCode, TransportErrorKind,
+    AuthEventKind, BuildError, DecodeError, Error, GatewayErrorCode, ServerCode, SessionError,
+    TransportErrorKind,
 };
 use cloudbase_emulator::FaultRule;
 use serde_json::json;
@@ -221,7 +222,7 @@ pub fn keys_and_bad_tokens<C: TestClient>() {
     let none = C::connect(config_for(emu.base_url()));
     assert!(matches!(
         none.call_function("echo", &json!({})).unwrap_err(),
-        Error::Build(BuildError::MissingCredential)
+        Error::Session(SessionError::MissingCredential)
     ));
 }
 
@@ -375,11 +376,11 @@ pub fn invalid_grant_signs_out_once<C: TestClient>() {
     // Later calls do not sign out again.
     assert!(matches!(
         c.call_function("echo", &json!({})),
-        Err(Error::Build(BuildError::MissingCredential))
+        Err(Error::Session(SessionError::MissingCredential))
     ));
     assert!(matches!(
         c.get_user(),
-        Err(Error::Build(BuildError::NotSignedIn))
+        Err(Error::Session(SessionError::NotSignedIn))
     ));
     assert_eq!(
         *events.lock().unwrap(),
@@ -415,7 +416,7 @@ pub fn get_user_refresh_session_and_sign_out<C: TestClient>() {
     let body: serde_json::Value = serde_json::from_slice(&revoke.body).unwrap();
     assert_eq!(body["token"], new.access_token.expose());
     assert!(
-        matches!(c.sign_out(), Err(Error::Build(BuildError::NotSignedIn))),
+        matches!(c.sign_out(), Err(Error::Session(SessionError::NotSignedIn))),
         "nothing to sign out"
     );
     assert_eq!(
@@ -481,7 +482,7 @@ pub fn a_restart_restores_the_session_from_the_file_store<C: TestClient>() {
     );
     assert!(matches!(
         third.get_claims(),
-        Err(Error::Build(BuildError::NotSignedIn))
+        Err(Error::Session(SessionError::NotSignedIn))
     ));
 
     std::fs::write(&path, b"{ definitely not json").unwrap();
@@ -1258,7 +1259,7 @@ pub fn set_session_get_session_and_scope<C: TestClient>() {
     assert_eq!(b.login_scope(), None);
     assert!(matches!(
         b.get_access_token(),
-        Err(Error::Build(BuildError::NotSignedIn))
+        Err(Error::Session(SessionError::NotSignedIn))
     ));
     let events = b.record_events();
     let adopted = b

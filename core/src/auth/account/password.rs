@@ -48,8 +48,8 @@ impl SetPassword {
 impl OneShot for SetPassword {
     type Output = ();
 
-    fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {
-        set_password_request(&self.sudo, &self.new_password)
+    fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, Error> {
+        Ok(set_password_request(&self.sudo, &self.new_password)?)
     }
 
     fn parse(&self, _: HttpResponse, _: &mut ResponseContext<'_>) -> Result<(), Error> {
@@ -81,13 +81,13 @@ impl ChangePassword {
 impl Operation for ChangePassword {
     type Output = ();
 
-    fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {
+    fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, Error> {
         match &self.sudo {
             None => {
                 non_empty_password("new password", &self.new)?;
-                sudo_request(&SudoProof::Password(self.old.clone()))
+                Ok(sudo_request(&SudoProof::Password(self.old.clone()))?)
             }
-            Some(sudo) => set_password_request(sudo, &self.new),
+            Some(sudo) => Ok(set_password_request(sudo, &self.new)?),
         }
     }
 
@@ -150,8 +150,12 @@ impl ResetPassword {
 impl OneShot for ResetPassword {
     type Output = ();
 
-    fn request(&self, cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {
-        reset_request(&self.verification, &self.new_password, cx.now)
+    fn request(&self, cx: &RequestContext<'_>) -> Result<RequestSpec, Error> {
+        Ok(reset_request(
+            &self.verification,
+            &self.new_password,
+            cx.now,
+        )?)
     }
 
     fn parse(&self, _: HttpResponse, cx: &mut ResponseContext<'_>) -> Result<(), Error> {
@@ -199,19 +203,19 @@ impl CompletePasswordReset {
 impl Operation for CompletePasswordReset {
     type Output = Credentials;
 
-    fn request(&self, cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {
+    fn request(&self, cx: &RequestContext<'_>) -> Result<RequestSpec, Error> {
         match &self.stage {
             ResetStage::Verify => {
                 non_empty_password("new password", &self.new_password)?;
-                verify_request(&self.handle, &self.code, cx.now)
+                Ok(verify_request(&self.handle, &self.code, cx.now)?)
             }
-            ResetStage::Reset(v) => reset_request(v, &self.new_password, cx.now),
+            ResetStage::Reset(v) => Ok(reset_request(v, &self.new_password, cx.now)?),
             ResetStage::SignIn => {
                 let map = object([
                     ("username", Some(self.handle.contact.as_str().into())),
                     ("password", Some(self.new_password.expose().into())),
                 ]);
-                auth_post("signin", Access::ClientId, map)
+                Ok(auth_post("signin", Access::ClientId, map)?)
             }
         }
     }

@@ -126,16 +126,19 @@ fn updated_user(response: &HttpResponse, cx: &mut ResponseContext<'_>) -> Result
 impl Operation for UpdateUser {
     type Output = User;
 
-    fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {
+    fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, Error> {
         match self.stage {
             EditStage::ReadBack => Ok(get_me()),
             EditStage::Edit if self.update.is_empty() => Err(BuildError::InvalidInput {
                 field: "user update",
                 reason: "no field to change".into(),
-            }),
-            EditStage::Edit => {
-                auth_post("user/basic/edit", Access::User, self.update.fields.clone())
             }
+            .into()),
+            EditStage::Edit => Ok(auth_post(
+                "user/basic/edit",
+                Access::User,
+                self.update.fields.clone(),
+            )?),
         }
     }
 
@@ -194,16 +197,16 @@ impl ConfirmContactChange {
 impl Operation for ConfirmContactChange {
     type Output = User;
 
-    fn request(&self, cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {
+    fn request(&self, cx: &RequestContext<'_>) -> Result<RequestSpec, Error> {
         match self.stage {
-            ContactChangeStage::Verify => verify_request(&self.handle, &self.code, cx.now),
+            ContactChangeStage::Verify => Ok(verify_request(&self.handle, &self.code, cx.now)?),
             ContactChangeStage::Edit => {
                 let field = match &self.handle.contact {
                     Contact::Email(_) => "email",
                     Contact::Phone(_) => "phone",
                 };
                 let map = object([(field, Some(self.handle.contact.as_str().into()))]);
-                auth_post("user/basic/edit", Access::User, map)
+                Ok(auth_post("user/basic/edit", Access::User, map)?)
             }
             ContactChangeStage::ReadBack => Ok(get_me()),
         }
@@ -270,9 +273,9 @@ impl BindContact {
 impl OneShot for BindContact {
     type Output = ();
 
-    fn request(&self, cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {
+    fn request(&self, cx: &RequestContext<'_>) -> Result<RequestSpec, Error> {
         if cx.now >= self.verification.expires_at {
-            return Err(BuildError::VerificationExpired);
+            return Err(BuildError::VerificationExpired.into());
         }
         let c = &self.verification.contact;
         let conflict = self.conflict.map(|r| {
@@ -291,7 +294,7 @@ impl OneShot for BindContact {
             ),
             ("conflict_resolution", conflict),
         ]);
-        auth_json(Method::PATCH, "user/contact", Access::User, map)
+        Ok(auth_json(Method::PATCH, "user/contact", Access::User, map)?)
     }
 
     fn parse(&self, _: HttpResponse, cx: &mut ResponseContext<'_>) -> Result<(), Error> {

@@ -98,8 +98,8 @@ impl Sudo {
 impl OneShot for Sudo {
     type Output = SudoToken;
 
-    fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {
-        sudo_request(&self.proof)
+    fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, Error> {
+        Ok(sudo_request(&self.proof)?)
     }
 
     fn parse(
@@ -146,10 +146,10 @@ impl Reauthenticate {
 impl Operation for Reauthenticate {
     type Output = OtpHandle;
 
-    fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {
+    fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, Error> {
         match &self.stage {
             ReauthStage::ReadProfile => Ok(get_me()),
-            ReauthStage::SendCode(c) => SendVerification::for_contact_change(c.clone()).spec(),
+            ReauthStage::SendCode(c) => Ok(SendVerification::for_contact_change(c.clone()).spec()?),
         }
     }
 
@@ -224,21 +224,22 @@ impl CompleteReauthentication {
 impl Operation for CompleteReauthentication {
     type Output = SudoToken;
 
-    fn request(&self, cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {
+    fn request(&self, cx: &RequestContext<'_>) -> Result<RequestSpec, Error> {
         match (&self.stage, &self.new_password) {
             (CompleteReauthStage::Sudo(v), _) => {
-                sudo_request(&SudoProof::Verification(v.token.clone()))
+                Ok(sudo_request(&SudoProof::Verification(v.token.clone()))?)
             }
-            (CompleteReauthStage::SetPassword(sudo), Some(p)) => set_password_request(sudo, p),
+            (CompleteReauthStage::SetPassword(sudo), Some(p)) => Ok(set_password_request(sudo, p)?),
             (CompleteReauthStage::SetPassword(_), None) => Err(BuildError::InvalidInput {
                 field: "new password",
                 reason: "missing".into(),
-            }),
+            }
+            .into()),
             (CompleteReauthStage::Verify, _) => {
                 if let Some(p) = &self.new_password {
                     non_empty_password("new password", p)?;
                 }
-                verify_request(&self.handle, &self.code, cx.now)
+                Ok(verify_request(&self.handle, &self.code, cx.now)?)
             }
         }
     }

@@ -33,7 +33,7 @@ impl DeleteMe {
 impl OneShot for DeleteMe {
     type Output = ();
 
-    fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {
+    fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, Error> {
         Ok(delete_me_request(&self.sudo))
     }
 
@@ -65,9 +65,9 @@ impl DeleteUser {
 impl Operation for DeleteUser {
     type Output = ();
 
-    fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {
+    fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, Error> {
         match &self.sudo {
-            None => sudo_request(&SudoProof::Password(self.password.clone())),
+            None => Ok(sudo_request(&SudoProof::Password(self.password.clone()))?),
             Some(sudo) => Ok(delete_me_request(sudo)),
         }
     }
@@ -179,15 +179,16 @@ impl QueryUser {
 impl OneShot for QueryUser {
     type Output = UserQueryResult;
 
-    fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {
+    fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, Error> {
         if let Some(e) = &self.invalid {
-            return Err(e.clone());
+            return Err(e.clone().into());
         }
         if self.criteria.iter().all(|(_, v)| v.trim().is_empty()) {
             return Err(BuildError::InvalidInput {
                 field: "user query",
                 reason: "give an id, username, email or phone number".into(),
-            });
+            }
+            .into());
         }
         let mut spec = auth_get(Method::GET, "user/query", Access::User);
         for (k, v) in self.criteria.iter().filter(|(_, v)| !v.is_empty()) {
@@ -235,7 +236,7 @@ struct Exist {
 impl OneShot for IsUsernameRegistered {
     type Output = bool;
 
-    fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, BuildError> {
+    fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, Error> {
         required("username", &self.username)?;
         Ok(auth_get(Method::GET, "checkIfUserExist", Access::ClientId)
             .query("username", self.username.as_str()))
