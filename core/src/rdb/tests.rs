@@ -2,8 +2,12 @@
 //! decoded query pairs: the JS SDK form-encodes (`+`, `%2C`), this SDK
 //! percent-encodes with `encodeURIComponent`'s set; both decode the same.
 
+use super::call::{decode_count, decode_counted, decode_maybe_single, decode_rows};
 use super::*;
-use crate::{Config, Session};
+use crate::Error;
+use crate::{BuildError, Config, OneShot, RequestContext, Session};
+use http::{Method, StatusCode};
+use serde_json::Value;
 
 fn sent<O>(call: &RdbCall<O>) -> http::Request<Vec<u8>> {
     crate::request::request_for_test(call)
