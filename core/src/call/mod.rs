@@ -333,7 +333,7 @@ impl<O: Operation> Call<O> {
         };
         match self.op.request(&cx) {
             Ok(spec) => self.spec = Some(self.with_captcha(spec)),
-            Err(e) => return Some(self.finish(Err(e.into()))),
+            Err(e) => return Some(self.finish(Err(e))),
         }
         let spec = self.spec.as_ref()?;
         // A caller-chosen bearer is not the session's to renew.
@@ -583,7 +583,7 @@ impl<O: Operation> Call<O> {
                 self.phase = Phase::InFlight;
                 Step::Send(req)
             }
-            Err(e) => self.finish(Err(e.into())),
+            Err(e) => self.finish(Err(e)),
         }
     }
 }
