@@ -217,11 +217,6 @@ impl Client {
 
     cloudbase_core::client_methods!(async, .await);
 
-    /// The clock the convenience methods read (core takes time as an argument).
-    fn now(&self) -> SystemTime {
-        SystemTime::now()
-    }
-
     /// Auth events as a channel: `INITIAL_SESSION` first, then every change, in
     /// order. Dropping the receiver ends the subscription.
     ///

@@ -5,8 +5,7 @@
 //! their method lists cannot drift apart and hold no per-operation logic.
 
 /// Expands to the convenience methods inside an adapter's `impl Client`, which must
-/// have `fn execute(&self, op)`, `fn now(&self) -> SystemTime` (the adapter reads the
-/// clock; core never does) and a `state: SharedState` field. Blocking:
+/// have `fn execute(&self, op)` and a `state: SharedState` field. Blocking:
 /// `client_methods!(,)`; async: `client_methods!(async, .await)`.
 #[macro_export]
 #[doc(hidden)]
@@ -21,29 +20,20 @@ macro_rules! client_methods {
         /// contains `@`, a phone number if it starts with `+`, else a login name; use
         /// `execute(SignInWithPassword::…)` to say which explicitly.
         pub $($async)? fn sign_in_with_password(&self, login: &str, password: &str) -> Result<$crate::Credentials, $crate::Error> {
-            let op = if login.contains('@') {
-                $crate::auth::SignInWithPassword::email(login, password)?
-            } else if login.trim_start().starts_with('+') {
-                $crate::auth::SignInWithPassword::phone(login, password)?
-            } else {
-                $crate::auth::SignInWithPassword::username(login, password)?
-            };
-            self.execute(op) $($await)*
+            self.execute($crate::auth::SignInWithPassword::login(login, password)?) $($await)*
         }
 
         /// Sends a one-time code to an email address or phone number for sign-in or
         /// sign-up (the JS SDK's `signInWithOtp`). Pass the handle and the code the user
         /// received to `verify_otp` (existing user) or `complete_sign_up`.
         pub $($async)? fn sign_in_with_otp(&self, email_or_phone: &str) -> Result<$crate::auth::OtpHandle, $crate::Error> {
-            let contact = $crate::auth::Contact::parse(email_or_phone)?;
-            self.execute($crate::auth::SendVerification::for_sign_in(contact)) $($await)*
+            self.execute($crate::auth::SendVerification::for_sign_in($crate::auth::Contact::parse(email_or_phone)?)) $($await)*
         }
 
         /// Starts a sign-up: the same code request as `sign_in_with_otp` (the JS SDK's
         /// `signUp`); finish with `complete_sign_up`.
         pub $($async)? fn sign_up(&self, email_or_phone: &str) -> Result<$crate::auth::OtpHandle, $crate::Error> {
-            let contact = $crate::auth::Contact::parse(email_or_phone)?;
-            self.execute($crate::auth::SendVerification::for_sign_in(contact)) $($await)*
+            self.execute($crate::auth::SendVerification::for_sign_in($crate::auth::Contact::parse(email_or_phone)?)) $($await)*
         }
 
         /// Verifies the code, then signs in, or signs up a new user without extra
@@ -62,8 +52,7 @@ macro_rules! client_methods {
         /// Sends a verification code with an explicit target (the JS SDK's
         /// `getVerification`).
         pub $($async)? fn get_verification(&self, email_or_phone: &str, target: $crate::auth::VerificationTarget) -> Result<$crate::auth::OtpHandle, $crate::Error> {
-            let contact = $crate::auth::Contact::parse(email_or_phone)?;
-            self.execute($crate::auth::SendVerification::new(contact).target(target)) $($await)*
+            self.execute($crate::auth::SendVerification::new($crate::auth::Contact::parse(email_or_phone)?).target(target)) $($await)*
         }
 
         /// Checks a code without signing in (the JS SDK's `verify`); the token is for
@@ -117,7 +106,7 @@ macro_rules! client_methods {
         /// The account's protections (password, verified email, phone, linked
         /// identities), computed by the SDK from a fresh profile.
         pub $($async)? fn security_level(&self) -> Result<$crate::auth::SecurityLevel, $crate::Error> {
-            Ok(self.get_user() $($await)* ?.security_level())
+            self.execute($crate::auth::GetSecurityLevel::new()) $($await)*
         }
 
         /// Signs out through the provider's sign-out page (`POST /auth/v1/user/signout
@@ -148,8 +137,7 @@ macro_rules! client_methods {
         /// `sign_up` says whether the code is for a sign-up (target `ANY`) or an
         /// existing user (`USER`). The previous code stops working.
         pub $($async)? fn resend(&self, email_or_phone: &str, sign_up: bool) -> Result<$crate::auth::OtpHandle, $crate::Error> {
-            let contact = $crate::auth::Contact::parse(email_or_phone)?;
-            self.execute($crate::auth::SendVerification::for_resend(contact, sign_up)) $($await)*
+            self.execute($crate::auth::SendVerification::for_resend($crate::auth::Contact::parse(email_or_phone)?, sign_up)) $($await)*
         }
 
         /// Starts an OAuth sign-in with `provider_id` (the JS SDK's `signInWithOAuth`):
@@ -157,15 +145,13 @@ macro_rules! client_methods {
         /// finish with `verify_oauth` when the provider redirects to `redirect_uri`.
         /// The `state` is a fresh random value, checked on the way back.
         pub $($async)? fn sign_in_with_oauth(&self, provider_id: &str, redirect_uri: &str) -> Result<$crate::auth::OAuthFlow, $crate::Error> {
-            let state = format!("prd-{provider_id}-{}", self.state.random_hex(12));
-            self.execute($crate::auth::StartOAuth::new(provider_id, redirect_uri, state, $crate::auth::OAuthPurpose::SignIn)) $($await)*
+            self.execute($crate::auth::StartOAuth::sign_in(provider_id, redirect_uri, &self.state.random_hex(12))) $($await)*
         }
 
         /// Starts linking a third-party identity to the signed-in user (the JS SDK's
         /// `linkIdentity`); finish with `verify_oauth` (`BIND_IDENTITY`).
         pub $($async)? fn link_identity(&self, provider_id: &str, redirect_uri: &str) -> Result<$crate::auth::OAuthFlow, $crate::Error> {
-            let state = format!("prd-{provider_id}-{}", self.state.random_hex(12));
-            self.execute($crate::auth::StartOAuth::new(provider_id, redirect_uri, state, $crate::auth::OAuthPurpose::Link)) $($await)*
+            self.execute($crate::auth::StartOAuth::link(provider_id, redirect_uri, &self.state.random_hex(12))) $($await)*
         }
 
         /// Completes an OAuth flow from the provider's callback (read it with
@@ -189,8 +175,7 @@ macro_rules! client_methods {
         /// JS SDK's `setCustomSignFunc`); its error is returned as an input error and
         /// nothing is sent.
         pub $($async)? fn sign_in_with_custom_ticket_from<E: std::fmt::Display>(&self, get_ticket: impl FnOnce() -> Result<String, E>) -> Result<$crate::Credentials, $crate::Error> {
-            let ticket = get_ticket().map_err(|e| $crate::BuildError::InvalidInput { field: "ticket", reason: e.to_string() })?;
-            self.sign_in_with_custom_ticket(ticket) $($await)*
+            self.execute($crate::auth::SignInWithCustomTicket::from_source(get_ticket())?) $($await)*
         }
 
         /// Signs in with a provider token you already have (the JS v2
@@ -235,32 +220,19 @@ macro_rules! client_methods {
         /// The identities bound to the signed-in user (`get_providers` filtered on
         /// `bind`).
         pub $($async)? fn get_user_identities(&self) -> Result<Vec<$crate::auth::Identity>, $crate::Error> {
-            let all = self.get_providers() $($await)*?;
-            Ok(all.into_iter().filter(|i| i.bind).collect())
+            self.execute($crate::auth::GetProviders::new().bound_only()) $($await)*
         }
 
         /// The session, refreshed first if it is about to expire (no user request;
         /// `None` when signed out).
         pub $($async)? fn get_session(&self) -> Result<Option<$crate::Credentials>, $crate::Error> {
-            let margin = self.state.lock().config().refresh_margin();
-            let current = self.state.session().credentials().cloned();
-            match current {
-                Some(c) if c.expires_within(self.now(), margin) => {
-                    if c.refresh_token.is_none() && c.is_anonymous() {
-                        self.execute($crate::auth::SignInAnonymously::renewal()) $($await)*.map(Some)
-                    } else {
-                        self.refresh_session() $($await)*.map(Some)
-                    }
-                }
-                other => Ok(other),
-            }
+            self.execute($crate::auth::GetSession::new()) $($await)*
         }
 
         /// The session's access token, refreshed first if needed (the JS v2
         /// `getAccessToken`).
         pub $($async)? fn get_access_token(&self) -> Result<$crate::Secret, $crate::Error> {
-            let session = self.get_session() $($await)*?;
-            session.map(|c| c.access_token).ok_or_else(|| $crate::SessionError::NotSignedIn.into())
+            self.execute($crate::auth::GetAccessToken::new()) $($await)*
         }
 
         /// The session's scope (`anonymous`, `user`, …), `None` when signed out (the
@@ -290,8 +262,7 @@ macro_rules! client_methods {
         /// Sends a code to a new email address or phone number for the signed-in
         /// user; finish with `confirm_contact_change`.
         pub $($async)? fn start_contact_change(&self, email_or_phone: &str) -> Result<$crate::auth::OtpHandle, $crate::Error> {
-            let contact = $crate::auth::Contact::parse(email_or_phone)?;
-            self.execute($crate::auth::SendVerification::for_contact_change(contact)) $($await)*
+            self.execute($crate::auth::SendVerification::for_contact_change($crate::auth::Contact::parse(email_or_phone)?)) $($await)*
         }
 
         /// Confirms the new contact with its code (`USER_UPDATED`).
@@ -313,8 +284,7 @@ macro_rules! client_methods {
         /// Sends a password-recovery code to an email address or phone number (the
         /// JS SDK's `resetPasswordForEmail`); finish with `complete_password_reset`.
         pub $($async)? fn reset_password_for_email(&self, email_or_phone: &str) -> Result<$crate::auth::OtpHandle, $crate::Error> {
-            let contact = $crate::auth::Contact::parse(email_or_phone)?;
-            self.execute($crate::auth::SendVerification::for_recovery(contact)) $($await)*
+            self.execute($crate::auth::SendVerification::for_recovery($crate::auth::Contact::parse(email_or_phone)?)) $($await)*
         }
 
         /// Verifies the recovery code, sets the new password (`PASSWORD_RECOVERY`)
@@ -365,19 +335,13 @@ macro_rules! client_methods {
         /// Binds a verified phone number (the JS v2 `bindPhoneNumber`;
         /// `USER_UPDATED`). An email verification is refused unsent.
         pub $($async)? fn bind_phone_number(&self, verification: $crate::auth::VerificationToken, sudo: &$crate::auth::SudoToken) -> Result<(), $crate::Error> {
-            if !matches!(verification.contact, $crate::auth::Contact::Phone(_)) {
-                return Err($crate::BuildError::InvalidInput { field: "verification", reason: "not a phone number's".into() }.into());
-            }
-            self.execute($crate::auth::BindContact::new(verification, sudo)) $($await)*
+            self.execute($crate::auth::BindContact::phone(verification, sudo)?) $($await)*
         }
 
         /// Binds a verified email address (the JS v2 `bindEmail`; `USER_UPDATED`).
         /// A phone verification is refused unsent.
         pub $($async)? fn bind_email(&self, verification: $crate::auth::VerificationToken, sudo: &$crate::auth::SudoToken) -> Result<(), $crate::Error> {
-            if !matches!(verification.contact, $crate::auth::Contact::Email(_)) {
-                return Err($crate::BuildError::InvalidInput { field: "verification", reason: "not an email address's".into() }.into());
-            }
-            self.execute($crate::auth::BindContact::new(verification, sudo)) $($await)*
+            self.execute($crate::auth::BindContact::email(verification, sudo)?) $($await)*
         }
 
         /// Looks users up by id, login name, email or phone (the JS v2 `queryUser`).
@@ -392,8 +356,7 @@ macro_rules! client_methods {
 
         /// A captcha image to show (the JS SDK's `createCaptchaData`).
         pub $($async)? fn create_captcha_data(&self) -> Result<$crate::auth::CaptchaChallenge, $crate::Error> {
-            let state = format!("captcha-{}", self.state.random_hex(8));
-            self.execute($crate::auth::CreateCaptchaData::new(state)) $($await)*
+            self.execute($crate::auth::CreateCaptchaData::with_nonce(&self.state.random_hex(8))) $($await)*
         }
 
         /// Checks the user's answer to a challenge; the token is cached and attached
@@ -406,15 +369,7 @@ macro_rules! client_methods {
         /// fetched, solved and verified; without one the challenge comes back as
         /// `Error::Captcha`.
         pub $($async)? fn get_captcha_token(&self) -> Result<$crate::auth::CaptchaToken, $crate::Error> {
-            if let Some(token) = self.state.cached_captcha_token(self.now()) {
-                return Ok(token);
-            }
-            let challenge = self.create_captcha_data() $($await)*?;
-            let answer = self.state.captcha_solver().and_then(|s| s.solve(&challenge));
-            match answer {
-                Some(key) => self.verify_captcha_data(&challenge, &key) $($await)*,
-                None => Err($crate::Error::Captcha(Box::new(challenge))),
-            }
+            self.execute($crate::auth::GetCaptchaToken::new(&self.state.random_hex(8))) $($await)*
         }
 
         /// Forgets the cached captcha token.

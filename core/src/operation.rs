@@ -6,7 +6,7 @@
 
 use std::time::SystemTime;
 
-use crate::captcha::CaptchaCache;
+use crate::captcha::{CaptchaCache, CaptchaChallenge};
 use crate::config::Config;
 use crate::error::{Error, ServerError};
 use crate::request::{HttpResponse, RequestSpec};
@@ -53,6 +53,18 @@ pub trait Operation {
     /// themselves say no.
     fn captcha_protected(&self) -> bool {
         true
+    }
+
+    /// An answer the operation can give without sending its request: a cached
+    /// captcha token, or the session itself once the driver has renewed it if it was
+    /// about to expire. The driver asks each time the request would be sent, after
+    /// the session rules ran, so a local answer follows the same renewal policy as a
+    /// request. Defaults to `None`: send.
+    fn finish_locally(
+        &mut self,
+        _cx: &mut ResponseContext<'_>,
+    ) -> Option<Result<Self::Output, Error>> {
+        None
     }
 
     /// Reads a successful (non-error) answer to the current request; may update the
@@ -143,6 +155,10 @@ pub enum Progress<T> {
     Done(T),
     /// Send the operation's next request.
     Next,
+    /// Have the client's captcha solver answer this challenge and verify the answer
+    /// (which caches the token), then continue with the operation's next request;
+    /// without a solver the call ends with [`Error::Captcha`].
+    Captcha(CaptchaChallenge),
 }
 
 /// What [`Operation::request`] may look at.

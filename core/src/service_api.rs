@@ -25,7 +25,7 @@ macro_rules! service_handles {
 
             /// Calls a CloudBase Run container: `{method} /v1/cloudrun/{name}{path}`.
             /// `method` defaults to POST (see
-            /// [`ServiceCall`]($crate::functions::ServiceCall) for why); GET and HEAD
+            /// [`ServiceCall`](crate::functions::ServiceCall) for why); GET and HEAD
             /// send `data` (a JSON object) as encoded query parameters.
             pub $($async)? fn call_container(
                 &self,

@@ -2,12 +2,14 @@
 //! verify its answer. The types they exchange are the
 //! client state's (`crate::captcha`), re-exported here.
 
+use std::time::SystemTime;
+
 use serde::Deserialize;
 
 use super::wire::{auth_post, json, object};
 use crate::captcha::{CaptchaChallenge, CaptchaToken};
 use crate::error::{BuildError, Error};
-use crate::operation::{OneShot, RequestContext, ResponseContext};
+use crate::operation::{OneShot, Operation, Progress, RequestContext, ResponseContext};
 use crate::request::{Access, HttpResponse, RequestSpec};
 use crate::secret::Secret;
 
@@ -46,6 +48,12 @@ impl CreateCaptchaData {
             state: state.into(),
         }
     }
+
+    /// A challenge the app asks for itself, with the JS SDK's `state`
+    /// (`captcha-<nonce>`; pass a fresh random value).
+    pub fn with_nonce(nonce: &str) -> Self {
+        Self::new(app_state(nonce))
+    }
 }
 
 impl OneShot for CreateCaptchaData {
@@ -68,13 +76,83 @@ impl OneShot for CreateCaptchaData {
         response: HttpResponse,
         cx: &mut ResponseContext<'_>,
     ) -> Result<CaptchaChallenge, Error> {
-        let a: ChallengeAnswer = json(&response)?;
-        Ok(CaptchaChallenge {
-            token: a.token,
-            data_url: a.data,
-            kind: a.kind,
-            expires_at: crate::expiry::expires_after(cx.now, a.expires_in, "expires_in")?,
-        })
+        challenge(&response, cx.now)
+    }
+}
+
+fn challenge(response: &HttpResponse, now: SystemTime) -> Result<CaptchaChallenge, Error> {
+    let a: ChallengeAnswer = json(response)?;
+    Ok(CaptchaChallenge {
+        token: a.token,
+        data_url: a.data,
+        kind: a.kind,
+        expires_at: crate::expiry::expires_after(now, a.expires_in, "expires_in")?,
+    })
+}
+
+/// The `state` the JS SDK's `createCaptchaData` sends when the app asks for a
+/// challenge itself: `captcha-<random>`.
+fn app_state(nonce: &str) -> String {
+    format!("captcha-{nonce}")
+}
+
+/// The client's captcha token (the JS SDK's `getCaptchaToken`): the cached one while
+/// it is valid, sending nothing; otherwise a challenge (`POST /auth/v1/captcha/data`)
+/// answered by the client's solver and verified (`POST /auth/v1/captcha/data/verify`,
+/// which caches the new token). Without a solver the challenge comes back as
+/// [`Error::Captcha`].
+///
+/// ```
+/// use cloudbase_core::auth::GetCaptchaToken;
+/// let op = GetCaptchaToken::new("3f9a0c2b");
+/// ```
+#[derive(Clone, Debug)]
+#[must_use]
+pub struct GetCaptchaToken {
+    create: CreateCaptchaData,
+    /// A challenge was already handed to the solver: a second one is given up.
+    asked: bool,
+}
+
+impl GetCaptchaToken {
+    /// `nonce` (random, e.g. hex) makes the challenge's `state` unique.
+    pub fn new(nonce: &str) -> Self {
+        Self {
+            create: CreateCaptchaData::with_nonce(nonce),
+            asked: false,
+        }
+    }
+}
+
+impl Operation for GetCaptchaToken {
+    type Output = CaptchaToken;
+
+    fn request(&self, cx: &RequestContext<'_>) -> Result<RequestSpec, Error> {
+        OneShot::request(&self.create, cx)
+    }
+
+    fn captcha_protected(&self) -> bool {
+        false
+    }
+
+    fn finish_locally(
+        &mut self,
+        cx: &mut ResponseContext<'_>,
+    ) -> Option<Result<CaptchaToken, Error>> {
+        cx.captcha_cache.get(cx.now).cloned().map(Ok)
+    }
+
+    fn on_response(
+        &mut self,
+        response: HttpResponse,
+        cx: &mut ResponseContext<'_>,
+    ) -> Result<Progress<CaptchaToken>, Error> {
+        let challenge = challenge(&response, cx.now)?;
+        if std::mem::replace(&mut self.asked, true) {
+            // The verified token did not stay valid long enough to be read back.
+            return Err(Error::Captcha(Box::new(challenge)));
+        }
+        Ok(Progress::Captcha(challenge))
     }
 }
 

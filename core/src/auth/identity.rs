@@ -369,12 +369,20 @@ struct IdentityList {
 /// SDK's `getProviders` / `getUserIdentities`).
 #[derive(Clone, Debug, Default)]
 #[must_use]
-pub struct GetProviders;
+pub struct GetProviders {
+    bound_only: bool,
+}
 
 impl GetProviders {
     /// A listing.
     pub fn new() -> Self {
-        Self
+        Self::default()
+    }
+
+    /// Only the identities bound to the user (the JS SDK's `getUserIdentities`).
+    pub fn bound_only(mut self) -> Self {
+        self.bound_only = true;
+        self
     }
 }
 
@@ -394,7 +402,11 @@ impl OneShot for GetProviders {
         response: HttpResponse,
         _: &mut ResponseContext<'_>,
     ) -> Result<Vec<Identity>, Error> {
-        Ok(json::<IdentityList>(&response)?.data)
+        let mut all = json::<IdentityList>(&response)?.data;
+        if self.bound_only {
+            all.retain(|i| i.bind);
+        }
+        Ok(all)
     }
 }
 
@@ -417,6 +429,17 @@ impl SignInWithCustomTicket {
         Self {
             ticket: ticket.into(),
         }
+    }
+
+    /// Signs in with the ticket a source produced (e.g. a call to the app's server,
+    /// the JS SDK's `setCustomSignFunc`); its error is an input error.
+    pub fn from_source<E: std::fmt::Display>(
+        ticket: Result<String, E>,
+    ) -> Result<Self, BuildError> {
+        ticket.map(Self::new).map_err(|e| BuildError::InvalidInput {
+            field: "ticket",
+            reason: e.to_string(),
+        })
     }
 }
 

@@ -5,6 +5,7 @@ mod captcha;
 mod claims;
 mod contact;
 mod identity;
+mod local_session;
 mod oauth;
 mod provider_patch;
 pub mod refresh;
@@ -21,13 +22,14 @@ pub use account::{
     QueryUser, Reauthenticate, ResetPassword, SetPassword, Sudo, SudoToken, UpdateUser,
     UserQueryResult, UserSummary, UserUpdate,
 };
-pub use captcha::{CreateCaptchaData, VerifyCaptchaData};
+pub use captcha::{CreateCaptchaData, GetCaptchaToken, VerifyCaptchaData};
 pub use claims::{Claims, decode_claims};
 pub use contact::{Contact, Email, Phone};
 pub use identity::{
     BindWithProvider, GetProviders, GrantProviderToken, Identity, ProviderToken,
     SignInWithCustomTicket, SignInWithIdToken, SignInWithProvider, UnbindProvider,
 };
+pub use local_session::{GetAccessToken, GetSession};
 pub use oauth::{
     GenProviderRedirectUri, OAuthCallback, OAuthFlow, OAuthPurpose, ProviderRedirect, StartOAuth,
     VerifyOAuth,
@@ -35,8 +37,8 @@ pub use oauth::{
 pub use provider_patch::PatchProviderToken;
 pub use refresh::RefreshToken;
 pub use security::{
-    GetSecurityHistory, RevokeAllSessions, RevokeDevice, SecurityEvent, SecurityEventKind,
-    SecurityHistory, SecurityLevel,
+    GetSecurityHistory, GetSecurityLevel, RevokeAllSessions, RevokeDevice, SecurityEvent,
+    SecurityEventKind, SecurityHistory, SecurityLevel,
 };
 pub use session_ops::{GetUser, SignOut, SignOutWithRedirect, User};
 pub use sign_in_anonymously::SignInAnonymously;

@@ -218,6 +218,11 @@ pub struct StartOAuth {
     purpose: OAuthPurpose,
 }
 
+/// The JS SDK's OAuth `state`: `prd-<provider>-<random>`.
+fn flow_state(provider_id: &str, nonce: &str) -> String {
+    format!("prd-{provider_id}-{nonce}")
+}
+
 impl StartOAuth {
     /// A flow for `provider_id` returning to `redirect_uri` with `state` (use a fresh
     /// random value per flow; the clients generate one).
@@ -236,6 +241,27 @@ impl StartOAuth {
             return_url,
             purpose,
         }
+    }
+
+    /// A sign-in flow (the JS SDK's `signInWithOAuth`) with its `state`,
+    /// `prd-<provider>-<nonce>` (pass a fresh random value).
+    pub fn sign_in(provider_id: &str, redirect_uri: impl Into<String>, nonce: &str) -> Self {
+        Self::new(
+            provider_id,
+            redirect_uri,
+            flow_state(provider_id, nonce),
+            OAuthPurpose::SignIn,
+        )
+    }
+
+    /// A link flow (the JS SDK's `linkIdentity`), `state` as [`StartOAuth::sign_in`].
+    pub fn link(provider_id: &str, redirect_uri: impl Into<String>, nonce: &str) -> Self {
+        Self::new(
+            provider_id,
+            redirect_uri,
+            flow_state(provider_id, nonce),
+            OAuthPurpose::Link,
+        )
     }
 
     /// The scopes to ask the provider for.

@@ -6,8 +6,8 @@
 use http::Method;
 use serde::Deserialize;
 
-use super::User;
 use super::wire::{auth_get, required};
+use super::{GetUser, User};
 use crate::error::{BuildError, Error};
 use crate::operation::{OneShot, RequestContext, ResponseContext};
 use crate::request::{Access, HttpResponse, RequestSpec};
@@ -272,5 +272,45 @@ impl User {
             phone_bound: self.phone_number.as_deref().is_some_and(|p| !p.is_empty()),
             linked_identities: self.providers.len(),
         }
+    }
+}
+
+/// The account's protections from a fresh profile: `GET /auth/v1/user/me`, then
+/// [`User::security_level`]. Idempotent.
+///
+/// ```
+/// use cloudbase_core::auth::GetSecurityLevel;
+/// let op = GetSecurityLevel::new();
+/// ```
+#[derive(Clone, Debug, Default)]
+#[must_use]
+pub struct GetSecurityLevel {
+    user: GetUser,
+}
+
+impl GetSecurityLevel {
+    /// A read of the protections.
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+impl OneShot for GetSecurityLevel {
+    type Output = SecurityLevel;
+
+    fn request(&self, cx: &RequestContext<'_>) -> Result<RequestSpec, Error> {
+        OneShot::request(&self.user, cx)
+    }
+
+    fn is_idempotent(&self) -> bool {
+        true
+    }
+
+    fn parse(
+        &self,
+        response: HttpResponse,
+        cx: &mut ResponseContext<'_>,
+    ) -> Result<SecurityLevel, Error> {
+        Ok(self.user.parse(response, cx)?.security_level())
     }
 }

@@ -577,6 +577,25 @@ impl SignInWithPassword {
         })
     }
 
+    /// With whatever the user typed, classified as the JS SDK's `signIn` does: an
+    /// email address if it contains `@`, a phone number if it starts with `+`, else
+    /// a login name. Use the other constructors to say which explicitly.
+    ///
+    /// ```
+    /// use cloudbase_core::auth::SignInWithPassword;
+    /// let op = SignInWithPassword::login("ada@example.com", "pa55word")?;
+    /// # Ok::<(), cloudbase_core::BuildError>(())
+    /// ```
+    pub fn login(login: &str, password: impl Into<Secret>) -> Result<Self, BuildError> {
+        if login.contains('@') {
+            Self::email(login, password)
+        } else if login.trim_start().starts_with('+') {
+            Self::phone(login, password)
+        } else {
+            Self::username(login, password)
+        }
+    }
+
     /// With an email address (checked first).
     pub fn email(email: &str, password: impl Into<Secret>) -> Result<Self, BuildError> {
         Ok(Self {

@@ -80,6 +80,26 @@ impl<O: Operation> Call<O> {
         true
     }
 
+    /// Hands `challenge` to the client's solver (run by [`ActiveCall`] outside the
+    /// lock, which polls again at once), or ends the call with it when there is none.
+    ///
+    /// [`ActiveCall`]: crate::ActiveCall
+    pub(super) fn solve(
+        &mut self,
+        state: &ClientState,
+        now: SystemTime,
+        challenge: CaptchaChallenge,
+    ) -> Step<O::Output> {
+        match state.captcha_solver() {
+            Some(solver) => {
+                self.pending_solve = Some((solver, challenge.clone()));
+                self.phase = Phase::Captcha(Box::new(CaptchaFlow::Solving(challenge)));
+                Step::Sleep(now)
+            }
+            None => self.finish(Err(Error::Captcha(Box::new(challenge)))),
+        }
+    }
+
     /// Runs the solver the flow is waiting for, if any: app code, so the caller runs
     /// this outside the client's lock. Whether there was one.
     pub(crate) fn solve_pending(&mut self) -> bool {
@@ -146,15 +166,7 @@ impl<O: Operation> Call<O> {
                     Some(self.finish(Err(Error::Internal("a captcha cannot wait"))))
                 }
                 Step::Done(Err(e)) => Some(self.finish(Err(e))),
-                Step::Done(Ok(challenge)) => match state.captcha_solver() {
-                    Some(solver) => {
-                        self.pending_solve = Some((solver, challenge.clone()));
-                        self.phase = Phase::Captcha(Box::new(CaptchaFlow::Solving(challenge)));
-                        // ActiveCall runs the solver and polls again at once.
-                        Some(Step::Sleep(now))
-                    }
-                    None => Some(self.finish(Err(Error::Captcha(Box::new(challenge))))),
-                },
+                Step::Done(Ok(challenge)) => Some(self.solve(state, now, challenge)),
             },
             CaptchaFlow::Solving(challenge) => match self.captcha_answer.take() {
                 Some(Some(key)) => {

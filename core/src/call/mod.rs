@@ -226,6 +226,9 @@ impl<O: Operation> Call<O> {
                         return step;
                     }
                     if matches!(self.phase, Phase::Ready) {
+                        if let Some(result) = self.finish_locally(state, now) {
+                            return self.finish(result);
+                        }
                         return self.send(state);
                     }
                 }
@@ -499,15 +502,40 @@ impl<O: Operation> Call<O> {
         match self.op.on_response(response, &mut cx) {
             Ok(Progress::Done(output)) => Some(self.finish(Ok(output))),
             Ok(Progress::Next) => {
-                // A new request: fresh id, fresh attempts, same session rules.
-                self.request_id = None;
-                self.attempt = 0;
-                self.replayed = false;
-                self.phase = Phase::Ready;
+                self.next_request();
                 None
+            }
+            Ok(Progress::Captcha(challenge)) => {
+                self.next_request();
+                Some(self.solve(state, now, challenge))
             }
             Err(e) => Some(self.finish(Err(e))),
         }
+    }
+
+    /// Moves to the operation's next request: fresh id, fresh attempts, same
+    /// session rules.
+    fn next_request(&mut self) {
+        self.request_id = None;
+        self.attempt = 0;
+        self.replayed = false;
+        self.phase = Phase::Ready;
+    }
+
+    /// The operation's answer without a request, if it has one now.
+    fn finish_locally(
+        &mut self,
+        state: &mut ClientState,
+        now: SystemTime,
+    ) -> Option<Result<O::Output, Error>> {
+        let mut cx = ResponseContext {
+            now,
+            request_id: self.request_id.as_deref().unwrap_or_default(),
+            session: &mut state.session,
+            config: &state.config,
+            captcha_cache: &mut state.captcha_cache,
+        };
+        self.op.finish_locally(&mut cx)
     }
 
     fn rid(&self) -> &str {

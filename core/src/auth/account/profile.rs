@@ -263,6 +263,30 @@ impl BindContact {
         }
     }
 
+    /// Binds a verified phone number (the JS v2 `bindPhoneNumber`); an email
+    /// verification is refused.
+    pub fn phone(verification: VerificationToken, sudo: &SudoToken) -> Result<Self, BuildError> {
+        match verification.contact {
+            Contact::Phone(_) => Ok(Self::new(verification, sudo)),
+            Contact::Email(_) => Err(BuildError::InvalidInput {
+                field: "verification",
+                reason: "not a phone number's".into(),
+            }),
+        }
+    }
+
+    /// Binds a verified email address (the JS v2 `bindEmail`); a phone
+    /// verification is refused.
+    pub fn email(verification: VerificationToken, sudo: &SudoToken) -> Result<Self, BuildError> {
+        match verification.contact {
+            Contact::Email(_) => Ok(Self::new(verification, sudo)),
+            Contact::Phone(_) => Err(BuildError::InvalidInput {
+                field: "verification",
+                reason: "not an email address's".into(),
+            }),
+        }
+    }
+
     /// What to do when another account has the contact.
     pub fn conflict_resolution(mut self, resolution: ConflictResolution) -> Self {
         self.conflict = Some(resolution);
