@@ -12,7 +12,6 @@ use cloudbase_core::{
 use rand::SeedableRng;
 
 #[path = "../../fuzz/src/lib.rs"]
-#[allow(dead_code)]
 mod entries;
 
 fn t0() -> SystemTime {
