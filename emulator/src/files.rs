@@ -121,10 +121,9 @@ impl FileStore {
     /// Writes the metadata map (temp file, then rename: never a half-written file).
     fn persist_meta(&self, meta: &HashMap<String, ObjectMeta>) {
         let Some(file) = &self.meta_file else { return };
-        let tmp = self.uploads_dir.join(format!(
-            "metadata-{}.json",
-            crate::routes::auth::random_hex(8)
-        ));
+        let tmp = self
+            .uploads_dir
+            .join(format!("metadata-{}.json", crate::ids::random_hex(8)));
         let written = serde_json::to_vec(meta)
             .map_err(std::io::Error::other)
             .and_then(|bytes| std::fs::write(&tmp, bytes))
@@ -169,7 +168,7 @@ impl FileStore {
     /// A fresh, unique file for one upload in progress.
     pub fn upload_temp_path(&self) -> PathBuf {
         self.uploads_dir
-            .join(format!("{}.part", crate::routes::auth::random_hex(16)))
+            .join(format!("{}.part", crate::ids::random_hex(16)))
     }
 
     /// Object names under `prefix` in `bucket`, sorted. Walks at most
@@ -257,7 +256,7 @@ impl FileStore {
 
     /// A signature for downloading `key` until `now + lifetime`.
     pub fn sign_download(&self, key: &str, now: u64, lifetime: Duration) -> (String, u64) {
-        let sign = crate::routes::auth::random_hex(16);
+        let sign = crate::ids::random_hex(16);
         let expires_at = now.saturating_add(lifetime.as_secs());
         lock(&self.state)
             .downloads

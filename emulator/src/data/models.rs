@@ -322,7 +322,7 @@ fn order_sql(body: &Value, params: &mut Vec<SqlValue>) -> Result<String, Refusal
 }
 
 fn new_id() -> String {
-    crate::routes::auth::random_hex(16)
+    crate::ids::random_hex(16)
 }
 
 fn stamp(data: &Value, id: &str, w: &Writer) -> Result<Value, Refusal> {

@@ -9,13 +9,16 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::json;
 
-use super::auth::{AuthBody, CurrentUser, consume_proof, internal, profile, random_hex};
+use super::auth::{CurrentUser, consume_proof, profile};
+use super::auth_wire::AuthError;
+use super::auth_wire::{AuthBody, internal};
+use super::json_response;
 use super::verification::{CODE_LIFETIME, contact_of, hash_password, password_matches};
-use super::{auth_error, json_response};
+use crate::ids::random_hex;
 use crate::{Shared, lock};
 
 fn bad(what: &str) -> Response {
-    auth_error(StatusCode::BAD_REQUEST, "invalid_argument", 3, what)
+    AuthError::InvalidArgument.answer(what)
 }
 
 fn ok() -> Response {
@@ -60,23 +63,15 @@ pub(crate) async fn edit(
         match store.recently_verified(value, now) {
             Ok(true) => {}
             Ok(false) => {
-                return auth_error(
-                    StatusCode::BAD_REQUEST,
-                    "failed_precondition",
-                    9,
-                    &format!("verify the new {key} with a code first"),
-                );
+                return AuthError::FailedPrecondition
+                    .answer(&format!("verify the new {key} with a code first"));
             }
             Err(e) => return internal(e),
         }
         match store.find_user(value) {
             Ok(Some(other)) if other.id != user.id => {
-                return auth_error(
-                    StatusCode::BAD_REQUEST,
-                    "failed_precondition",
-                    9,
-                    &format!("another user has this {key}"),
-                );
+                return AuthError::FailedPrecondition
+                    .answer(&format!("another user has this {key}"));
             }
             Ok(_) => {}
             Err(e) => return internal(e),
@@ -96,12 +91,7 @@ pub(crate) async fn edit(
             && let Err(e) =
                 store.set_user_field(&user.id, column, Some(v).filter(|v| !v.is_empty()))
         {
-            return auth_error(
-                StatusCode::BAD_REQUEST,
-                "failed_precondition",
-                9,
-                &format!("could not set {field}: {e}"),
-            );
+            return AuthError::FailedPrecondition.answer(&format!("could not set {field}: {e}"));
         }
     }
     ok()
@@ -182,12 +172,7 @@ pub(crate) async fn sudo(
         _ => return bad("send password or verification_token"),
     };
     if !proved {
-        return auth_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_password",
-            3,
-            "the password or verification is not the user's",
-        );
+        return AuthError::InvalidPassword.answer("the password or verification is not the user's");
     }
     let token = format!("sudo-{}", random_hex(16));
     if let Err(e) = lock(&shared.store).save_sudo_token(&token, &user.id, now + CODE_LIFETIME) {
@@ -204,12 +189,7 @@ fn check_sudo(shared: &Shared, token: Option<&str>, user_id: &str) -> Result<(),
     match token.map(|t| lock(&shared.store).sudo_valid(t, user_id, now)) {
         Some(Ok(true)) => Ok(()),
         Some(Err(e)) => Err(internal(e)),
-        _ => Err(auth_error(
-            StatusCode::FORBIDDEN,
-            "permission_denied",
-            7,
-            "a valid sudo_token is required",
-        )),
+        _ => Err(AuthError::PermissionDenied.answer("a valid sudo_token is required")),
     }
 }
 
@@ -282,12 +262,7 @@ pub(crate) async fn reset(State(shared): State<Arc<Shared>>, AuthBody(body): Aut
     let user = match store.find_user(&contact) {
         Ok(Some(u)) => u,
         Ok(None) => {
-            return auth_error(
-                StatusCode::NOT_FOUND,
-                "user_not_found",
-                5,
-                "no user has this contact",
-            );
+            return AuthError::UserNotFound.answer("no user has this contact");
         }
         Err(e) => return internal(e),
     };
@@ -324,12 +299,8 @@ pub(crate) async fn bind_contact(
         return r;
     }
     if text("conflict_resolution").is_some_and(|c| c != "DEFAULT") {
-        return auth_error(
-            StatusCode::NOT_IMPLEMENTED,
-            "unimplemented",
-            12,
-            "only conflict_resolution DEFAULT is implemented by cloudbase-emulator",
-        );
+        return AuthError::Unimplemented
+            .answer("only conflict_resolution DEFAULT is implemented by cloudbase-emulator");
     }
     let Some(token) = text("verification_token") else {
         return bad("verification_token is required");
@@ -341,12 +312,7 @@ pub(crate) async fn bind_contact(
     }
     match store.find_user(&contact) {
         Ok(Some(other)) if other.id != user.id => {
-            return auth_error(
-                StatusCode::BAD_REQUEST,
-                "failed_precondition",
-                9,
-                "another user has this contact",
-            );
+            return AuthError::FailedPrecondition.answer("another user has this contact");
         }
         Ok(_) => {}
         Err(e) => return internal(e),

@@ -99,7 +99,7 @@ pub(crate) async fn set_clock(State(shared): State<Arc<Shared>>, body: Bytes) ->
     }
     match serde_json::from_slice::<Clock>(&body) {
         Ok(c) => {
-            *lock(&shared.clock_offset_secs) = c.offset_secs;
+            lock(&shared.settings).clock_offset_secs = c.offset_secs;
             clock_answer(&shared)
         }
         Err(e) => bad_request(format!("expected {{\"offset_secs\": <integer>}}: {e}")),
@@ -112,7 +112,7 @@ pub(crate) async fn clock(State(shared): State<Arc<Shared>>) -> Response {
 
 fn clock_answer(shared: &Shared) -> Response {
     Json(serde_json::json!({
-        "offset_secs": *lock(&shared.clock_offset_secs),
+        "offset_secs": lock(&shared.settings).clock_offset_secs,
         "now": shared.now(),
     }))
     .into_response()
@@ -154,11 +154,7 @@ pub(crate) async fn register_container(
         Err(message) => return bad_request(message),
     };
     let handler = crate::proxy::forwarder(base);
-    shared
-        .containers
-        .write()
-        .unwrap_or_else(|p| p.into_inner())
-        .insert(name, handler);
+    shared.handlers_mut().containers.insert(name, handler);
     StatusCode::NO_CONTENT.into_response()
 }
 
@@ -175,9 +171,8 @@ pub(crate) async fn sql_function(
         return bad_request(format!("the statement does not prepare: {e}"));
     }
     shared
+        .handlers_mut()
         .rdb_functions
-        .write()
-        .unwrap_or_else(|p| p.into_inner())
         .insert(name, crate::routes::rpc::Function::Sql(sql));
     StatusCode::NO_CONTENT.into_response()
 }

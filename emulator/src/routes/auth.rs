@@ -3,31 +3,17 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde_json::json;
 
-use super::{auth_error, bearer, json_response};
+use super::auth_wire::{AuthBody, AuthError, internal};
+use super::{bearer, json_response};
+use crate::ids::random_hex;
 use crate::store::{Consumed, User};
 use crate::tokens::Claims;
 use crate::{Shared, lock};
-
-pub(crate) fn random_hex(bytes: usize) -> String {
-    let mut b = vec![0u8; bytes];
-    rand::RngCore::fill_bytes(&mut rand::rng(), &mut b);
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
-
-pub(crate) fn internal(e: impl std::fmt::Display) -> Response {
-    auth_error(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "internal",
-        13,
-        &e.to_string(),
-    )
-}
 
 fn header_text<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
@@ -70,20 +56,20 @@ pub(crate) fn issue_credentials(
     headers: &HeaderMap,
 ) -> Result<serde_json::Value, Response> {
     let now = shared.now();
-    let lifetime = lock(&shared.token_lifetime).as_secs();
+    let lifetime = lock(&shared.settings).token_lifetime.as_secs();
     let groups = vec![scope.to_owned()];
     let claims = Claims {
-        iss: format!("https://{}.api.tcloudbasegateway.com", shared.env_id),
+        iss: format!("https://{}.api.tcloudbasegateway.com", shared.site.env_id),
         sub: user.id.clone(),
         aud: client_id.to_owned(),
         scope: scope.to_owned(),
         iat: now,
         exp: now.saturating_add(lifetime),
         groups: groups.clone(),
-        project_id: shared.env_id.clone(),
+        project_id: shared.site.env_id.clone(),
         jti: random_hex(16),
     };
-    let access_token = shared.keys.issue(&claims).map_err(internal)?;
+    let access_token = shared.keys.access.issue(&claims).map_err(internal)?;
     let refresh_token = format!("rt-{}", random_hex(16));
     {
         // Both tokens are remembered per device, for revoke-all and revoke-device.
@@ -130,39 +116,7 @@ pub(crate) fn client_id(shared: &Shared, query: &HashMap<String, String>) -> Str
     query
         .get("client_id")
         .cloned()
-        .unwrap_or_else(|| shared.env_id.clone())
-}
-
-/// The body of an auth call as a JSON object; rejects anything else with the auth
-/// envelope.
-pub(crate) struct AuthBody(pub serde_json::Map<String, serde_json::Value>);
-
-impl<S: Send + Sync> axum::extract::FromRequest<S> for AuthBody {
-    type Rejection = Response;
-
-    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Response> {
-        let bytes = Bytes::from_request(req, state)
-            .await
-            .map_err(axum::response::IntoResponse::into_response)?;
-        json_object(&bytes).map(AuthBody)
-    }
-}
-
-/// The body of an auth call: JSON whatever the `Content-Type` (the JS web SDK sends
-/// `text/plain`), an empty body counting as `{}`.
-fn json_object(body: &Bytes) -> Result<serde_json::Map<String, serde_json::Value>, Response> {
-    if body.is_empty() {
-        return Ok(serde_json::Map::new());
-    }
-    match serde_json::from_slice::<serde_json::Value>(body) {
-        Ok(serde_json::Value::Object(map)) => Ok(map),
-        _ => Err(auth_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_argument",
-            3,
-            "request body must be a JSON object",
-        )),
-    }
+        .unwrap_or_else(|| shared.site.env_id.clone())
 }
 
 /// `POST /auth/v1/signin/anonymously`: `x-device-id` is required (documented); the
@@ -174,10 +128,7 @@ pub(crate) async fn sign_in_anonymously(
     AuthBody(body): AuthBody,
 ) -> Response {
     if body.contains_key("provider_token") {
-        return auth_error(
-            StatusCode::NOT_IMPLEMENTED,
-            "unimplemented",
-            12,
+        return AuthError::Unimplemented.answer(
             "anonymous sign-in with a provider token is not implemented by cloudbase-emulator",
         );
     }
@@ -186,12 +137,7 @@ pub(crate) async fn sign_in_anonymously(
         .and_then(|v| v.to_str().ok())
         .filter(|d| !d.is_empty())
     else {
-        return auth_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_argument",
-            3,
-            "x-device-id header is required",
-        );
+        return AuthError::InvalidArgument.answer("x-device-id header is required");
     };
     let client_id = client_id(&shared, &query);
     let user = {
@@ -212,22 +158,10 @@ pub(crate) async fn sign_in_anonymously(
 fn current_user(shared: &Shared, headers: &HeaderMap) -> Result<User, Response> {
     let claims = bearer(headers)
         .and_then(|t| shared.authenticate(t).ok())
-        .ok_or_else(|| {
-            auth_error(
-                StatusCode::UNAUTHORIZED,
-                "unauthenticated",
-                16,
-                "access token not correct or expired",
-            )
-        })?;
+        .ok_or_else(|| AuthError::Unauthenticated.answer("access token not correct or expired"))?;
     match lock(&shared.store).user(&claims.sub) {
         Ok(Some(u)) => Ok(u),
-        Ok(None) => Err(auth_error(
-            StatusCode::NOT_FOUND,
-            "user_not_found",
-            5,
-            "user does not exist",
-        )),
+        Ok(None) => Err(AuthError::UserNotFound.answer("user does not exist")),
         Err(e) => Err(internal(e)),
     }
 }
@@ -257,12 +191,8 @@ pub(crate) fn consume_proof(
 ) -> Result<(), Response> {
     match store.consume_verification_token(token, now) {
         Ok(Some(proved)) if proved == contact => Ok(()),
-        Ok(_) => Err(auth_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_argument",
-            3,
-            "verification token is invalid, used, expired or for another contact",
-        )),
+        Ok(_) => Err(AuthError::InvalidArgument
+            .answer("verification token is invalid, used, expired or for another contact")),
         Err(e) => Err(internal(e)),
     }
 }
@@ -321,51 +251,29 @@ pub(crate) async fn token(
     match text("grant_type") {
         Some("refresh_token") => {}
         Some(_) => {
-            return auth_error(
-                StatusCode::BAD_REQUEST,
-                "unsupported_grant_type",
-                3,
-                "only refresh_token is supported by cloudbase-emulator",
-            );
+            return AuthError::UnsupportedGrantType
+                .answer("only refresh_token is supported by cloudbase-emulator");
         }
         None => {
-            return auth_error(
-                StatusCode::BAD_REQUEST,
-                "invalid_argument",
-                3,
-                "grant_type is required",
-            );
+            return AuthError::InvalidArgument.answer("grant_type is required");
         }
     }
     let Some(refresh_token) = text("refresh_token").filter(|t| !t.is_empty()) else {
-        return auth_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_argument",
-            3,
-            "refresh_token is required",
-        );
+        return AuthError::InvalidArgument.answer("refresh_token is required");
     };
     let client_id = query
         .get("client_id")
         .cloned()
         .or_else(|| text("client_id").map(str::to_owned))
-        .unwrap_or_else(|| shared.env_id.clone());
+        .unwrap_or_else(|| shared.site.env_id.clone());
     let consumed = lock(&shared.store).consume_refresh_token(refresh_token);
     let (user_id, scope) = match consumed {
         Ok(Consumed::Valid { user_id, scope }) => (user_id, scope),
         Ok(Consumed::Unknown) => {
-            return auth_error(
-                StatusCode::BAD_REQUEST,
-                "invalid_grant",
-                3,
-                "refresh token is invalid or expired",
-            );
+            return AuthError::InvalidGrant.answer("refresh token is invalid or expired");
         }
         Ok(Consumed::Reused) => {
-            return auth_error(
-                StatusCode::BAD_REQUEST,
-                "invalid_grant",
-                3,
+            return AuthError::InvalidGrant.answer(
                 "refresh token was already used; all refresh tokens of this user are revoked",
             );
         }
@@ -374,12 +282,7 @@ pub(crate) async fn token(
     let user = match lock(&shared.store).user(&user_id) {
         Ok(Some(u)) => u,
         Ok(None) => {
-            return auth_error(
-                StatusCode::BAD_REQUEST,
-                "invalid_grant",
-                3,
-                "user no longer exists",
-            );
+            return AuthError::InvalidGrant.answer("user no longer exists");
         }
         Err(e) => return internal(e),
     };
@@ -396,12 +299,7 @@ pub(crate) async fn revoke(
     AuthBody(body): AuthBody,
 ) -> Response {
     let Some(token) = body.get("token").and_then(|v| v.as_str()) else {
-        return auth_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_argument",
-            3,
-            "token is required",
-        );
+        return AuthError::InvalidArgument.answer("token is required");
     };
     if let Ok(claims) = shared.authenticate(token) {
         let mut store = lock(&shared.store);

@@ -9,8 +9,10 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde_json::json;
 
-use super::auth::{AuthBody, random_hex};
-use super::{auth_error, json_response};
+use super::auth_wire::AuthBody;
+use super::auth_wire::AuthError;
+use super::json_response;
+use crate::ids::random_hex;
 use crate::{Shared, lock};
 
 /// A 1×1 GIF: the emulator's "image" (the answer is read through a test hook).
@@ -50,28 +52,13 @@ pub(crate) async fn verify(
     let now = shared.now() as i64;
     let mut auth = lock(&shared.auth);
     let Some((answer, expires_at)) = auth.captcha_challenges.remove(text("token")) else {
-        return auth_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_captcha",
-            4001,
-            "unknown or already answered captcha",
-        );
+        return AuthError::InvalidCaptcha.answer("unknown or already answered captcha");
     };
     if expires_at <= now {
-        return auth_error(
-            StatusCode::BAD_REQUEST,
-            "captcha_expired",
-            4002,
-            "the captcha expired",
-        );
+        return AuthError::CaptchaExpired.answer("the captcha expired");
     }
     if !answer.eq_ignore_ascii_case(text("key").trim()) {
-        return auth_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_captcha",
-            4001,
-            "wrong captcha answer",
-        );
+        return AuthError::InvalidCaptcha.answer("wrong captcha answer");
     }
     let token = format!("ct-{}", random_hex(16));
     auth.captcha_tokens
@@ -102,19 +89,9 @@ pub(crate) fn check_password_captcha(
         .or_else(|| headers.get("x-captcha-token").and_then(|v| v.to_str().ok()));
     let now = shared.now() as i64;
     match token {
-        None => Err(auth_error(
-            StatusCode::BAD_REQUEST,
-            "captcha_required",
-            4001,
-            "too many failed attempts: solve a captcha",
-        )),
+        None => Err(AuthError::CaptchaRequired.answer("too many failed attempts: solve a captcha")),
         Some(t) if auth.captcha_tokens.get(t).is_some_and(|exp| *exp > now) => Ok(()),
-        Some(_) => Err(auth_error(
-            StatusCode::BAD_REQUEST,
-            "captcha_invalid",
-            4002,
-            "the captcha token is invalid or expired",
-        )),
+        Some(_) => Err(AuthError::CaptchaInvalid.answer("the captcha token is invalid or expired")),
     }
 }
 

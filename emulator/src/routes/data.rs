@@ -19,7 +19,7 @@ fn request_id(headers: &HeaderMap) -> String {
         .get("x-request-id")
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned)
-        .unwrap_or_else(|| super::auth::random_hex(16))
+        .unwrap_or_else(|| crate::ids::random_hex(16))
 }
 
 fn refusal(r: Refusal, headers: &HeaderMap) -> Response {

@@ -122,16 +122,15 @@ async fn dispatch(
         Ok(c) => c,
         Err(r) => return r,
     };
-    let registry = match call.registry {
-        Registry::Functions => &shared.functions,
-        Registry::Containers => &shared.containers,
-        Registry::Apis => &shared.apis,
+    let handler = {
+        let handlers = shared.handlers();
+        let registry = match call.registry {
+            Registry::Functions => &handlers.functions,
+            Registry::Containers => &handlers.containers,
+            Registry::Apis => &handlers.apis,
+        };
+        registry.get(&call.name).cloned()
     };
-    let handler = registry
-        .read()
-        .unwrap_or_else(|p| p.into_inner())
-        .get(&call.name)
-        .cloned();
     let name = call.name;
     // Unknown names: containers have SERVICE_NOT_FOUND (documented); functions and
     // APIs have no documented code, so RESOURCE_NOT_FOUND (404), the closest one.

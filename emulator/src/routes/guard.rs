@@ -53,7 +53,9 @@ async fn check(shared: &Shared, req: Request, next: Next) -> Response {
         );
     }
     let path = req.uri().path();
-    if path.starts_with(ADMIN_PREFIX) && !admin_token_matches(&shared.admin_token, req.headers()) {
+    if path.starts_with(ADMIN_PREFIX)
+        && !admin_token_matches(&shared.site.admin_token, req.headers())
+    {
         return json_response(
             StatusCode::UNAUTHORIZED,
             &json!({"code": "ADMIN_TOKEN_REQUIRED", "message": format!("admin routes need the {ADMIN_TOKEN_HEADER} header the emulator printed at start")}),
@@ -96,7 +98,7 @@ fn host_allowed(shared: &Shared, headers: &HeaderMap) -> bool {
     let Ok(ip) = name.parse::<IpAddr>() else {
         return false;
     };
-    let bound = shared.addr.ip();
+    let bound = shared.site.addr.ip();
     ip.is_loopback() || ip == bound || bound.is_unspecified()
 }
 

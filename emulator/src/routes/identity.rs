@@ -9,10 +9,14 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use super::auth::{AuthBody, CurrentUser, client_id, internal, random_hex, sign_in_credentials};
-use super::{auth_error, json_response};
+use super::auth::{CurrentUser, client_id, sign_in_credentials};
+use super::auth_wire::AuthError;
+use super::auth_wire::{AuthBody, internal};
+use super::json_response;
+use crate::ids::random_hex;
+use crate::shared::ProviderIdentity;
 use crate::store::User;
-use crate::{ProviderIdentity, Shared, lock};
+use crate::{Shared, lock};
 
 /// Providers the environment offers (all served by the fake provider; any other id
 /// works too, but only these are listed by `GET /user/provider`).
@@ -23,7 +27,7 @@ const PROVIDER_TOKEN_LIFETIME: i64 = 3600;
 const OAUTH_CODE_LIFETIME: i64 = 600;
 
 fn bad(what: &str) -> Response {
-    auth_error(StatusCode::BAD_REQUEST, "invalid_argument", 3, what)
+    AuthError::InvalidArgument.answer(what)
 }
 
 /// `GET /auth/v1/provider/uri?provider_id=&redirect_uri=&state=`: the fake provider's
@@ -110,7 +114,7 @@ pub(crate) fn mint_id_token(shared: &Shared, provider_id: &str, login: &str) -> 
         "iat": now,
         "exp": now + 3600,
     });
-    shared.ticket_keys.issue_value(&claims).unwrap_or_default()
+    shared.keys.tickets.issue_value(&claims).unwrap_or_default()
 }
 
 /// `POST /auth/v1/provider/token {provider_id, provider_code, provider_redirect_uri}`
@@ -139,16 +143,12 @@ pub(crate) async fn provider_token(
                 identity
             }
             _ => {
-                return auth_error(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_grant",
-                    3,
-                    "the provider code is invalid, used, expired or for another redirect",
-                );
+                return AuthError::InvalidGrant
+                    .answer("the provider code is invalid, used, expired or for another redirect");
             }
         }
     } else if let Some(id_token) = text("provider_id_token") {
-        let claims = shared.ticket_keys.verify_value(id_token);
+        let claims = shared.keys.tickets.verify_value(id_token);
         match claims {
             Some(c) if c["aud"] == provider && c["exp"].as_i64().is_some_and(|exp| exp > now) => {
                 ProviderIdentity {
@@ -159,12 +159,8 @@ pub(crate) async fn provider_token(
                 }
             }
             _ => {
-                return auth_error(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_grant",
-                    3,
-                    "the ID token is not valid for this provider",
-                );
+                return AuthError::InvalidGrant
+                    .answer("the ID token is not valid for this provider");
             }
         }
     } else {
@@ -222,12 +218,7 @@ fn take_provider_token(shared: &Shared, token: Option<&str>) -> Result<ProviderI
     let found = token.and_then(|t| lock(&shared.auth).provider_tokens.remove(t));
     match found {
         Some(identity) if identity.expires_at > now => Ok(identity),
-        _ => Err(auth_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_grant",
-            3,
-            "the provider token is invalid, used or expired",
-        )),
+        _ => Err(AuthError::InvalidGrant.answer("the provider token is invalid, used or expired")),
     }
 }
 
@@ -248,12 +239,9 @@ fn user_for_identity(
         return Ok(user);
     }
     if !allow_sign_up {
-        return Err(auth_error(
-            StatusCode::NOT_FOUND,
-            "user_not_found",
-            5,
-            "no user has this identity and sign-up is disabled",
-        ));
+        return Err(
+            AuthError::UserNotFound.answer("no user has this identity and sign-up is disabled")
+        );
     }
     let user = User {
         id: format!("u-{}", random_hex(8)),
@@ -353,24 +341,15 @@ pub(crate) async fn bind_provider(
     match store.identity_user(&identity.provider_id, &identity.provider_user_id) {
         Ok(Some(owner)) if owner == user.id => return json_response(StatusCode::OK, &json!({})),
         Ok(Some(_)) => {
-            return auth_error(
-                StatusCode::BAD_REQUEST,
-                "failed_precondition",
-                9,
-                "this identity is bound to another user",
-            );
+            return AuthError::FailedPrecondition.answer("this identity is bound to another user");
         }
         Ok(None) => {}
         Err(e) => return internal(e),
     }
     match store.identities_of(&user.id) {
         Ok(list) if list.iter().any(|(p, _, _)| *p == identity.provider_id) => {
-            return auth_error(
-                StatusCode::BAD_REQUEST,
-                "failed_precondition",
-                9,
-                "the user already has an identity of this provider",
-            );
+            return AuthError::FailedPrecondition
+                .answer("the user already has an identity of this provider");
         }
         Ok(_) => {}
         Err(e) => return internal(e),
@@ -393,12 +372,7 @@ pub(crate) async fn unbind_provider(
     Path(provider): Path<String>,
 ) -> Response {
     match lock(&shared.store).unbind_identity(&provider, &user.id) {
-        Ok(0) => auth_error(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            5,
-            "no identity of this provider is bound",
-        ),
+        Ok(0) => AuthError::NotFound.answer("no identity of this provider is bound"),
         Ok(_) => json_response(StatusCode::OK, &json!({})),
         Err(e) => internal(e),
     }
@@ -409,15 +383,15 @@ pub(crate) fn mint_ticket(shared: &Shared, uid: &str) -> String {
     let now_ms = shared.now() * 1000;
     let claims = json!({
         "alg": "HS256",
-        "env": shared.env_id,
+        "env": shared.site.env_id,
         "iat": now_ms,
         "exp": now_ms + 10 * 60 * 1000,
         "uid": uid,
         "refresh": 3_600_000,
         "expire": now_ms + 7 * 24 * 3600 * 1000,
     });
-    let jwt = shared.ticket_keys.issue_value(&claims).unwrap_or_default();
-    format!("{}/@@/{jwt}", shared.ticket_key_id)
+    let jwt = shared.keys.tickets.issue_value(&claims).unwrap_or_default();
+    format!("{}/@@/{jwt}", shared.keys.ticket_key_id)
 }
 
 fn valid_uid(uid: &str) -> bool {
@@ -437,18 +411,18 @@ pub(crate) async fn sign_in_custom(
     let Some(ticket) = body.get("ticket").and_then(|v| v.as_str()) else {
         return bad("ticket is required");
     };
-    let invalid = |why: &str| auth_error(StatusCode::BAD_REQUEST, "invalid_argument", 3, why);
+    let invalid = |why: &str| AuthError::InvalidArgument.answer(why);
     let Some((key_id, jwt)) = ticket.split_once("/@@/") else {
         return invalid("a ticket is {private_key_id}/@@/{JWT}");
     };
-    if key_id != shared.ticket_key_id {
+    if key_id != shared.keys.ticket_key_id {
         return invalid("unknown custom-login key");
     }
-    let Some(claims) = shared.ticket_keys.verify_value(jwt) else {
+    let Some(claims) = shared.keys.tickets.verify_value(jwt) else {
         return invalid("the ticket's signature is not valid");
     };
     let now_ms = (shared.now() * 1000) as i64;
-    if claims["env"] != shared.env_id.as_str() {
+    if claims["env"] != shared.site.env_id.as_str() {
         return invalid("the ticket is for another environment");
     }
     if claims["exp"].as_i64().is_none_or(|exp| exp <= now_ms) {

@@ -3,6 +3,7 @@
 pub(crate) mod account;
 pub(crate) mod admin;
 pub(crate) mod auth;
+pub(crate) mod auth_wire;
 pub(crate) mod captcha;
 pub(crate) mod cors;
 pub(crate) mod data;
@@ -26,6 +27,8 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, delete, get, patch, post, put};
 use serde_json::json;
+
+use auth_wire::AuthError;
 
 use crate::faults::{FaultAction, RecordedRequest};
 use crate::{ADMIN_PREFIX, Caller, ConnectionKill, MAX_BODY, Shared};
@@ -162,19 +165,6 @@ pub(crate) fn json_response(status: StatusCode, body: &serde_json::Value) -> Res
     resp
 }
 
-/// The auth envelope `{error, error_code, error_description}` (errors.md §1).
-pub(crate) fn auth_error(
-    status: StatusCode,
-    error: &str,
-    code: i64,
-    description: &str,
-) -> Response {
-    json_response(
-        status,
-        &json!({"error": error, "error_code": code, "error_description": description}),
-    )
-}
-
 /// The gateway envelope `{code, message, requestId}` (errors.md §1).
 pub(crate) fn gateway_error(
     status: StatusCode,
@@ -212,10 +202,10 @@ pub(crate) fn authorize_gateway(shared: &Shared, headers: &HeaderMap) -> Result<
             headers,
         ));
     };
-    if shared.api_keys.iter().any(|k| k == token) {
+    if shared.site.api_keys.iter().any(|k| k == token) {
         return Ok(Caller::ApiKey);
     }
-    if shared.publishable_keys.iter().any(|k| k == token) {
+    if shared.site.publishable_keys.iter().any(|k| k == token) {
         return Ok(Caller::PublishableKey);
     }
     match shared.authenticate(token) {
@@ -257,7 +247,7 @@ async fn not_implemented(req: Request) -> Response {
         req.method()
     );
     if path.starts_with("/auth/") {
-        auth_error(StatusCode::NOT_FOUND, "not_found", 5, &message)
+        AuthError::NotFound.answer(&message)
     } else {
         gateway_error(
             StatusCode::NOT_FOUND,
@@ -280,7 +270,11 @@ async fn intercept(State(shared): State<Arc<Shared>>, req: Request, next: Next) 
         (axum::body::Bytes::new(), Some(body))
     } else {
         // A body must arrive whole within the body timeout of its headers.
-        match tokio::time::timeout(shared.timeouts.body, axum::body::to_bytes(body, MAX_BODY)).await
+        match tokio::time::timeout(
+            shared.site.timeouts.body,
+            axum::body::to_bytes(body, MAX_BODY),
+        )
+        .await
         {
             Ok(Ok(bytes)) => (bytes, None),
             Ok(Err(_)) => {
@@ -313,7 +307,7 @@ async fn intercept(State(shared): State<Arc<Shared>>, req: Request, next: Next) 
         .get("x-request-id")
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned)
-        .unwrap_or_else(|| auth::random_hex(16));
+        .unwrap_or_else(|| crate::ids::random_hex(16));
     let path = parts.uri.path().to_owned();
     shared.record(RecordedRequest {
         method: parts.method.to_string(),

@@ -82,12 +82,7 @@ pub(crate) async fn call(
             }
         }
     };
-    let function = shared
-        .rdb_functions
-        .read()
-        .unwrap_or_else(|p| p.into_inner())
-        .get(&key)
-        .cloned();
+    let function = shared.handlers().rdb_functions.get(&key).cloned();
     let Some(function) = function else {
         // PostgREST's code for an unknown function.
         return json_response(

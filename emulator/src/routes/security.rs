@@ -9,8 +9,10 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use super::auth::{CurrentUser, internal};
-use super::{auth_error, json_response};
+use super::auth::CurrentUser;
+use super::auth_wire::AuthError;
+use super::auth_wire::internal;
+use super::json_response;
 use crate::{Shared, lock};
 
 /// `?query[action]=USER_LOGIN` (or `ne_query[action]=…`) `&limit=N[&page_token=]`:
@@ -22,7 +24,7 @@ pub(crate) async fn history(
     CurrentUser(user): CurrentUser,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    let bad = |m: &str| auth_error(StatusCode::BAD_REQUEST, "invalid_argument", 3, m);
+    let bad = |m: &str| AuthError::InvalidArgument.answer(m);
     let (action, negate) = match (query.get("query[action]"), query.get("ne_query[action]")) {
         (Some(a), None) => (a.as_str(), false),
         (None, Some(a)) => (a.as_str(), true),

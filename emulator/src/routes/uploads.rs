@@ -69,7 +69,7 @@ where
     E: std::fmt::Display,
 {
     let tmp = shared.files.upload_temp_path();
-    let result = write_to(&tmp, stream, shared.timeouts.upload_idle).await;
+    let result = write_to(&tmp, stream, shared.site.timeouts.upload_idle).await;
     let outcome = match result {
         Ok(n) if expected.is_some_and(|e| e != n) => Err(WriteError::Length(n)),
         Ok(n) => {
@@ -175,7 +175,7 @@ pub(crate) async fn write_form(
     let mut multipart = multer::Multipart::new(body.into_data_stream(), boundary);
     let mut form = Form::default();
     loop {
-        let next = tokio::time::timeout(shared.timeouts.upload_idle, multipart.next_field())
+        let next = tokio::time::timeout(shared.site.timeouts.upload_idle, multipart.next_field())
             .await
             .map_err(|_| WriteError::Stalled)?;
         let field = next.map_err(|e| WriteError::Form(format!("malformed form: {e}")))?;

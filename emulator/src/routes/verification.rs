@@ -9,8 +9,11 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde_json::json;
 
-use super::auth::{AuthBody, client_id, consume_proof, internal, random_hex, sign_in_credentials};
-use super::{auth_error, bearer, json_response};
+use super::auth::{client_id, consume_proof, sign_in_credentials};
+use super::auth_wire::AuthError;
+use super::auth_wire::{AuthBody, internal};
+use super::{bearer, json_response};
+use crate::ids::random_hex;
 use crate::store::User;
 use crate::{Shared, lock};
 
@@ -42,18 +45,9 @@ pub(crate) fn contact_of(
     match (text("email"), text("phone_number")) {
         (Some(e), None) if e.contains('@') => Ok(e.to_owned()),
         (None, Some(p)) if is_phone(p) => Ok(p.to_owned()),
-        (None, Some(_)) => Err(auth_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_argument",
-            3,
-            "phone_number must be \"+CC NNNN\" (country code, a space, the number)",
-        )),
-        _ => Err(auth_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_argument",
-            3,
-            "send exactly one of email or phone_number",
-        )),
+        (None, Some(_)) => Err(AuthError::InvalidArgument
+            .answer("phone_number must be \"+CC NNNN\" (country code, a space, the number)")),
+        _ => Err(AuthError::InvalidArgument.answer("send exactly one of email or phone_number")),
     }
 }
 
@@ -101,43 +95,24 @@ pub(crate) async fn send_verification(
     match target {
         "ANY" => {}
         "USER" if existing.is_none() => {
-            return auth_error(
-                StatusCode::BAD_REQUEST,
-                "failed_precondition",
-                9,
-                "no user has this contact",
-            );
+            return AuthError::FailedPrecondition.answer("no user has this contact");
         }
         "NOT_USER" if existing.is_some() => {
-            return auth_error(
-                StatusCode::BAD_REQUEST,
-                "failed_precondition",
-                9,
-                "a user already has this contact",
-            );
+            return AuthError::FailedPrecondition.answer("a user already has this contact");
         }
         "CUR_USER" => match bearer(&headers).map(|t| shared.authenticate(t)) {
             Some(Ok(claims)) if existing.as_ref().is_some_and(|u| u.id == claims.sub) => {}
             _ => {
-                return auth_error(
-                    StatusCode::UNAUTHORIZED,
-                    "unauthenticated",
-                    16,
-                    "CUR_USER needs the bearer of the user with this contact",
-                );
+                return AuthError::Unauthenticated
+                    .answer("CUR_USER needs the bearer of the user with this contact");
             }
         },
         "USER" | "NOT_USER" => {}
         other => {
-            return auth_error(
-                StatusCode::BAD_REQUEST,
-                "invalid_argument",
-                3,
-                &format!("unknown target {other:?}"),
-            );
+            return AuthError::InvalidArgument.answer(&format!("unknown target {other:?}"));
         }
     }
-    let (limit, window) = *lock(&shared.verification_limit);
+    let (limit, window) = lock(&shared.settings).verification_limit;
     let sent = match lock(&shared.store).sent_since(&contact, now - window.as_secs() as i64) {
         Ok(n) => n,
         Err(e) => return internal(e),
@@ -178,19 +153,15 @@ pub(crate) async fn verify(
 ) -> Response {
     let text = |k: &str| body.get(k).and_then(|v| v.as_str());
     let (Some(id), Some(code)) = (text("verification_id"), text("verification_code")) else {
-        return auth_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_argument",
-            3,
-            "verification_id and verification_code are required",
-        );
+        return AuthError::InvalidArgument
+            .answer("verification_id and verification_code are required");
     };
     let now = shared.now() as i64;
     let found = match lock(&shared.store).verification(id) {
         Ok(v) => v,
         Err(e) => return internal(e),
     };
-    let reject = |why: &str| auth_error(StatusCode::BAD_REQUEST, "invalid_argument", 3, why);
+    let reject = |why: &str| AuthError::InvalidArgument.answer(why);
     let Some(v) = found else {
         return reject("unknown verification id");
     };
@@ -242,24 +213,15 @@ pub(crate) async fn sign_in(
                 match lock(&shared.store).consume_verification_token(token, shared.now() as i64) {
                     Ok(Some(c)) => c,
                     Ok(None) => {
-                        return auth_error(
-                            StatusCode::BAD_REQUEST,
-                            "invalid_argument",
-                            3,
-                            "verification token is invalid, used or expired",
-                        );
+                        return AuthError::InvalidArgument
+                            .answer("verification token is invalid, used or expired");
                     }
                     Err(e) => return internal(e),
                 };
             match lock(&shared.store).find_user(&contact) {
                 Ok(Some(u)) => u,
                 Ok(None) => {
-                    return auth_error(
-                        StatusCode::NOT_FOUND,
-                        "user_not_found",
-                        5,
-                        "no user has this contact; sign up",
-                    );
+                    return AuthError::UserNotFound.answer("no user has this contact; sign up");
                 }
                 Err(e) => return internal(e),
             }
@@ -285,22 +247,14 @@ pub(crate) async fn sign_in(
                 }
                 _ => {
                     super::captcha::password_failed(&shared, login);
-                    return auth_error(
-                        StatusCode::BAD_REQUEST,
-                        "invalid_username_or_password",
-                        3,
-                        "wrong username or password",
-                    );
+                    return AuthError::InvalidUsernameOrPassword
+                        .answer("wrong username or password");
                 }
             }
         }
         _ => {
-            return auth_error(
-                StatusCode::BAD_REQUEST,
-                "invalid_argument",
-                3,
-                "send {username, password} or {verification_token}",
-            );
+            return AuthError::InvalidArgument
+                .answer("send {username, password} or {verification_token}");
         }
     };
     match sign_in_credentials(&shared, &user, "user", &client_id, &headers) {
@@ -326,33 +280,19 @@ pub(crate) async fn sign_up(
             .filter(|s| !s.is_empty())
     };
     let Some(token) = text("verification_token") else {
-        return auth_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_argument",
-            3,
-            "verification_token is required",
-        );
+        return AuthError::InvalidArgument.answer("verification_token is required");
     };
     if let Some(u) = text("username")
         && !(2..=48).contains(&u.chars().count())
     {
-        return auth_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_argument",
-            3,
-            "username must be 2 to 48 characters",
-        );
+        return AuthError::InvalidArgument.answer("username must be 2 to 48 characters");
     }
     let now = shared.now() as i64;
     let mut store = lock(&shared.store);
     match store.find_user(&contact) {
         Ok(Some(_)) => {
-            return auth_error(
-                StatusCode::BAD_REQUEST,
-                "failed_precondition",
-                9,
-                "a user already has this contact; sign in",
-            );
+            return AuthError::FailedPrecondition
+                .answer("a user already has this contact; sign in");
         }
         Ok(None) => {}
         Err(e) => return internal(e),
@@ -378,12 +318,7 @@ pub(crate) async fn sign_up(
         description: None,
     };
     if let Err(e) = store.create_user(&user) {
-        return auth_error(
-            StatusCode::BAD_REQUEST,
-            "already_exists",
-            6,
-            &format!("could not create the user: {e}"),
-        );
+        return AuthError::AlreadyExists.answer(&format!("could not create the user: {e}"));
     }
     drop(store);
     let client_id = client_id(&shared, &query);

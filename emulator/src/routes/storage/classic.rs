@@ -34,7 +34,7 @@ pub(crate) async fn classic(
             &headers,
         );
     };
-    let prefix = file_id_prefix(&shared.env_id);
+    let prefix = file_id_prefix(&shared.site.env_id);
     let origin = shared.origin(&headers);
     let now = shared.now();
     let lifetime = shared.files.url_lifetime();
@@ -81,12 +81,12 @@ pub(crate) async fn classic(
                 };
                 let authorization = format!(
                     "q-sign-algorithm=sha1&q-ak=emulator&q-signature={}",
-                    crate::routes::auth::random_hex(20)
+                    crate::ids::random_hex(20)
                 );
                 let upload = PendingUpload {
                     key: key.to_owned(),
-                    token: crate::routes::auth::random_hex(16),
-                    meta: crate::routes::auth::random_hex(8),
+                    token: crate::ids::random_hex(16),
+                    meta: crate::ids::random_hex(8),
                     len,
                     content_type,
                     expires_at: now.saturating_add(lifetime.as_secs()),

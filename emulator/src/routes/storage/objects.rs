@@ -74,7 +74,7 @@ pub(crate) async fn object(
             header_str(&headers, "cache-control").map(str::to_owned),
         )
     };
-    let id = crate::routes::auth::random_hex(16);
+    let id = crate::ids::random_hex(16);
     shared.files.set_meta(
         &key,
         ObjectMeta {

@@ -1,0 +1,248 @@
+//! Configuring and starting an emulator.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use crate::handlers::{FunctionHandler, FunctionRequest, FunctionResponse};
+use crate::server::{DEFAULT_MAX_CONNECTIONS, ServeLimits, Timeouts, serve};
+use crate::shared::{AuthState, Handlers, Keys, RequestLog, Settings, Shared, Site};
+use crate::store::Store;
+use crate::tokens::TokenKeys;
+use crate::{Emulator, EmulatorError, auth_database_path, data, files, routes};
+
+/// Configures and starts an [`Emulator`].
+#[must_use]
+pub struct EmulatorBuilder {
+    addr: SocketAddr,
+    env_id: String,
+    db_path: Option<PathBuf>,
+    token_lifetime: Duration,
+    functions: HashMap<String, FunctionHandler>,
+    containers: HashMap<String, FunctionHandler>,
+    apis: HashMap<String, FunctionHandler>,
+    data_dir: Option<PathBuf>,
+    publishable_keys: Vec<String>,
+    api_keys: Vec<String>,
+    admin_token: Option<String>,
+    timeouts: Timeouts,
+    max_connections: usize,
+}
+
+impl EmulatorBuilder {
+    /// The defaults: `127.0.0.1:0`, in-memory SQLite, 2 h tokens.
+    pub(crate) fn new() -> Self {
+        EmulatorBuilder {
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            env_id: "emulator-env".to_owned(),
+            db_path: None,
+            token_lifetime: Duration::from_secs(7200),
+            functions: HashMap::new(),
+            containers: HashMap::new(),
+            apis: HashMap::new(),
+            data_dir: None,
+            publishable_keys: Vec::new(),
+            api_keys: Vec::new(),
+            admin_token: None,
+            timeouts: Timeouts::default(),
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+        }
+    }
+
+    /// How long to wait on slow clients (default [`Timeouts::default`]).
+    pub fn timeouts(mut self, timeouts: Timeouts) -> Self {
+        self.timeouts = timeouts;
+        self
+    }
+
+    /// At most this many connections served at once (default
+    /// [`DEFAULT_MAX_CONNECTIONS`]); further clients wait in the listen queue.
+    pub fn max_connections(mut self, max: usize) -> Self {
+        self.max_connections = max.max(1);
+        self
+    }
+
+    /// The admin token the admin routes require (default: a random one made at start,
+    /// see [`Emulator::admin_token`]). Required when binding a non-loopback address.
+    pub fn admin_token(mut self, token: impl Into<String>) -> Self {
+        self.admin_token = Some(token.into());
+        self
+    }
+
+    /// Listen here instead of `127.0.0.1:0` (an ephemeral loopback port).
+    pub fn bind(mut self, addr: SocketAddr) -> Self {
+        self.addr = addr;
+        self
+    }
+
+    /// The environment id put in tokens (default `emulator-env`; any id is served).
+    pub fn env_id(mut self, env_id: impl Into<String>) -> Self {
+        self.env_id = env_id.into();
+        self
+    }
+
+    /// Keep state in SQLite files instead of memory: the data (models, MySQL-REST
+    /// tables) in `path`, auth state (users, tokens, codes) in a file of its own beside
+    /// it ([`auth_database_path`]), which no data route can name or attach.
+    pub fn database_path(mut self, path: impl Into<PathBuf>) -> Self {
+        self.db_path = Some(path.into());
+        self
+    }
+
+    /// Lifetime of issued access tokens (default 7200 s, as the real service).
+    pub fn token_lifetime(mut self, lifetime: Duration) -> Self {
+        self.token_lifetime = lifetime;
+        self
+    }
+
+    /// Registers a cloud function.
+    pub fn function<F>(mut self, name: impl Into<String>, handler: F) -> Self
+    where
+        F: Fn(&FunctionRequest) -> FunctionResponse + Send + Sync + 'static,
+    {
+        self.functions.insert(name.into(), Arc::new(handler));
+        self
+    }
+
+    /// Registers a CloudBase Run service: the closure sees every request to
+    /// `/v1/cloudrun/{name}{path}` (method, path, query, headers, body).
+    pub fn container<F>(mut self, name: impl Into<String>, handler: F) -> Self
+    where
+        F: Fn(&FunctionRequest) -> FunctionResponse + Send + Sync + 'static,
+    {
+        self.containers.insert(name.into(), Arc::new(handler));
+        self
+    }
+
+    /// Registers an HTTP API: the closure sees every request to
+    /// `/v1/apis/{name}{path}`.
+    pub fn api<F>(mut self, name: impl Into<String>, handler: F) -> Self
+    where
+        F: Fn(&FunctionRequest) -> FunctionResponse + Send + Sync + 'static,
+    {
+        self.apis.insert(name.into(), Arc::new(handler));
+        self
+    }
+
+    /// Keep stored files here (default: a fresh temporary directory, removed when
+    /// the emulator stops).
+    pub fn data_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.data_dir = Some(dir.into());
+        self
+    }
+
+    /// Accepts this Publishable Key as a bearer.
+    pub fn publishable_key(mut self, key: impl Into<String>) -> Self {
+        self.publishable_keys.push(key.into());
+        self
+    }
+
+    /// Accepts this API key as a bearer (admin rights).
+    pub fn api_key(mut self, key: impl Into<String>) -> Self {
+        self.api_keys.push(key.into());
+        self
+    }
+
+    /// Starts serving on a background thread with its own runtime; usable from
+    /// blocking code and from inside any async runtime alike.
+    pub fn start(self) -> Result<Emulator, EmulatorError> {
+        if !self.addr.ip().is_loopback() && self.admin_token.is_none() {
+            return Err(EmulatorError::AdminTokenRequired(self.addr));
+        }
+        let listener =
+            std::net::TcpListener::bind(self.addr).map_err(|source| EmulatorError::Bind {
+                addr: self.addr,
+                source,
+            })?;
+        listener
+            .set_nonblocking(true)
+            .map_err(EmulatorError::Start)?;
+        let local = listener.local_addr().map_err(EmulatorError::Start)?;
+        let mut secret = [0u8; 32];
+        rand::RngCore::fill_bytes(&mut rand::rng(), &mut secret);
+        let mut ticket_secret = [0u8; 32];
+        rand::RngCore::fill_bytes(&mut rand::rng(), &mut ticket_secret);
+        let mut functions = self.functions;
+        functions
+            .entry("echo".to_owned())
+            .or_insert_with(|| Arc::new(routes::functions::echo));
+        functions
+            .entry("sleep".to_owned())
+            .or_insert_with(|| Arc::new(routes::functions::sleep));
+        functions
+            .entry("fail".to_owned())
+            .or_insert_with(|| Arc::new(routes::functions::fail));
+        let files = files::FileStore::open(self.data_dir)?;
+        let data = data::DataStore::open(self.db_path.as_deref())?;
+        if let Some(path) = &self.db_path
+            && data.has_legacy_auth_tables()?
+        {
+            return Err(EmulatorError::LegacyDatabase(path.clone()));
+        }
+        let auth_path = self.db_path.as_deref().map(auth_database_path);
+        let host = match local.ip() {
+            std::net::IpAddr::V6(ip) => format!("[{ip}]"),
+            std::net::IpAddr::V4(ip) => ip.to_string(),
+        };
+        let base_url = format!("http://{host}:{}", local.port());
+        let shared = Arc::new(Shared {
+            site: Site {
+                env_id: self.env_id,
+                addr: local,
+                base_url,
+                admin_token: self
+                    .admin_token
+                    .unwrap_or_else(|| crate::ids::random_hex(24)),
+                timeouts: self.timeouts,
+                publishable_keys: self.publishable_keys,
+                api_keys: self.api_keys,
+            },
+            keys: Keys {
+                access: TokenKeys::new(&secret),
+                tickets: TokenKeys::new(&ticket_secret),
+                ticket_key_id: format!("emulator-key-{}", crate::ids::random_hex(4)),
+                ticket_secret: ticket_secret.to_vec(),
+            },
+            store: Mutex::new(Store::open(auth_path.as_deref())?),
+            data: Mutex::new(data),
+            files,
+            handlers: RwLock::new(Handlers {
+                functions,
+                containers: self.containers,
+                apis: self.apis,
+                rdb_functions: HashMap::new(),
+            }),
+            settings: Mutex::new(Settings {
+                token_lifetime: self.token_lifetime,
+                clock_offset_secs: 0,
+                verification_limit: (5, Duration::from_secs(60)),
+            }),
+            auth: Mutex::new(AuthState::new()),
+            faults: Mutex::new(Vec::new()),
+            requests: Mutex::new(RequestLog::default()),
+        });
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("cloudbase-emulator")
+            .enable_all()
+            .build()
+            .map_err(EmulatorError::Start)?;
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel();
+        let app = routes::router(shared.clone());
+        let limits = ServeLimits {
+            headers: self.timeouts.headers,
+            max_connections: self.max_connections,
+        };
+        let thread = std::thread::Builder::new()
+            .name("cloudbase-emulator".to_owned())
+            .spawn(move || runtime.block_on(serve(listener, app, limits, stop_rx)))
+            .map_err(EmulatorError::Start)?;
+        Ok(Emulator {
+            shared,
+            stop: Some(stop_tx),
+            thread: Some(thread),
+        })
+    }
+}
