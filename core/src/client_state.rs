@@ -64,7 +64,7 @@ impl ClientState {
     }
 
     /// Answers captcha challenges from now on (`None`: give them to the caller as
-    /// [`Error::Captcha`]).
+    /// [`Error::Captcha`](crate::Error::Captcha)).
     pub fn set_captcha_solver(&mut self, solver: Option<Arc<dyn CaptchaSolver>>) {
         self.captcha_solver = solver;
     }
@@ -101,7 +101,7 @@ impl ClientState {
         &self.device_id
     }
 
-    /// Moves whenever a refresh starts or finishes ([`Step::Wait`] waits on it).
+    /// Moves whenever a refresh starts or finishes ([`Step::Wait`](crate::Step::Wait) waits on it).
     pub fn refresh_generation(&self) -> u64 {
         self.refresh.generation
     }

@@ -61,7 +61,7 @@ macro_rules! wire_enum {
 }
 
 wire_enum! {
-    /// The `error` field of an auth (`/auth/v1/*`) failure (errors.md §2).
+    /// The `error` field of an auth (`/auth/v1/*`) failure (docs/protocol/errors.md §2).
     AuthErrorCode {
         Unauthenticated = "unauthenticated",
         ResourceExhausted = "resource_exhausted",
@@ -126,7 +126,7 @@ wire_enum! {
 }
 
 wire_enum! {
-    /// The `code` field of a gateway (`/v1/*`) failure (errors.md §5).
+    /// The `code` field of a gateway (`/v1/*`) failure (docs/protocol/errors.md §5).
     GatewayErrorCode {
         InvalidAccessToken = "INVALID_ACCESS_TOKEN",
         AccessTokenExpired = "ACCESS_TOKEN_EXPIRED",

@@ -22,7 +22,7 @@ const MAINLAND_REGIONS: &[&str] = &[
     "ap-hongkong",
 ];
 
-/// The refresh margin used when none is given (auth.md §3: the JS SDK refreshes 30 s early).
+/// The refresh margin used when none is given (docs/protocol/auth.md §3: the JS SDK refreshes 30 s early).
 pub const DEFAULT_REFRESH_MARGIN: Duration = Duration::from_secs(30);
 
 /// The region used when none is given, as in the official SDKs.

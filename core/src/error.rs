@@ -208,7 +208,7 @@ pub struct ServerError {
     pub message: String,
     /// The request id from the body or the `X-Request-Id` header.
     pub request_id: Option<String>,
-    /// The numeric `error_code` of auth errors, a hint only (errors.md §3).
+    /// The numeric `error_code` of auth errors, a hint only (docs/protocol/errors.md §3).
     pub numeric_code: Option<i32>,
     /// How long the server asked the client to wait (`Retry-After` or `retry_after`).
     pub retry_after: Option<Duration>,

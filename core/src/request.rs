@@ -67,18 +67,18 @@ impl Api {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Access {
-    /// No credential; auth calls get `?client_id=` instead (auth.md §1).
+    /// No credential; auth calls get `?client_id=` instead (docs/protocol/auth.md §1).
     ClientId,
     /// The signed-in user's access token; without one, nothing is sent.
     User,
     /// The signed-in user's access token when there is one, else `?client_id=` as
     /// [`Access::ClientId`]: calls the JS SDK sends with the user's identity when it
-    /// has one (auth.md §5.2 "U if signed in": `/verification`).
+    /// has one (docs/protocol/auth.md §5.2 "U if signed in": `/verification`).
     UserOrClientId,
     /// The user's access token, else the configured Publishable Key or API key.
     Bearer,
     /// `Basic base64("{client_id}:")` plus `?client_id=`: only the automatic anonymous
-    /// re-sign-in uses it (auth.md §1).
+    /// re-sign-in uses it (docs/protocol/auth.md §1).
     BasicClient,
     /// No credential at all (pre-signed storage URLs).
     None,

@@ -71,7 +71,7 @@ pub fn check_status(api: Api, response: &HttpResponse, now: SystemTime) -> Resul
 }
 
 /// Like [`check_status`] for a gateway answer, but a 2xx body with a non-empty `code`
-/// is an error too: the data-model API answers failures that way (models.md §1, the
+/// is an error too: the data-model API answers failures that way (docs/protocol/models.md §1, the
 /// JS client treats any truthy `code` as an error).
 pub fn check_body_code(response: &HttpResponse) -> Result<(), Error> {
     read_error(Api::Gateway, response, SystemTime::UNIX_EPOCH, true)

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::secret::Secret;
 
-/// The token response of every sign-in and refresh (auth.md §2), as sent.
+/// The token response of every sign-in and refresh (docs/protocol/auth.md §2), as sent.
 #[derive(Clone, Debug, Deserialize)]
 #[non_exhaustive]
 pub struct TokenResponse {
@@ -112,7 +112,7 @@ impl Credentials {
     }
 }
 
-/// What changed in the sign-in state (auth.md §7).
+/// What changed in the sign-in state (docs/protocol/auth.md §7).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 #[non_exhaustive]

@@ -308,7 +308,7 @@ impl Emulator {
 
     /// A custom-login ticket for `uid`, as the app's server would mint it with the
     /// environment's custom-login key: `{key_id}/@@/{JWT}` with `{env, iat, exp, uid,
-    /// refresh, expire}` in milliseconds (auth.md §5.5). The real service signs with
+    /// refresh, expire}` in milliseconds (docs/protocol/auth.md §5.5). The real service signs with
     /// RS256 and a downloaded private key; the emulator signs and checks HS256 with
     /// its own key ([`Emulator::custom_login_key`]).
     pub fn custom_ticket(&self, uid: &str) -> String {

@@ -27,7 +27,7 @@ fn invalid(field: &'static str, reason: &str) -> BuildError {
     }
 }
 
-/// A phone number in CloudBase's form `+CC NNNN` (auth.md §1: country code, one
+/// A phone number in CloudBase's form `+CC NNNN` (docs/protocol/auth.md §1: country code, one
 /// space, national number).
 ///
 /// Accepted input: that form; `+` and digits without the space (split by the real

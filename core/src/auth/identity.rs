@@ -1,4 +1,4 @@
-//! Third-party identities (auth.md §5.5): provider tokens, ID-token and custom-ticket
+//! Third-party identities (docs/protocol/auth.md §5.5): provider tokens, ID-token and custom-ticket
 //! sign-in, and linking identities to a user. The OAuth web flow is in `oauth.rs`.
 
 use std::time::SystemTime;
@@ -223,7 +223,7 @@ impl OneShot for SignInWithProvider {
 /// {provider_id, provider_id_token}`, then `POST /signin/with/provider` (`SIGNED_IN`).
 ///
 /// The JS SDK's `signInWithIdToken({token})` posts the token straight to
-/// `/signin/with/provider` as a `provider_token`; auth.md §5.5 infers that a raw ID
+/// `/signin/with/provider` as a `provider_token`; docs/protocol/auth.md §5.5 infers that a raw ID
 /// token must be exchanged first, which is what this does. To sign in with a provider
 /// token you already have, use [`SignInWithProvider`].
 #[derive(Clone, Debug)]

@@ -1,4 +1,4 @@
-//! The OAuth web flow (auth.md §5.5): the provider's authorization URL
+//! The OAuth web flow (docs/protocol/auth.md §5.5): the provider's authorization URL
 //! (`GET /auth/v1/provider/uri`), the flow value the app keeps, the provider's callback,
 //! and its completion (code exchange, then sign-in or link).
 
@@ -48,7 +48,7 @@ fn decode_uri(uri: String) -> String {
 
 /// Asks for a provider's authorization URL: `GET /auth/v1/provider/uri?provider_id=
 /// &state=[&scope=]&response_type=code&redirect_uri=[&other_params[k]=v]&client_id=`
-/// (the JS SDK's `genProviderRedirectUri`, auth.md §5.5). Values are percent-encoded;
+/// (the JS SDK's `genProviderRedirectUri`, docs/protocol/auth.md §5.5). Values are percent-encoded;
 /// the redirect URI is sent as given.
 ///
 /// ```

@@ -1,5 +1,5 @@
 //! `PATCH /auth/v1/provider/token`: adds to a provider token what the provider gave
-//! later (a mini program's encrypted phone data, a second code), auth.md §5.5.
+//! later (a mini program's encrypted phone data, a second code), docs/protocol/auth.md §5.5.
 
 use http::Method;
 use serde_json::{Map, Value};

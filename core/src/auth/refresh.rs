@@ -1,4 +1,4 @@
-//! `POST /auth/v1/token` with `grant_type=refresh_token` (auth.md §3).
+//! `POST /auth/v1/token` with `grant_type=refresh_token` (docs/protocol/auth.md §3).
 
 use http::Method;
 use serde_json::json;
@@ -73,7 +73,7 @@ impl RefreshToken {
     }
 
     /// `set_session`: adopts a session obtained elsewhere through the refresh grant
-    /// with its refresh token (auth.md §3: the access token is not sent). The result
+    /// with its refresh token (docs/protocol/auth.md §3: the access token is not sent). The result
     /// is stored as a new sign-in (`SIGNED_IN`); as in the JS SDK, a rejection goes to
     /// the caller and does not end the current session.
     ///

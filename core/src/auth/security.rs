@@ -1,4 +1,4 @@
-//! Account security (auth.md §5.4 "Also"): the signed-in user's security history
+//! Account security (docs/protocol/auth.md §5.4 "Also"): the signed-in user's security history
 //! (`GET /user/security/history`), signing out everywhere (`DELETE /user/revoke/all`),
 //! revoking one device (`DELETE /user/authorized/devices/{device_id}`), and a summary
 //! of a profile's protections computed locally.

@@ -117,7 +117,7 @@ impl OneShot for SignOutWithRedirect {
     }
 }
 
-/// The signed-in user's profile (`GET /auth/v1/user/me`, auth.md §5.4). Fields the
+/// The signed-in user's profile (`GET /auth/v1/user/me`, docs/protocol/auth.md §5.4). Fields the
 /// server did not send are `None`; fields this SDK does not model are kept in `extra`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]

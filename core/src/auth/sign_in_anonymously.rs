@@ -1,4 +1,4 @@
-//! `POST /auth/v1/signin/anonymously` (auth.md §5.1).
+//! `POST /auth/v1/signin/anonymously` (docs/protocol/auth.md §5.1).
 
 use http::Method;
 
@@ -47,7 +47,7 @@ impl SignInAnonymously {
     }
 
     /// The automatic re-sign-in that renews an anonymous session without a refresh
-    /// token (auth.md §3): sent with `Basic base64("{client_id}:")` like the JS SDK,
+    /// token (docs/protocol/auth.md §3): sent with `Basic base64("{client_id}:")` like the JS SDK,
     /// and reported as `TOKEN_REFRESHED`, since to the app the session continues.
     pub fn renewal() -> Self {
         Self {

@@ -1,4 +1,4 @@
-//! Verification codes and the flows built on them (auth.md §5.2, §6): send a code,
+//! Verification codes and the flows built on them (docs/protocol/auth.md §5.2, §6): send a code,
 //! verify it, then sign in or sign up. Each step's result is a typed value the caller
 //! carries to the next step; nothing is kept in hidden globals.
 
@@ -140,7 +140,7 @@ impl SendVerification {
 
     /// Where the email's link leads (`email_redirect_to`; the JS SDK's
     /// `options.emailRedirectTo` of `signUp` and `signInWithOtp`). The JS SDK then
-    /// asks with target `ANY` (auth.md §5.6); set [`SendVerification::target`] for
+    /// asks with target `ANY` (docs/protocol/auth.md §5.6); set [`SendVerification::target`] for
     /// another.
     pub fn email_redirect_to(mut self, url: impl Into<String>) -> Self {
         self.email_redirect_to = Some(url.into());

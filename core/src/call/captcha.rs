@@ -11,7 +11,7 @@ use crate::error::{Error, ServerError, TransportError};
 use crate::operation::Operation;
 use crate::request::{Api, HttpResponse, RequestSpec};
 
-/// The captcha a call must pass before its replay (auth.md §5.3).
+/// The captcha a call must pass before its replay (docs/protocol/auth.md §5.3).
 pub(super) enum CaptchaFlow {
     Creating(Call<CreateCaptchaData>),
     Solving(CaptchaChallenge),
@@ -113,7 +113,7 @@ impl<O: Operation> Call<O> {
     }
 
     /// Adds the captcha token the replay must carry: the `captcha_token` query
-    /// parameter (JS SDK) and the `x-captcha-token` header (HTTP API docs); auth.md
+    /// parameter (JS SDK) and the `x-captcha-token` header (HTTP API docs); docs/protocol/auth.md
     /// §5.3 notes sending both is harmless.
     pub(super) fn with_captcha(&self, spec: RequestSpec) -> RequestSpec {
         let Some(token) = &self.captcha_token else {

@@ -16,7 +16,7 @@
 //! ```
 //!
 //! The driver owns every decision: headers, credentials, retries, error mapping, and
-//! the session rules of auth.md §3 —
+//! the session rules of docs/protocol/auth.md §3 —
 //! - a call that uses the user's token refreshes it first when it expires within the
 //!   margin (30 s by default); anonymous sessions without a refresh token sign in
 //!   anonymously again;
@@ -94,7 +94,7 @@ enum Phase {
     Finished,
 }
 
-/// One call in progress. Adapters use it through [`SharedState::start`]; it can also
+/// One call in progress. Adapters use it through [`SharedState::start`](crate::SharedState::start); it can also
 /// be driven directly against a `&mut ClientState` (as the tests do).
 pub struct Call<O: Operation> {
     op: O,

@@ -10,7 +10,7 @@ use crate::operation::{OneShot, RequestContext, ResponseContext};
 use crate::request::{Access, Api, HttpResponse, RequestIdStyle, RequestSpec};
 
 /// Checks a function name against `^[a-zA-Z][a-zA-Z0-9_-]{0,58}[a-zA-Z0-9]$`
-/// (functions.md §1), so a bad name is refused before anything is sent.
+/// (docs/protocol/functions.md §1), so a bad name is refused before anything is sent.
 ///
 /// ```
 /// use cloudbase_core::functions::validate_function_name;
@@ -125,7 +125,7 @@ impl CallFunction {
     /// Calls an HTTP function with `method` instead of POST (the JS SDK's
     /// `callFunction({method})`); with GET or HEAD the data (a JSON object) goes as
     /// percent-encoded query parameters — strings as they are, `null` as an empty
-    /// value, other values as JSON — and no body is sent (functions.md, transcript
+    /// value, other values as JSON — and no body is sent (docs/protocol/functions.md, transcript
     /// `callFunction/method-GET-with-data`).
     ///
     /// ```

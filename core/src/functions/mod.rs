@@ -1,4 +1,4 @@
-//! Compute: cloud functions (`/v1/functions/{name}`, functions.md §1), CloudBase Run
+//! Compute: cloud functions (`/v1/functions/{name}`, docs/protocol/functions.md §1), CloudBase Run
 //! containers (`/v1/cloudrun/{name}{path}`, §2–3) and HTTP APIs
 //! (`/v1/apis/{name}{path}`, §5).
 

@@ -131,7 +131,7 @@ enum Target {
 /// A call to a CloudBase Run container or an HTTP API: any method, a path below the
 /// service, headers, JSON data, and (APIs) a bearer of the caller's choosing.
 ///
-/// Wire (functions.md §2, §3, §5): `{METHOD} /v1/cloudrun/{name}{path}` or
+/// Wire (docs/protocol/functions.md §2, §3, §5): `{METHOD} /v1/cloudrun/{name}{path}` or
 /// `/v1/apis/{name}{path}`, `Content-Type: application/json; charset=utf-8`, the data
 /// as a JSON body — or, for GET and HEAD, as percent-encoded query parameters (the
 /// JS SDK does not encode them). The answer is returned as is ([`ServiceResponse`]);

@@ -1,4 +1,4 @@
-//! Data-source (schema) queries under `/v1/model/datasource/prod/` (models.md §4).
+//! Data-source (schema) queries under `/v1/model/datasource/prod/` (docs/protocol/models.md §4).
 
 use std::marker::PhantomData;
 

@@ -2,7 +2,7 @@
 
 use serde_json::{Map, Value, json};
 
-/// A comparison operator of the `where` grammar (models.md §1, the JS client's
+/// A comparison operator of the `where` grammar (docs/protocol/models.md §1, the JS client's
 /// types). Not-equal is `$neq`, as the reference settles, not MongoDB's `$ne`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]

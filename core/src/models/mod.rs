@@ -1,5 +1,5 @@
 //! Data models (`/v1/model/...`), SQL templates (`/v1/sql/...`), raw MySQL commands
-//! and data-source (schema) queries — models.md.
+//! and data-source (schema) queries — docs/protocol/models.md.
 //!
 //! Every call is an operation built from a [`Model`]; results are generic over your
 //! serde types, with `serde_json::Value` as the untyped choice.
@@ -55,7 +55,7 @@ impl DataEnv {
     }
 }
 
-/// Largest `pageSize` the service accepts (models.md §1).
+/// Largest `pageSize` the service accepts (docs/protocol/models.md §1).
 pub const MAX_PAGE_SIZE: u32 = 200;
 /// `pageSize` when none is given.
 pub const DEFAULT_PAGE_SIZE: u32 = 10;
@@ -121,7 +121,7 @@ impl Query {
     }
 
     /// A filter on related records, `{relationField: {where: {…}}}`, sent beside
-    /// `where` (models.md §1 `relateWhere`).
+    /// `where` (docs/protocol/models.md §1 `relateWhere`).
     pub fn relate_where(mut self, relate_where: Value) -> Self {
         self.relate_where = Some(relate_where);
         self

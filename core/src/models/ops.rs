@@ -1,4 +1,4 @@
-//! Record CRUD on one model (models.md §1).
+//! Record CRUD on one model (docs/protocol/models.md §1).
 
 use std::marker::PhantomData;
 

@@ -1,5 +1,5 @@
 //! SQL templates (`POST /v1/sql/{env}/{name}/run`) and raw MySQL commands
-//! (`POST /v1/model/plugin/prod/mysqlCommand`), models.md §2–3.
+//! (`POST /v1/model/plugin/prod/mysqlCommand`), docs/protocol/models.md §2–3.
 
 use std::marker::PhantomData;
 
@@ -211,7 +211,7 @@ pub struct MysqlCommandResult<T> {
 
 /// Raw SQL with `{{ name }}` parameters, for admin identities only (API key or
 /// admin token, not end users): `POST /v1/model/plugin/prod/mysqlCommand`
-/// `{sqlTemplate, parameter?, config?}` (models.md §3; the HTTP API, not in the JS
+/// `{sqlTemplate, parameter?, config?}` (docs/protocol/models.md §3; the HTTP API, not in the JS
 /// client). Flutter's positional `?` form is unconfirmed and not offered.
 ///
 /// ```

@@ -1,5 +1,5 @@
 //! MySQL (and CloudBase PostgreSQL) over the PostgREST-style REST API,
-//! `/v1/rdb/rest/...` — mysql.md.
+//! `/v1/rdb/rest/...` — docs/protocol/mysql.md.
 //!
 //! Build a [`Query`] with [`from`], add filters, then end it with the call you want:
 //! [`Query::fetch`], [`Query::fetch_counted`], [`Query::single`],

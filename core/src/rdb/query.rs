@@ -43,7 +43,7 @@ pub enum Resolution {
     IgnoreDuplicates,
 }
 
-/// A query on one table; see the [module docs](self).
+/// A query on one table; see the [module docs](crate::rdb).
 #[derive(Clone, Debug)]
 #[must_use]
 pub struct Query {

@@ -1,4 +1,4 @@
-//! PostgreSQL functions over the REST API: `/v1/rdb/rest/rpc/{fn}` (mysql.md; the JS
+//! PostgreSQL functions over the REST API: `/v1/rdb/rest/rpc/{fn}` (docs/protocol/mysql.md; the JS
 //! SDK's `rdb().rpc(fn, args, {get})`), arguments as a JSON body (POST) or as query
 //! parameters (GET, arrays as `{a,b}`), the schema by `Content-Profile` (POST) or
 //! `Accept-Profile` (GET), as PostgREST selects it.
@@ -85,7 +85,7 @@ impl Rpc {
     }
 }
 
-/// A database function call (an [`Operation`]).
+/// A database function call (an [`Operation`](crate::Operation)).
 #[derive(Debug)]
 #[must_use]
 pub struct RpcCall<T> {

@@ -1,5 +1,5 @@
 //! `getFileInfo`: a file's size, type and cache headers without its bytes — a
-//! temporary URL (`get-objects-download-info`), then `HEAD` of it (storage.md §1).
+//! temporary URL (`get-objects-download-info`), then `HEAD` of it (docs/protocol/storage.md §1).
 
 use http::Method;
 use serde::Deserialize;

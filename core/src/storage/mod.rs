@@ -1,4 +1,4 @@
-//! Cloud storage (storage.md): the classic file API over the gateway
+//! Cloud storage (docs/protocol/storage.md): the classic file API over the gateway
 //! (`/v1/storages/{op}`, §1) and the bucket/object API (`/v1/storages/object/...`,
 //! §3, in [`objects`]).
 //!
@@ -27,7 +27,7 @@ use crate::request::{Access, Api, HttpResponse, RequestIdStyle, RequestSpec};
 use crate::response::decode_json;
 
 /// Checks a classic cloud path `<bucket>/<name>`: the first segment names the bucket
-/// (storage.md: a missing bucket prefix is `STORAGE_BUCKET_NOT_FOUND`, refused here
+/// (docs/protocol/storage.md: a missing bucket prefix is `STORAGE_BUCKET_NOT_FOUND`, refused here
 /// before sending); no empty, `.` or `..` segments, no leading `/`, no control
 /// characters.
 ///

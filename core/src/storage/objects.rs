@@ -1,4 +1,4 @@
-//! The bucket/object API (storage.md §3, the JS SDK's `app.storage.from(bucket)`):
+//! The bucket/object API (docs/protocol/storage.md §3, the JS SDK's `app.storage.from(bucket)`):
 //! `/v1/storages/object/...` with the session's bearer.
 
 use http::Method;

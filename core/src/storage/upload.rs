@@ -37,7 +37,7 @@ struct UploadSlot {
 /// `uploadFile`: asks for a signed upload slot (`get-objects-upload-info`, with the
 /// `content-length`/`content-type` signed headers), then PUTs the bytes to the
 /// slot's URL with its `authorization`, `x-cos-security-token` and
-/// `x-cos-meta-fileid` headers (storage.md §1). The body is the transfer's
+/// `x-cos-meta-fileid` headers (docs/protocol/storage.md §1). The body is the transfer's
 /// [`UploadSource`](crate::transfer::UploadSource), streamed.
 ///
 /// Idempotent (the same bytes to the same path): retried after a timeout or a

@@ -1,6 +1,6 @@
 //! File URLs as the service hands them out (`downloadUrl`, `uploadUrl`), made into URLs
 //! that can be sent. The official JS SDK applies `encodeURI` to a download URL, which
-//! implies the service answers the object's path unencoded (storage.md §1): a name
+//! implies the service answers the object's path unencoded (docs/protocol/storage.md §1): a name
 //! with a space, `%`, `#`, `?` or any non-ASCII character is then not a valid URL as
 //! sent. Knowing the object's key (from its file id), the SDK encodes the key's
 //! segments itself; a URL that does not contain the key raw is only made valid

@@ -1,5 +1,5 @@
 //! The signed-in user's account: profile edits, sudo, passwords, deletion, recovery,
-//! contact binding and user queries (auth.md §5.4).
+//! contact binding and user queries (docs/protocol/auth.md §5.4).
 
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -47,7 +47,7 @@ pub(crate) fn sign_in_credentials(
 }
 
 /// Issues an access token (JWT) and a refresh token for `user`: the Credentials
-/// shape of auth.md §2.
+/// shape of docs/protocol/auth.md §2.
 pub(crate) fn issue_credentials(
     shared: &Shared,
     user: &User,
@@ -111,7 +111,7 @@ pub(crate) fn issue_credentials(
     }))
 }
 
-/// The `client_id` of an auth call: the query's, else the environment id (auth.md §1).
+/// The `client_id` of an auth call: the query's, else the environment id (docs/protocol/auth.md §1).
 pub(crate) fn client_id(shared: &Shared, query: &HashMap<String, String>) -> String {
     query
         .get("client_id")
@@ -197,7 +197,7 @@ pub(crate) fn consume_proof(
     }
 }
 
-/// The profile of auth.md §5.4 for `user`.
+/// The profile of docs/protocol/auth.md §5.4 for `user`.
 pub(crate) fn profile(shared: &Shared, user: &User) -> serde_json::Value {
     let anonymous = user.kind == "anonymous";
     let providers: Vec<serde_json::Value> = lock(&shared.store)
@@ -209,7 +209,7 @@ pub(crate) fn profile(shared: &Shared, user: &User) -> serde_json::Value {
     json!({
         "sub": user.id,
         "user_id": user.id,
-        // The JS SDK recognises anonymous users by this name (auth.md §5.4).
+        // The JS SDK recognises anonymous users by this name (docs/protocol/auth.md §5.4).
         "name": if anonymous { Some("anonymous") } else { user.name.as_deref() },
         "username": user.username,
         "email": user.email,

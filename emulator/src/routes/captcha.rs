@@ -1,4 +1,4 @@
-//! Image captcha (auth.md §5.3), and the rule that asks for one after repeated
+//! Image captcha (docs/protocol/auth.md §5.3), and the rule that asks for one after repeated
 //! failed password sign-ins.
 
 use std::collections::HashMap;

@@ -1,5 +1,5 @@
 //! Third-party identities: a built-in fake OAuth provider, provider tokens, provider
-//! and custom-ticket sign-in, identity binding (auth.md §5.5).
+//! and custom-ticket sign-in, identity binding (docs/protocol/auth.md §5.5).
 
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -165,7 +165,7 @@ pub(crate) fn json_response(status: StatusCode, body: &serde_json::Value) -> Res
     resp
 }
 
-/// The gateway envelope `{code, message, requestId}` (errors.md §1).
+/// The gateway envelope `{code, message, requestId}` (docs/protocol/errors.md §1).
 pub(crate) fn gateway_error(
     status: StatusCode,
     code: &str,

@@ -1,4 +1,4 @@
-//! `/v1/rdb/rest/rpc/{fn}`: PostgreSQL-style function calls (mysql.md). POST takes the
+//! `/v1/rdb/rest/rpc/{fn}`: PostgreSQL-style function calls (docs/protocol/mysql.md). POST takes the
 //! named arguments as a JSON object; GET/HEAD as query parameters (`{a,b}` is an
 //! array). A schema chosen by `Content-Profile` (POST) or `Accept-Profile` (GET)
 //! selects `schema.fn` among the registered functions. A closure registered from Rust

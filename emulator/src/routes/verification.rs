@@ -17,7 +17,7 @@ use crate::ids::random_hex;
 use crate::store::User;
 use crate::{Shared, lock};
 
-/// Codes live this long (auth.md §5.2: 600 s), and so do verification tokens.
+/// Codes live this long (docs/protocol/auth.md §5.2: 600 s), and so do verification tokens.
 pub(crate) const CODE_LIFETIME: i64 = 600;
 
 fn is_phone(s: &str) -> bool {
@@ -146,7 +146,7 @@ pub(crate) async fn send_verification(
 
 /// `POST /auth/v1/verification/verify`: a right, unexpired, unused, latest code gives
 /// a verification token (600 s). Every failure is `invalid_argument` (3), as in the
-/// SDK's error table (errors.md §3).
+/// SDK's error table (docs/protocol/errors.md §3).
 pub(crate) async fn verify(
     State(shared): State<Arc<Shared>>,
     AuthBody(body): AuthBody,

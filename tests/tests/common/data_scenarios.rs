@@ -176,7 +176,7 @@ pub fn model_crud_with_typed_records<C: TestClient>() {
         Some(0)
     );
 
-    // The wire, as models.md and the JS transcript have it.
+    // The wire, as docs/protocol/models.md and the JS transcript have it.
     let r = emu.requests();
     let update = r
         .iter()

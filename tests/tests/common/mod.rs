@@ -64,7 +64,7 @@ fn is_hex(s: &str, len: usize) -> bool {
 
 /// The sign-in request matches `auth/signInAnonymously` in auth.jsonl in everything
 /// that carries meaning (our X-SDK-Version names this SDK; Content-Type is
-/// `application/json` as auth.md §1 advises, where the web SDK lets the browser say
+/// `application/json` as docs/protocol/auth.md §1 advises, where the web SDK lets the browser say
 /// `text/plain`).
 pub fn assert_sign_in_request(r: &RecordedRequest, device_id: &str) {
     assert_eq!(r.method, "POST");

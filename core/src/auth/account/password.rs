@@ -165,7 +165,7 @@ impl OneShot for ResetPassword {
 }
 
 /// Completes the JS SDK's `resetPasswordForEmail` after the code arrived (a handle
-/// from [`SendVerification::for_recovery`]): verify the code, `POST /reset`
+/// from [`SendVerification::for_recovery`](crate::auth::SendVerification::for_recovery)): verify the code, `POST /reset`
 /// (`PASSWORD_RECOVERY`), then sign in with the new password (`SIGNED_IN`).
 #[derive(Clone, Debug)]
 #[must_use]

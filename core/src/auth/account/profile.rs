@@ -163,7 +163,7 @@ impl Operation for UpdateUser {
 }
 
 /// Confirms an email or phone change started with
-/// [`SendVerification::for_contact_change`]: verifies the code, writes the new
+/// [`SendVerification::for_contact_change`](crate::auth::SendVerification::for_contact_change): verifies the code, writes the new
 /// contact with `POST /auth/v1/user/basic/edit {email | phone}`, reads the profile
 /// back and emits `USER_UPDATED` (the JS SDK's `updateUser({email | phone})` →
 /// `verifyOtp`). As there, the verification token is not sent to `basic/edit`.

@@ -328,7 +328,7 @@ pub(crate) fn insert(
 
 fn require_filter(q: &RestQuery, verb: &str) -> Result<(), RestError> {
     if q.filters.is_empty() {
-        // CloudBase requires a WHERE for UPDATE and DELETE (mysql.md §2).
+        // CloudBase requires a WHERE for UPDATE and DELETE (docs/protocol/mysql.md §2).
         return Err(RestError::gateway(
             400,
             "INVALID_PARAM",

@@ -1,5 +1,5 @@
 //! The classic file API (`POST /v1/storages/{op}`, batch items) and the COS-like
-//! upload and download URLs it hands out (`/cos/{key}`): storage.md §1.
+//! upload and download URLs it hands out (`/cos/{key}`): docs/protocol/storage.md §1.
 
 use std::sync::Arc;
 
@@ -41,7 +41,7 @@ pub(crate) async fn classic(
     let download_url = |key: &str| {
         let (sign, t) = shared.files.sign_download(key, now, lifetime);
         // The object's path unencoded: the official SDK applies `encodeURI` to this
-        // URL (storage.md §1), which only works if the service sends it raw. (Names
+        // URL (docs/protocol/storage.md §1), which only works if the service sends it raw. (Names
         // with `#` or `?` cannot survive that in the JS SDK; this SDK encodes the key
         // itself.)
         format!("{origin}/cos/{key}?sign={sign}&t={t}")
@@ -57,7 +57,7 @@ pub(crate) async fn classic(
                         "objectId must be <bucket>/<name>",
                     );
                 }
-                // No `signedHeader` at all is the POST (form) upload (storage.md §1);
+                // No `signedHeader` at all is the POST (form) upload (docs/protocol/storage.md §1);
                 // a `signedHeader` must carry the length.
                 let signed = &item["signedHeader"];
                 let len = signed["content-length"][0]
@@ -237,7 +237,7 @@ pub(crate) async fn cos_put(
     }
 }
 
-/// `POST /cos/{key}`: the form upload of step 2 (storage.md §1, `method: "post"`):
+/// `POST /cos/{key}`: the form upload of step 2 (docs/protocol/storage.md §1, `method: "post"`):
 /// fields `key`, `signature` (the step-1 `authorization`), `x-cos-meta-fileid`,
 /// `success_action_status`, `x-cos-security-token`, then `file`. Answers 201 when
 /// `success_action_status` asks for it (the JS SDK accepts only 201), else 204.

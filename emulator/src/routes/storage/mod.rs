@@ -109,7 +109,7 @@ fn authorized_json(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Result<
 }
 
 /// The per-item error for a file id that names nothing: no bucket segment, or a
-/// bucket never written to, is `STORAGE_BUCKET_NOT_FOUND` (storage.md §0); a missing
+/// bucket never written to, is `STORAGE_BUCKET_NOT_FOUND` (docs/protocol/storage.md, ids); a missing
 /// file in an existing bucket `STORAGE_FILE_NONEXIST`.
 fn missing_object(shared: &Shared, id: &str, key: Option<&str>) -> Value {
     let bucket_exists = key

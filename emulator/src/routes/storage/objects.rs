@@ -1,5 +1,5 @@
 //! The bucket/object API (`/v1/storages/object/...`, Supabase-like): upload, update,
-//! download, remove, copy, move, signed URLs, info and listing: storage.md §3.
+//! download, remove, copy, move, signed URLs, info and listing: docs/protocol/storage.md §3.
 
 use std::sync::Arc;
 
@@ -54,7 +54,7 @@ pub(crate) async fn object(
         return no_such_object("no object to update", &headers);
     }
     // A browser's Blob/FormData upload is a form: `cacheControl`, `contentType`,
-    // `metadata`, then the file (storage.md §3); other bodies are the bytes.
+    // `metadata`, then the file (docs/protocol/storage.md §3); other bodies are the bytes.
     let (content_type, cache_control) = if is_multipart(&headers) {
         match write_form(&shared, &path, &headers, body, |_| Ok(None)).await {
             Ok(form) => (
