@@ -115,7 +115,7 @@ pub fn gap_between_first_two(requests: &[RecordedRequest]) -> Duration {
 
 pub mod scenarios;
 
-use cloudbase_core::auth::{Claims, OtpHandle, SignUpDetails, User};
+use cloudbase_core::auth::Claims;
 use cloudbase_core::functions::FunctionResult;
 use cloudbase_core::functions::ServiceResponse;
 use cloudbase_core::storage::UploadedFile;
@@ -190,28 +190,14 @@ pub trait TestClient: Sized + AuthClient + data::DataClient {
         path: &std::path::Path,
         progress: Option<ProgressFn>,
     ) -> Result<u64, Error>;
-    fn sign_in_anonymously(&self) -> Result<Credentials, Error>;
     fn call_function(&self, name: &str, data: &serde_json::Value) -> Result<FunctionResult, Error>;
     fn session(&self) -> Session;
     fn device_id(&self) -> String;
     fn debug(&self) -> String;
-    fn refresh_session(&self) -> Result<Credentials, Error>;
-    fn sign_out(&self) -> Result<(), Error>;
-    fn get_user(&self) -> Result<User, Error>;
     fn on_auth_state_change(
         &self,
         listener: impl Fn(&AuthEvent) + Send + Sync + 'static,
     ) -> ListenerId;
-    fn sign_up(&self, contact: &str) -> Result<OtpHandle, Error>;
-    fn sign_in_with_otp(&self, contact: &str) -> Result<OtpHandle, Error>;
-    fn verify_otp(&self, handle: &OtpHandle, code: &str) -> Result<Credentials, Error>;
-    fn complete_sign_up(
-        &self,
-        handle: &OtpHandle,
-        code: &str,
-        details: SignUpDetails,
-    ) -> Result<Credentials, Error>;
-    fn sign_in_with_password(&self, login: &str, password: &str) -> Result<Credentials, Error>;
 
     /// Records the kinds of every auth event from now on (starting with
     /// `INITIAL_SESSION`).
@@ -320,9 +306,6 @@ impl TestClient for cloudbase_blocking::Client {
         let b = self.storage().bucket(bucket)?;
         b.download_to_file(name, path, progress)
     }
-    fn sign_in_anonymously(&self) -> Result<Credentials, Error> {
-        cloudbase_blocking::Client::sign_in_anonymously(self)
-    }
     fn call_function(&self, name: &str, data: &serde_json::Value) -> Result<FunctionResult, Error> {
         cloudbase_blocking::Client::call_function(self, name, data)
     }
@@ -335,40 +318,11 @@ impl TestClient for cloudbase_blocking::Client {
     fn debug(&self) -> String {
         format!("{self:?} {self:#?}")
     }
-    fn refresh_session(&self) -> Result<Credentials, Error> {
-        cloudbase_blocking::Client::refresh_session(self)
-    }
-    fn sign_out(&self) -> Result<(), Error> {
-        cloudbase_blocking::Client::sign_out(self)
-    }
-    fn get_user(&self) -> Result<User, Error> {
-        cloudbase_blocking::Client::get_user(self)
-    }
     fn on_auth_state_change(
         &self,
         listener: impl Fn(&AuthEvent) + Send + Sync + 'static,
     ) -> ListenerId {
         cloudbase_blocking::Client::on_auth_state_change(self, listener)
-    }
-    fn sign_up(&self, contact: &str) -> Result<OtpHandle, Error> {
-        cloudbase_blocking::Client::sign_up(self, contact)
-    }
-    fn sign_in_with_otp(&self, contact: &str) -> Result<OtpHandle, Error> {
-        cloudbase_blocking::Client::sign_in_with_otp(self, contact)
-    }
-    fn verify_otp(&self, handle: &OtpHandle, code: &str) -> Result<Credentials, Error> {
-        cloudbase_blocking::Client::verify_otp(self, handle, code)
-    }
-    fn complete_sign_up(
-        &self,
-        handle: &OtpHandle,
-        code: &str,
-        details: SignUpDetails,
-    ) -> Result<Credentials, Error> {
-        cloudbase_blocking::Client::complete_sign_up(self, handle, code, details)
-    }
-    fn sign_in_with_password(&self, login: &str, password: &str) -> Result<Credentials, Error> {
-        cloudbase_blocking::Client::sign_in_with_password(self, login, password)
     }
 }
 
@@ -503,9 +457,6 @@ impl TestClient for AsyncClient {
         self.runtime
             .block_on(b.download_to_file(name, path, progress))
     }
-    fn sign_in_anonymously(&self) -> Result<Credentials, Error> {
-        self.runtime.block_on(self.client.sign_in_anonymously())
-    }
     fn call_function(&self, name: &str, data: &serde_json::Value) -> Result<FunctionResult, Error> {
         self.runtime.block_on(self.client.call_function(name, data))
     }
@@ -518,75 +469,44 @@ impl TestClient for AsyncClient {
     fn debug(&self) -> String {
         format!("{:?} {:#?}", self.client, self.client)
     }
-    fn refresh_session(&self) -> Result<Credentials, Error> {
-        self.runtime.block_on(self.client.refresh_session())
-    }
-    fn sign_out(&self) -> Result<(), Error> {
-        self.runtime.block_on(self.client.sign_out())
-    }
-    fn get_user(&self) -> Result<User, Error> {
-        self.runtime.block_on(self.client.get_user())
-    }
     fn on_auth_state_change(
         &self,
         listener: impl Fn(&AuthEvent) + Send + Sync + 'static,
     ) -> ListenerId {
         self.client.on_auth_state_change(listener)
     }
-    fn sign_up(&self, contact: &str) -> Result<OtpHandle, Error> {
-        self.runtime.block_on(self.client.sign_up(contact))
-    }
-    fn sign_in_with_otp(&self, contact: &str) -> Result<OtpHandle, Error> {
-        self.runtime.block_on(self.client.sign_in_with_otp(contact))
-    }
-    fn verify_otp(&self, handle: &OtpHandle, code: &str) -> Result<Credentials, Error> {
-        self.runtime.block_on(self.client.verify_otp(handle, code))
-    }
-    fn complete_sign_up(
-        &self,
-        handle: &OtpHandle,
-        code: &str,
-        details: SignUpDetails,
-    ) -> Result<Credentials, Error> {
-        self.runtime
-            .block_on(self.client.complete_sign_up(handle, code, details))
-    }
-    fn sign_in_with_password(&self, login: &str, password: &str) -> Result<Credentials, Error> {
-        self.runtime
-            .block_on(self.client.sign_in_with_password(login, password))
-    }
 }
 
-/// The rest of the client surface, delegated the same way for both adapters (the
-/// async client through its runtime), so scenarios call the real convenience methods.
+/// The client surface the scenarios call, delegated the same way for both adapters
+/// (the async client through its runtime). The methods that build one operation come
+/// from the list the clients themselves are generated from
+/// (`cloudbase_core::client_operations!`), so no signature is restated here; the few
+/// generic or local methods are listed by hand below.
 macro_rules! auth_client {
     (
-        async { $( fn $name:ident(&self $(, $arg:ident : $ty:ty)*) -> $ret:ty; )* }
+        extra_async { $( fn $xname:ident(&self $(, $xarg:ident : $xty:ty)*) -> $xret:ty; )* }
         sync { $( fn $sname:ident(&self $(, $sarg:ident : $sty:ty)*) -> $sret:ty; )* }
+        $( $(#[$doc:meta])* fn $name:ident [$s:tt] ($($arg:ident : $ty:ty),*) -> $out:ty => $op:expr; )*
     ) => {
         pub trait AuthClient {
-            $( fn $name(&self $(, $arg: $ty)*) -> $ret; )*
+            $( fn $name(&self $(, $arg: $ty)*) -> Result<$out, Error>; )*
+            $( fn $xname(&self $(, $xarg: $xty)*) -> $xret; )*
             $( fn $sname(&self $(, $sarg: $sty)*) -> $sret; )*
         }
         impl AuthClient for cloudbase_blocking::Client {
-            $( fn $name(&self $(, $arg: $ty)*) -> $ret { cloudbase_blocking::Client::$name(self $(, $arg)*) } )*
+            $( fn $name(&self $(, $arg: $ty)*) -> Result<$out, Error> { cloudbase_blocking::Client::$name(self $(, $arg)*) } )*
+            $( fn $xname(&self $(, $xarg: $xty)*) -> $xret { cloudbase_blocking::Client::$xname(self $(, $xarg)*) } )*
             $( fn $sname(&self $(, $sarg: $sty)*) -> $sret { cloudbase_blocking::Client::$sname(self $(, $sarg)*) } )*
         }
         impl AuthClient for AsyncClient {
-            $( fn $name(&self $(, $arg: $ty)*) -> $ret { self.runtime.block_on(self.client.$name($($arg),*)) } )*
+            $( fn $name(&self $(, $arg: $ty)*) -> Result<$out, Error> { self.runtime.block_on(self.client.$name($($arg),*)) } )*
+            $( fn $xname(&self $(, $xarg: $xty)*) -> $xret { self.runtime.block_on(self.client.$xname($($xarg),*)) } )*
             $( fn $sname(&self $(, $sarg: $sty)*) -> $sret { self.client.$sname($($sarg),*) } )*
         }
     };
 }
 
-use cloudbase_core::Secret;
-use cloudbase_core::auth::{
-    CaptchaChallenge, CaptchaToken, Identity, OAuthCallback, OAuthFlow, ProviderRedirect,
-    ProviderToken, QueryUser, SudoToken, UserQueryResult, UserUpdate, VerificationTarget,
-    VerificationToken,
-};
-
-use cloudbase_core::models::DataSourceRef;
+use cloudbase_core::auth::CaptchaChallenge;
 
 pub mod data;
 pub mod data_scenarios;
@@ -595,59 +515,10 @@ pub mod service_scenarios;
 /// A captcha solver as the trait passes it.
 pub type Solver = Box<dyn Fn(&CaptchaChallenge) -> Option<String> + Send + Sync>;
 
-auth_client! {
-    async {
-        fn sign_in(&self, login: &str, password: &str) -> Result<Credentials, Error>;
-        fn resend(&self, contact: &str, sign_up: bool) -> Result<OtpHandle, Error>;
-        fn get_verification(&self, contact: &str, target: VerificationTarget) -> Result<OtpHandle, Error>;
-        fn verify(&self, handle: &OtpHandle, code: &str) -> Result<VerificationToken, Error>;
-        fn sign_in_with_verification(&self, token: VerificationToken) -> Result<Credentials, Error>;
-        fn sign_in_with_oauth(&self, provider: &str, redirect_uri: &str) -> Result<OAuthFlow, Error>;
-        fn link_identity(&self, provider: &str, redirect_uri: &str) -> Result<OAuthFlow, Error>;
-        fn verify_oauth(&self, flow: &OAuthFlow, callback: OAuthCallback) -> Result<Credentials, Error>;
-        fn sign_in_with_id_token(&self, provider: &str, token: &str) -> Result<Credentials, Error>;
+cloudbase_core::client_operations!([auth_client]
+    extra_async {
         fn sign_in_with_custom_ticket(&self, ticket: String) -> Result<Credentials, Error>;
         fn sign_in_with_custom_ticket_from(&self, f: Box<dyn FnOnce() -> Result<String, String> + Send>) -> Result<Credentials, Error>;
-        fn sign_in_with_provider(&self, token: ProviderToken) -> Result<Credentials, Error>;
-        fn gen_provider_redirect_uri(&self, provider: &str, redirect_uri: &str, state: &str) -> Result<ProviderRedirect, Error>;
-        fn grant_provider_token(&self, provider: &str, code: &str, redirect_uri: &str) -> Result<ProviderToken, Error>;
-        fn bind_with_provider(&self, token: ProviderToken) -> Result<(), Error>;
-        fn unbind_provider(&self, provider: &str) -> Result<(), Error>;
-        fn unlink_identity(&self, provider: &str) -> Result<(), Error>;
-        fn get_providers(&self) -> Result<Vec<Identity>, Error>;
-        fn get_user_identities(&self) -> Result<Vec<Identity>, Error>;
-        fn get_session(&self) -> Result<Option<Credentials>, Error>;
-        fn get_access_token(&self) -> Result<Secret, Error>;
-        fn set_session(&self, access_token: &str, refresh_token: &str) -> Result<Credentials, Error>;
-        fn refresh_user(&self) -> Result<User, Error>;
-        fn update_user(&self, update: UserUpdate) -> Result<User, Error>;
-        fn start_contact_change(&self, contact: &str) -> Result<OtpHandle, Error>;
-        fn confirm_contact_change(&self, handle: &OtpHandle, code: &str) -> Result<User, Error>;
-        fn delete_user(&self, password: &str) -> Result<(), Error>;
-        fn delete_me(&self, sudo: &SudoToken) -> Result<(), Error>;
-        fn reset_password_for_email(&self, contact: &str) -> Result<OtpHandle, Error>;
-        fn complete_password_reset(&self, handle: &OtpHandle, code: &str, new_password: &str) -> Result<Credentials, Error>;
-        fn reset_password(&self, verification: VerificationToken, new_password: &str) -> Result<(), Error>;
-        fn reset_password_for_old(&self, old: &str, new: &str) -> Result<(), Error>;
-        fn reauthenticate(&self) -> Result<OtpHandle, Error>;
-        fn complete_reauthentication(&self, handle: &OtpHandle, code: &str, new_password: Option<&str>) -> Result<SudoToken, Error>;
-        fn sudo(&self, password: &str) -> Result<SudoToken, Error>;
-        fn sudo_with_verification(&self, verification: &VerificationToken) -> Result<SudoToken, Error>;
-        fn set_password(&self, sudo: &SudoToken, new_password: &str) -> Result<(), Error>;
-        fn bind_phone_number(&self, verification: VerificationToken, sudo: &SudoToken) -> Result<(), Error>;
-        fn bind_email(&self, verification: VerificationToken, sudo: &SudoToken) -> Result<(), Error>;
-        fn query_user(&self, query: QueryUser) -> Result<UserQueryResult, Error>;
-        fn is_username_registered(&self, username: &str) -> Result<bool, Error>;
-        fn create_captcha_data(&self) -> Result<CaptchaChallenge, Error>;
-        fn verify_captcha_data(&self, challenge: &CaptchaChallenge, answer: &str) -> Result<CaptchaToken, Error>;
-        fn get_captcha_token(&self) -> Result<CaptchaToken, Error>;
-        fn get_aggregate_data_source_list(&self, page_size: u32) -> Result<serde_json::Value, Error>;
-        fn get_data_source_aggregate_detail(&self, source: DataSourceRef) -> Result<serde_json::Value, Error>;
-        fn get_data_source_by_table_name(&self, tables: &[&str]) -> Result<serde_json::Value, Error>;
-        fn get_basic_data_source_list(&self, page_num: u32, page_size: u32) -> Result<serde_json::Value, Error>;
-        fn get_basic_data_source(&self, source: DataSourceRef) -> Result<serde_json::Value, Error>;
-        fn get_schema_list(&self, names: &[&str]) -> Result<serde_json::Value, Error>;
-        fn get_table_name(&self, name: &str) -> Result<serde_json::Value, Error>;
     }
     sync {
         fn login_scope(&self) -> Option<String>;
@@ -655,7 +526,7 @@ auth_client! {
         fn set_captcha_solver(&self, solver: Solver) -> ();
         fn clear_captcha_solver(&self) -> ();
     }
-}
+);
 
 /// Follows the fake provider's authorize URL the way a browser would, without
 /// following its redirect: the `Location` it answers (the app's callback URL).
