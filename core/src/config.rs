@@ -98,12 +98,16 @@ pub struct TransportOptions {
     /// [`TransportErrorKind::ResponseTooLarge`](crate::TransportErrorKind::ResponseTooLarge)
     /// and nothing is kept.
     pub max_download_bytes: Option<u64>,
+    /// Longest wait for a shared session store's lock (another process refreshing
+    /// the same session): past it the renewal fails with
+    /// [`StoreError::LockTimeout`](crate::store::StoreError::LockTimeout).
+    pub store_lock_timeout: Duration,
 }
 
 impl Default for TransportOptions {
     /// 10 s to connect, 60 s per attempt (cloud functions may run long; the JS SDK's
     /// 15 s browser default is too short for them), 32 MiB per response; downloads:
-    /// 60 s without a byte ends them, no size cap.
+    /// 60 s without a byte ends them, no size cap; 30 s for a shared store's lock.
     fn default() -> Self {
         Self {
             connect_timeout: Duration::from_secs(10),
@@ -111,6 +115,7 @@ impl Default for TransportOptions {
             max_response_bytes: 32 * 1024 * 1024,
             download_idle_timeout: Duration::from_secs(60),
             max_download_bytes: None,
+            store_lock_timeout: Duration::from_secs(30),
         }
     }
 }

@@ -490,4 +490,16 @@ pub enum StoreError {
         /// What is wrong.
         message: String,
     },
+    /// Another process held the store's lock for longer than the lock timeout
+    /// (`TransportOptions`' `store_lock_timeout`; 30 s by default). Nothing was sent.
+    #[error("session store {path:?} stayed locked by another process for {waited:?}")]
+    LockTimeout {
+        /// The lock file.
+        path: PathBuf,
+        /// How long this process waited.
+        waited: std::time::Duration,
+    },
+    /// The store does not offer what was asked (e.g. a lock).
+    #[error("session store: {0}")]
+    Unsupported(&'static str),
 }

@@ -38,6 +38,7 @@ pub mod call;
 mod captcha;
 mod client_api;
 mod client_state;
+pub mod coordination;
 mod data_api;
 pub mod operation;
 mod refresh_slot;

@@ -1,12 +1,16 @@
 //! Where sessions are kept between runs.
 //!
 //! [`SessionStore`] is the interface; [`MemoryStore`] keeps sessions in memory. The
-//! file store lives in each adapter (it does file I/O, which this crate never does),
-//! built on [`file_format`], which holds all of its logic: the document shape, one
-//! entry per `{env}:{client}` key, and the refusal to overwrite a file it cannot read.
+//! file store is the `cloudbase-store` crate's (it does file I/O and OS locking, which
+//! this crate never does), built on [`file_format`], which holds the document shape:
+//! a version, one entry per `{env}:{client}` key, and the refusal to overwrite a file
+//! it cannot read. A store several processes share says so ([`SessionStore::is_shared`])
+//! and offers an exclusive lock ([`SessionStore::lock`]); the call driver then
+//! coordinates refreshes through it (`crate::coordination`).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
+use std::time::Duration;
 
 pub use crate::error::StoreError;
 use crate::session::Credentials;
@@ -42,7 +46,36 @@ pub trait SessionStore: Send + Sync {
     fn load(&self, key: &StoreKey) -> Result<Option<Credentials>, StoreError>;
     /// Stores (`Some`) or removes (`None`) the credentials for `key`.
     fn save(&self, key: &StoreKey, credentials: Option<&Credentials>) -> Result<(), StoreError>;
+
+    /// Whether other processes may use this store at the same time. The driver then
+    /// checks the stored session before calls that carry the user's token, and
+    /// refreshes only under [`SessionStore::lock`], adopting a session another
+    /// process stored instead of refreshing again. Defaults to `false`.
+    fn is_shared(&self) -> bool {
+        false
+    }
+
+    /// Takes the store's exclusive lock (across processes), waiting at most
+    /// `timeout`; the guard reads and writes `key` while it is held and releases the
+    /// lock when dropped. Only called when [`SessionStore::is_shared`] says yes; the
+    /// default refuses.
+    fn lock(&self, key: &StoreKey, timeout: Duration) -> Result<StoreGuard, StoreError> {
+        let _ = (key, timeout);
+        Err(StoreError::Unsupported("this store cannot be locked"))
+    }
 }
+
+/// The held lock of a shared store, for one session key: read and write while held;
+/// dropping it releases the lock.
+pub trait LockedStore: Send {
+    /// The stored credentials, read now.
+    fn load(&self) -> Result<Option<Credentials>, StoreError>;
+    /// Stores (`Some`) or removes (`None`) the credentials.
+    fn save(&mut self, credentials: Option<&Credentials>) -> Result<(), StoreError>;
+}
+
+/// A held store lock; see [`SessionStore::lock`].
+pub type StoreGuard = Box<dyn LockedStore>;
 
 impl<T: SessionStore + ?Sized> SessionStore for std::sync::Arc<T> {
     fn load(&self, key: &StoreKey) -> Result<Option<Credentials>, StoreError> {
@@ -51,6 +84,14 @@ impl<T: SessionStore + ?Sized> SessionStore for std::sync::Arc<T> {
 
     fn save(&self, key: &StoreKey, credentials: Option<&Credentials>) -> Result<(), StoreError> {
         (**self).save(key, credentials)
+    }
+
+    fn is_shared(&self) -> bool {
+        (**self).is_shared()
+    }
+
+    fn lock(&self, key: &StoreKey, timeout: Duration) -> Result<StoreGuard, StoreError> {
+        (**self).lock(key, timeout)
     }
 }
 
