@@ -25,12 +25,13 @@ pub use cloudbase_core::store::{MemoryStore, SessionStore};
 /// The operations and types of each area, at the paths users import them from (the
 /// same modules as `cloudbase_core`'s, so one crate is all a user depends on).
 pub use cloudbase_core::{auth, functions, models, rdb, storage, transfer};
-pub use file_store::FileStore;
+/// The session file, shared safely between processes (the `cloudbase-store` crate).
+pub use cloudbase_store::FileStore;
 
 mod data;
-mod file_store;
 mod services;
 mod streaming;
+use cloudbase_core::persistence::StoreReply;
 use cloudbase_core::request::{StreamedBody, StreamedResponse};
 use cloudbase_core::transfer::{Transfer, UploadSource};
 use cloudbase_core::{ClientState, HttpRequest, HttpResponse, SharedState, Step};
@@ -167,8 +168,13 @@ impl Client {
         transfer: &Transfer,
     ) -> Result<O::Output, Error> {
         let mut call = self.state.start(op);
+        // The shared store's lock, while a coordinated renewal holds it.
+        let mut store_lock = None;
         loop {
             let step = call.poll(SystemTime::now());
+            if store_lock.is_none() {
+                self.persist().await;
+            }
             match step {
                 Step::Send(request) => match self.send(request, transfer).await {
                     Ok(response) => call.on_response(SystemTime::now(), response),
@@ -184,8 +190,38 @@ impl Client {
                     let mut seen = self.refresh.subscribe();
                     let _ = tokio::time::timeout(wait, seen.wait_for(|g| *g > generation)).await;
                 }
-                Step::Done(result) => return result,
+                Step::Store(task) => {
+                    // File locks and writes block: off the runtime's workers.
+                    let mut held = store_lock.take();
+                    let reply = match tokio::task::spawn_blocking(move || {
+                        let reply = task.run(&mut held);
+                        (reply, held)
+                    })
+                    .await
+                    {
+                        Ok((reply, held)) => {
+                            store_lock = held;
+                            reply
+                        }
+                        Err(_) => StoreReply::interrupted(),
+                    };
+                    call.on_store(reply);
+                }
+                Step::Done(result) => {
+                    drop(store_lock);
+                    self.persist().await;
+                    return result;
+                }
             }
+        }
+    }
+
+    /// Writes the newest session change, if one waits: off the runtime's workers
+    /// (the store does blocking file I/O), outside the state lock.
+    async fn persist(&self) {
+        if let Some(task) = self.state.take_persist() {
+            // A failure is logged by the task; the session in memory stays.
+            let _ = tokio::task::spawn_blocking(move || task.run()).await;
         }
     }
 

@@ -25,10 +25,10 @@ pub use cloudbase_core::store::{MemoryStore, SessionStore};
 /// The operations and types of each area, at the paths users import them from (the
 /// same modules as `cloudbase_core`'s, so one crate is all a user depends on).
 pub use cloudbase_core::{auth, functions, models, rdb, storage, transfer};
-pub use file_store::FileStore;
+/// The session file, shared safely between processes (the `cloudbase-store` crate).
+pub use cloudbase_store::FileStore;
 
 mod data;
-mod file_store;
 mod streaming;
 use cloudbase_core::request::{StreamedBody, StreamedResponse};
 use cloudbase_core::transfer::{Transfer, UploadSource};
@@ -165,8 +165,13 @@ impl Client {
         transfer: &Transfer,
     ) -> Result<O::Output, Error> {
         let mut call = self.state.start(op);
+        // The shared store's lock, while a coordinated renewal holds it.
+        let mut store_lock = None;
         loop {
             let step = call.poll(SystemTime::now());
+            if store_lock.is_none() {
+                self.persist();
+            }
             match step {
                 Step::Send(request) => match self.send(request, transfer) {
                     Ok(response) => call.on_response(SystemTime::now(), response),
@@ -183,8 +188,21 @@ impl Client {
                     let seen = seen.lock().unwrap_or_else(|p| p.into_inner());
                     let _unused = moved.wait_timeout_while(seen, wait, |g| *g <= generation);
                 }
-                Step::Done(result) => return result,
+                Step::Store(task) => call.on_store(task.run(&mut store_lock)),
+                Step::Done(result) => {
+                    drop(store_lock);
+                    self.persist();
+                    return result;
+                }
             }
+        }
+    }
+
+    /// Writes the newest session change, if one waits (outside the state lock).
+    fn persist(&self) {
+        if let Some(task) = self.state.take_persist() {
+            // A failure is logged by the task; the session in memory stays.
+            let _ = task.run();
         }
     }
 

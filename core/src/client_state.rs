@@ -9,6 +9,7 @@ use rand_core::RngCore;
 use crate::captcha::{CaptchaCache, CaptchaSolver};
 use crate::config::Config;
 use crate::ids;
+use crate::persistence::StoreLink;
 use crate::refresh_slot::RefreshSlot;
 use crate::session::Session;
 
@@ -22,6 +23,13 @@ pub struct ClientState {
     pub(crate) rng: Box<dyn RngCore + Send>,
     captcha_solver: Option<Arc<dyn CaptchaSolver>>,
     pub(crate) captcha_cache: CaptchaCache,
+    /// Where the session is kept, if anywhere.
+    pub(crate) store: Option<StoreLink>,
+    /// Numbers session changes for the store, so the newest one wins.
+    pub(crate) persist_seq: u64,
+    /// The change just made is already what the store holds (read from it, or
+    /// written under its lock): the next persist is skipped.
+    pub(crate) store_in_sync: bool,
 }
 
 impl fmt::Debug for ClientState {
@@ -60,6 +68,9 @@ impl ClientState {
             rng,
             captcha_solver: None,
             captcha_cache: CaptchaCache::default(),
+            store: None,
+            persist_seq: 0,
+            store_in_sync: false,
         }
     }
 

@@ -51,7 +51,9 @@ fn differs(held: &Credentials, stored: &Credentials) -> bool {
 pub fn reconcile(held: &Credentials, stored: Option<&Credentials>) -> Decision {
     match stored {
         None => Decision::SignedOut,
-        Some(s) if differs(held, s) && s.expires_at >= held.expires_at => Decision::Adopt(s.clone()),
+        Some(s) if differs(held, s) && s.expires_at >= held.expires_at => {
+            Decision::Adopt(s.clone())
+        }
         Some(_) => Decision::Keep,
     }
 }

@@ -41,6 +41,7 @@ mod client_state;
 pub mod coordination;
 mod data_api;
 pub mod operation;
+pub mod persistence;
 mod refresh_slot;
 mod service_api;
 mod shared_state;

@@ -10,6 +10,7 @@ use crate::call::{Call, Step};
 use crate::client_state::ClientState;
 use crate::error::{Error, SessionError, TransportError};
 use crate::operation::Operation;
+use crate::persistence::{PersistTask, StoreLink};
 use crate::request::HttpResponse;
 use crate::session::{AuthEvent, AuthEventKind, Session};
 use crate::store::{SessionStore, StoreError, StoreKey};
@@ -25,7 +26,8 @@ type Listener = Arc<dyn Fn(&AuthEvent) -> bool + Send + Sync>;
 /// the client without deadlocking.
 pub struct SharedState {
     state: Mutex<ClientState>,
-    store: Option<(Arc<dyn SessionStore>, StoreKey)>,
+    /// The newest session change not yet handed to the adapter for writing.
+    pending: Mutex<Option<PersistTask>>,
     waker: Waker,
     listeners: Mutex<Vec<(u64, Listener)>>,
     next_listener: Mutex<u64>,
@@ -47,17 +49,20 @@ impl SharedState {
     pub fn new(state: ClientState, waker: impl Fn(u64) + Send + Sync + 'static) -> Self {
         Self {
             state: Mutex::new(state),
-            store: None,
+            pending: Mutex::new(None),
             waker: Box::new(waker),
             listeners: Mutex::new(Vec::new()),
             next_listener: Mutex::new(0),
         }
     }
 
-    /// Restores the session from `store` and keeps it there from now on: the
-    /// credentials are saved after every change (sign-in, refresh, sign-out), in order.
-    /// A store that cannot be read is an error; nothing is overwritten.
-    pub fn with_store(mut self, store: Arc<dyn SessionStore>) -> Result<Self, StoreError> {
+    /// Restores the session from `store` and keeps it there from now on: after every
+    /// change (sign-in, refresh, sign-out) a [`PersistTask`] waits in
+    /// [`SharedState::take_persist`] for the adapter to run, outside the state lock.
+    /// A store that cannot be read is an error; nothing is overwritten. A store
+    /// shared with other processes ([`SessionStore::is_shared`]) also coordinates
+    /// renewals through its lock ([`crate::coordination`]).
+    pub fn with_store(self, store: Arc<dyn SessionStore>) -> Result<Self, StoreError> {
         let key = {
             let st = self.lock();
             StoreKey {
@@ -66,8 +71,17 @@ impl SharedState {
             }
         };
         let restored = store.load(&key)?;
-        self.lock().session = Session::restored(restored);
-        self.store = Some((store, key));
+        {
+            let mut st = self.lock();
+            st.session = Session::restored(restored);
+            let lock_timeout = st.config.transport().store_lock_timeout;
+            st.store = Some(StoreLink {
+                store,
+                key,
+                lock_timeout,
+                written: Arc::new(Mutex::new(0)),
+            });
+        }
         Ok(self)
     }
 
@@ -141,12 +155,21 @@ impl SharedState {
             let result = f(&mut st);
             let after = st.refresh.generation;
             let events = st.session.take_events();
-            // Saved under the lock, so concurrent changes reach the store in order.
-            if let Some((store, key)) = &self.store
-                && !events.is_empty()
-                && let Err(e) = store.save(key, st.session.credentials())
+            // Numbered under the lock, written outside it (PersistTask::run keeps
+            // the newest); a change the driver already wrote under the store's lock,
+            // or read from the store, is not written again.
+            let in_sync = std::mem::take(&mut st.store_in_sync);
+            if !events.is_empty()
+                && !in_sync
+                && let Some(link) = st.store.clone()
             {
-                tracing::warn!(error = %e, "could not save the session");
+                st.persist_seq += 1;
+                let task = PersistTask {
+                    link,
+                    seq: st.persist_seq,
+                    credentials: st.session.credentials().cloned(),
+                };
+                *self.pending.lock().unwrap_or_else(|p| p.into_inner()) = Some(task);
             }
             (result, (after != before).then_some(after), events)
         };
@@ -155,6 +178,16 @@ impl SharedState {
         }
         self.dispatch(&events);
         result
+    }
+
+    /// The newest session change to write, if one waits: adapters run it after each
+    /// step (the blocking adapter inline, the async one off the runtime), and not
+    /// while they hold the store's lock for a coordinated renewal.
+    pub fn take_persist(&self) -> Option<PersistTask> {
+        self.pending
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
     }
 
     /// Registers `listener` for auth events. It is called at once with
@@ -249,6 +282,11 @@ impl<O: Operation> ActiveCall<'_, O> {
     /// See [`Call::on_response`].
     pub fn on_response(&mut self, now: SystemTime, response: HttpResponse) {
         self.call.on_response(now, response);
+    }
+
+    /// See [`Call::on_store`].
+    pub fn on_store(&mut self, reply: crate::persistence::StoreReply) {
+        self.call.on_store(reply);
     }
 
     /// See [`Call::on_failure`].

@@ -201,6 +201,7 @@ fn drive<O: Operation>(st: &mut ClientState, op: O, answer: &Answer) -> Result<O
             Step::Send(_) => call.on_response(now, answer.response()),
             Step::Sleep(until) => now = now.max(until),
             Step::Wait { until, .. } => now = now.max(until),
+            Step::Store(_) => panic!("no store is configured, so no store step"),
             Step::Done(result) => return result,
         }
     }
@@ -835,6 +836,7 @@ pub fn session_machine(actions: &[Action], anonymous: bool) {
                     }
                     Step::Done(_) => done_calls[i] = true,
                     Step::Sleep(_) | Step::Wait { .. } => {}
+                    Step::Store(_) => panic!("no store is configured, so no store step"),
                 }
             }
             Action::Poll(_) => {}

@@ -162,7 +162,7 @@ impl<O: Operation> Call<O> {
                     self.phase = Phase::Captcha(Box::new(CaptchaFlow::Creating(call)));
                     Some(Step::Sleep(t))
                 }
-                Step::Wait { .. } => {
+                Step::Wait { .. } | Step::Store(_) => {
                     Some(self.finish(Err(Error::Internal("a captcha cannot wait"))))
                 }
                 Step::Done(Err(e)) => Some(self.finish(Err(e))),
@@ -190,7 +190,7 @@ impl<O: Operation> Call<O> {
                     self.phase = Phase::Captcha(Box::new(CaptchaFlow::Verifying(call)));
                     Some(Step::Sleep(t))
                 }
-                Step::Wait { .. } => {
+                Step::Wait { .. } | Step::Store(_) => {
                     Some(self.finish(Err(Error::Internal("a captcha cannot wait"))))
                 }
                 Step::Done(Err(e)) => Some(self.finish(Err(e))),

@@ -31,6 +31,7 @@
 //! Time comes in as an argument, so tests drive all of this on a virtual clock.
 
 mod captcha;
+mod coordinated;
 mod renewal;
 
 use std::fmt;
@@ -46,6 +47,7 @@ use crate::codes::{AuthErrorCode, GatewayErrorCode};
 use crate::error::{Error, ServerError, SessionError, TransportError};
 use crate::ids;
 use crate::operation::{Operation, Progress, RequestContext, ResponseContext};
+use crate::persistence::{StoreReply, StoreTask};
 use crate::request::{
     self, Access, Api, Envelope, HttpRequest, HttpResponse, RequestIdStyle, RequestSpec,
 };
@@ -53,6 +55,7 @@ use crate::response::check_status;
 use crate::retry::{self, AttemptFailure, RetryDecision, is_retryable_status, parse_retry_after};
 use crate::secret::Secret;
 use captcha::CaptchaFlow;
+use coordinated::StorePurpose;
 use renewal::Renewal;
 
 /// What the adapter must do next.
@@ -71,6 +74,11 @@ pub enum Step<T> {
         /// The latest time to wait until.
         until: SystemTime,
     },
+    /// Run this store task (it may block on a file lock: off any async runtime),
+    /// keeping the lock guard it fills until a later task or the call's end, then
+    /// call [`Call::on_store`] with its reply. Only for stores shared between
+    /// processes ([`crate::coordination`]).
+    Store(StoreTask),
     /// The call is over.
     Done(Result<T, Error>),
 }
@@ -85,6 +93,12 @@ enum Phase {
         renewal: Box<Renewal>,
         ticket: u64,
         forced: bool,
+        /// The adapter holds the shared store's lock for this renewal.
+        locked: bool,
+    },
+    Store {
+        purpose: Box<StorePurpose>,
+        reply: Option<StoreReply>,
     },
     AwaitingRenewal {
         generation: u64,
@@ -124,6 +138,8 @@ pub struct Call<O: Operation> {
     pending_solve: Option<(Arc<dyn CaptchaSolver>, CaptchaChallenge)>,
     /// The solver's answer.
     captcha_answer: Option<Option<String>>,
+    /// The shared store was read before this call's first user-token request.
+    store_checked: bool,
 }
 
 impl<O: Operation> fmt::Debug for Call<O> {
@@ -163,6 +179,7 @@ impl<O: Operation> Call<O> {
             captcha_tried: false,
             pending_solve: None,
             captcha_answer: None,
+            store_checked: false,
         }
     }
 
@@ -181,6 +198,7 @@ impl<O: Operation> Call<O> {
     pub fn renewal_ticket(&self) -> Option<u64> {
         match &self.phase {
             Phase::Renewing { ticket, .. } => Some(*ticket),
+            Phase::Store { purpose, .. } => purpose.ticket().or(self.own_ticket),
             _ => self.own_ticket,
         }
     }
@@ -192,6 +210,14 @@ impl<O: Operation> Call<O> {
             Phase::Renewing { renewal, .. } => renewal.on_response(now, response),
             Phase::Captcha(flow) => flow.on_response(now, response),
             Phase::InFlight => self.phase = Phase::Responded(response, now),
+            _ => self.phase = Phase::Finished,
+        }
+    }
+
+    /// Hands over the reply of the last [`Step::Store`] task.
+    pub fn on_store(&mut self, reply: StoreReply) {
+        match &mut self.phase {
+            Phase::Store { reply: slot, .. } if slot.is_none() => *slot = Some(reply),
             _ => self.phase = Phase::Finished,
         }
     }
@@ -254,16 +280,33 @@ impl<O: Operation> Call<O> {
                     self.renewals = self.renewals.saturating_add(1);
                     self.phase = Phase::Ready;
                 }
+                Phase::Store {
+                    purpose,
+                    reply: Some(reply),
+                } => {
+                    if let Some(step) = self.after_store(state, now, *purpose, reply) {
+                        return step;
+                    }
+                }
+                Phase::Store { purpose, .. } => {
+                    if let Some(ticket) = purpose.ticket() {
+                        state.refresh.finish(ticket);
+                    }
+                    return self
+                        .finish(Err(Error::Internal("polled before the store task's reply")));
+                }
                 Phase::Renewing {
                     mut renewal,
                     ticket,
                     forced,
+                    locked,
                 } => match renewal.poll(state, now) {
                     Step::Send(r) => {
                         self.phase = Phase::Renewing {
                             renewal,
                             ticket,
                             forced,
+                            locked,
                         };
                         return Step::Send(r);
                     }
@@ -272,12 +315,20 @@ impl<O: Operation> Call<O> {
                             renewal,
                             ticket,
                             forced,
+                            locked,
                         };
                         return Step::Sleep(t);
                     }
-                    Step::Wait { .. } => {
+                    Step::Wait { .. } | Step::Store(_) => {
                         state.refresh.finish(ticket);
                         return self.finish(Err(Error::Internal("a renewal cannot wait")));
+                    }
+                    Step::Done(result) if locked => {
+                        if let Some(step) =
+                            self.locked_renewal_done(state, now, *renewal, ticket, forced, result)
+                        {
+                            return step;
+                        }
                     }
                     Step::Done(Ok(_)) => {
                         state.refresh.finish(ticket);
@@ -347,6 +398,9 @@ impl<O: Operation> Call<O> {
         {
             return None;
         }
+        if let Some(step) = self.check_store_before_call(state) {
+            return Some(step);
+        }
         let creds = state.session.credentials()?;
         let margin = state.config.refresh_margin();
         let expired = now >= creds.expires_at;
@@ -380,10 +434,17 @@ impl<O: Operation> Call<O> {
                     forced = self.force_renewal,
                     "refreshing the session"
                 );
+                let forced = std::mem::take(&mut self.force_renewal);
+                let renewal = match self.lock_for_renewal(state, Box::new(renewal), ticket, forced)
+                {
+                    Ok(step) => return Some(step),
+                    Err(unlocked) => unlocked,
+                };
                 self.phase = Phase::Renewing {
-                    renewal: Box::new(renewal),
+                    renewal,
                     ticket,
-                    forced: std::mem::take(&mut self.force_renewal),
+                    forced,
+                    locked: false,
                 };
                 None
             }
@@ -413,6 +474,7 @@ impl<O: Operation> Call<O> {
                     renewal: Box::new(Renewal::Anonymous(Call::new(SignInAnonymously::renewal()))),
                     ticket,
                     forced,
+                    locked: false,
                 };
                 None
             }

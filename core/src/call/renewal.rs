@@ -8,12 +8,15 @@ use crate::auth::{RefreshToken, SignInAnonymously};
 use crate::client_state::ClientState;
 use crate::error::TransportError;
 use crate::request::HttpResponse;
+use crate::secret::Secret;
 use crate::session::Credentials;
 
 /// A session renewal this call performs on behalf of all calls.
 pub(super) enum Renewal {
     Refresh {
         call: Call<RefreshToken>,
+        /// The refresh token the grant sends.
+        sent: Secret,
         anonymous: bool,
     },
     Anonymous(Call<SignInAnonymously>),
@@ -31,6 +34,7 @@ impl Renewal {
                 }
                 Some(Renewal::Refresh {
                     call: Call::new(op),
+                    sent: rt.clone(),
                     anonymous,
                 })
             }
@@ -38,6 +42,25 @@ impl Renewal {
                 Some(Renewal::Anonymous(Call::new(SignInAnonymously::renewal())))
             }
             None => None,
+        }
+    }
+
+    /// The same renewal, but a rejected refresh leaves the session to the caller
+    /// (which re-reads a shared store before deciding).
+    pub(super) fn keeping_session_on_rejection(self) -> Self {
+        match self {
+            Renewal::Refresh {
+                sent, anonymous, ..
+            } => Renewal::Refresh {
+                call: Call::new(
+                    RefreshToken::new(sent.clone())
+                        .within_held_slot()
+                        .keep_session_on_rejection(),
+                ),
+                sent,
+                anonymous,
+            },
+            other => other,
         }
     }
 
