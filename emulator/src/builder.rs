@@ -222,6 +222,7 @@ impl EmulatorBuilder {
             auth: Mutex::new(AuthState::new()),
             faults: Mutex::new(Vec::new()),
             requests: Mutex::new(RequestLog::default()),
+            recorded: std::sync::Condvar::new(),
         });
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)

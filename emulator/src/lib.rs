@@ -248,6 +248,27 @@ impl Emulator {
             .collect()
     }
 
+    /// Waits until at least `count` requests to `path` were recorded (requests are
+    /// recorded when they arrive, before any fault delays them), or `timeout` passes;
+    /// whether they were. For tests that must act while a request is in flight.
+    pub fn wait_for_requests(&self, path: &str, count: usize, timeout: Duration) -> bool {
+        let deadline = std::time::Instant::now() + timeout;
+        let mut log = lock(&self.shared.requests);
+        loop {
+            if log.iter().filter(|r| r.path == path).count() >= count {
+                return true;
+            }
+            let now = std::time::Instant::now();
+            if now >= deadline {
+                return false;
+            }
+            log = match self.shared.recorded.wait_timeout(log, deadline - now) {
+                Ok((guard, _)) => guard,
+                Err(poisoned) => poisoned.into_inner().0,
+            };
+        }
+    }
+
     /// Sets the lifetime of tokens issued from now on.
     pub fn set_token_lifetime(&self, lifetime: Duration) {
         lock(&self.shared.settings).token_lifetime = lifetime;

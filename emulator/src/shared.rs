@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::{Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Condvar, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, SystemTime};
 
 use crate::data::DataStore;
@@ -84,6 +84,8 @@ pub(crate) struct Shared {
     pub auth: Mutex<AuthState>,
     pub faults: Mutex<Vec<FaultRule>>,
     pub requests: Mutex<RequestLog>,
+    /// Signalled whenever a request is recorded (tests wait on it instead of sleeping).
+    pub recorded: Condvar,
 }
 
 /// The request log, bounded by count and by bytes held (oldest dropped first).
@@ -218,6 +220,7 @@ impl Shared {
 
     pub(crate) fn record(&self, req: RecordedRequest) {
         lock(&self.requests).push(req);
+        self.recorded.notify_all();
     }
 
     pub(crate) fn reset(&self) {
