@@ -94,7 +94,7 @@ pub fn tour() -> Result<Option<Emulator>, Box<dyn std::error::Error>> {
             (config, "echo".to_owned(), Some(emulator))
         }
     };
-    let client = Client::new(config);
+    let client = Client::new(config)?;
     println!("    device id: {}", client.device_id());
 
     step(1, "Signing in anonymously");

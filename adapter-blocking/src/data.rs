@@ -52,7 +52,7 @@ impl<'a> Models<'a> {
     /// #[derive(serde::Deserialize)]
     /// struct Todo { title: String }
     ///
-    /// let client = Client::new(Config::builder("my-env").publishable_key("pk").build()?);
+    /// let client = Client::new(Config::builder("my-env").publishable_key("pk").build()?)?;
     /// for todo in client.models().records::<Todo>("todo", Query::new().filter(field("done").eq(false)))? {
     ///     println!("{}", todo?.title);
     /// }

@@ -7,7 +7,7 @@
 //! ```no_run
 //! use cloudbase_blocking::{Client, Config};
 //!
-//! let client = Client::new(Config::builder("my-env-1a2b").publishable_key("pk_...").build()?);
+//! let client = Client::new(Config::builder("my-env-1a2b").publishable_key("pk_...").build()?)?;
 //! client.sign_in_anonymously()?;
 //! let result = client.call_function("echo", &serde_json::json!({"hello": "world"}))?;
 //! println!("{}", result.text()?);
@@ -58,16 +58,18 @@ impl std::fmt::Debug for Client {
 }
 
 impl Client {
-    /// A client for `config`, with an OS-seeded random source.
+    /// A client for `config`, with an OS-seeded random source. Returns a `Result`
+    /// like the async client's `new` (whose TLS backend may fail to start), so code
+    /// moves between the two unchanged; this one does not fail today.
     ///
     /// ```
     /// let config = cloudbase_blocking::Config::builder("demo-env").build()?;
-    /// let client = cloudbase_blocking::Client::new(config);
+    /// let client = cloudbase_blocking::Client::new(config)?;
     /// assert!(client.session().credentials().is_none());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn new(config: Config) -> Self {
-        Self::build(config)
+    pub fn new(config: Config) -> Result<Self, Error> {
+        Ok(Self::build(config))
     }
 
     /// A client whose session is restored from `store` and saved there on every
@@ -126,7 +128,7 @@ impl Client {
     /// ```no_run
     /// use cloudbase_blocking::{CallFunction, Client, Config};
     ///
-    /// let client = Client::new(Config::builder("my-env").api_key("key").build()?);
+    /// let client = Client::new(Config::builder("my-env").api_key("key").build()?)?;
     /// // Safe to repeat, so it may be retried after a 503 or a timeout.
     /// let call = CallFunction::new("get-prices")?.data(&["BTC"])?.idempotent(true);
     /// let prices: Vec<f64> = client.execute(call)?.json()?;
@@ -152,7 +154,7 @@ impl Client {
     /// use cloudbase_blocking::storage::UploadFile;
     /// use cloudbase_blocking::transfer::{Transfer, UploadSource};
     ///
-    /// let client = Client::new(Config::builder("my-env").api_key("key").build()?);
+    /// let client = Client::new(Config::builder("my-env").api_key("key").build()?)?;
     /// let source = UploadSource::file("movie.mp4");
     /// let len = client.source_len(&source)?;
     /// let op = UploadFile::new("videos/movie.mp4", len)?.content_type("video/mp4")?;
@@ -211,7 +213,7 @@ impl Client {
     ///
     /// ```
     /// use cloudbase_blocking::transfer::UploadSource;
-    /// let client = cloudbase_blocking::Client::new(cloudbase_blocking::Config::builder("e").build()?);
+    /// let client = cloudbase_blocking::Client::new(cloudbase_blocking::Config::builder("e").build()?)?;
     /// assert_eq!(client.source_len(&UploadSource::bytes(vec![0u8; 3]))?, 3);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
@@ -236,7 +238,7 @@ impl Client {
     /// order. Dropping the receiver ends the subscription.
     ///
     /// ```
-    /// let client = cloudbase_blocking::Client::new(cloudbase_blocking::Config::builder("demo-env").build()?);
+    /// let client = cloudbase_blocking::Client::new(cloudbase_blocking::Config::builder("demo-env").build()?)?;
     /// let events = client.auth_events();
     /// assert_eq!(events.recv()?.kind, cloudbase_blocking::AuthEventKind::InitialSession);
     /// # Ok::<(), Box<dyn std::error::Error>>(())

@@ -504,7 +504,7 @@ fn adapter_rows(rounds: usize, total: usize) -> Vec<Row> {
 
     // Blocking adapter vs raw ureq, 8 threads.
     const THREADS: usize = 8;
-    let blocking = cloudbase_blocking::Client::new(config());
+    let blocking = cloudbase_blocking::Client::new(config()).expect("client");
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .max_redirects(0)

@@ -167,6 +167,87 @@ impl Config {
         }
     }
 
+    /// A configuration from the process environment (twelve-factor style):
+    /// `CLOUDBASE_ENV` (required), `CLOUDBASE_REGION`, `CLOUDBASE_PUBLISHABLE_KEY` or
+    /// `CLOUDBASE_API_KEY`, and `CLOUDBASE_EMULATOR_HOST` (`host:port` of a local
+    /// emulator: every call goes there, like Firebase's `FIREBASE_AUTH_EMULATOR_HOST`).
+    /// An error names the variable. Reading the environment is the only thing this
+    /// does beyond [`Config::from_vars`].
+    ///
+    /// ```no_run
+    /// let config = cloudbase_core::Config::from_env()?;
+    /// # Ok::<(), cloudbase_core::ConfigError>(())
+    /// ```
+    pub fn from_env() -> Result<Config, ConfigError> {
+        Self::from_vars(|name| std::env::var(name).ok())
+    }
+
+    /// As [`Config::from_env`], with the variables looked up by `var` (tests, or a
+    /// configuration source of the app's own).
+    ///
+    /// ```
+    /// use cloudbase_core::Config;
+    /// let vars = [("CLOUDBASE_ENV", "my-env"), ("CLOUDBASE_EMULATOR_HOST", "127.0.0.1:8787")];
+    /// let config = Config::from_vars(|name| {
+    ///     vars.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string())
+    /// })?;
+    /// assert_eq!(config.gateway_origin().as_str(), "http://127.0.0.1:8787/");
+    /// # Ok::<(), cloudbase_core::ConfigError>(())
+    /// ```
+    pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let named = |variable: &'static str| {
+            move |e: ConfigError| ConfigError::Env {
+                variable,
+                reason: e.to_string(),
+            }
+        };
+        let present = |name: &str| var(name).filter(|v| !v.trim().is_empty());
+        let env = present("CLOUDBASE_ENV").ok_or(ConfigError::Env {
+            variable: "CLOUDBASE_ENV",
+            reason: "not set".into(),
+        })?;
+        let mut builder = Config::builder(env.trim());
+        if let Some(region) = present("CLOUDBASE_REGION") {
+            builder = builder.region(region.trim());
+        }
+        let (publishable, api) = (
+            present("CLOUDBASE_PUBLISHABLE_KEY"),
+            present("CLOUDBASE_API_KEY"),
+        );
+        builder = match (publishable, api) {
+            (Some(_), Some(_)) => {
+                return Err(ConfigError::Env {
+                    variable: "CLOUDBASE_API_KEY",
+                    reason: "set only one of CLOUDBASE_PUBLISHABLE_KEY and CLOUDBASE_API_KEY"
+                        .into(),
+                });
+            }
+            (Some(key), None) => builder.publishable_key(key.trim()),
+            (None, Some(key)) => builder.api_key(key.trim()),
+            (None, None) => builder,
+        };
+        let emulator = present("CLOUDBASE_EMULATOR_HOST");
+        if let Some(host) = &emulator {
+            let host = host.trim();
+            let url = if host.contains("://") {
+                host.to_owned()
+            } else {
+                format!("http://{host}")
+            };
+            builder = builder.base_url(url);
+        }
+        builder.build().map_err(|e| match (&e, &emulator) {
+            (ConfigError::InvalidBaseUrl { .. } | ConfigError::InsecureBaseUrl(_), Some(_)) => {
+                named("CLOUDBASE_EMULATOR_HOST")(e)
+            }
+            (ConfigError::InvalidRegion(_), _) => named("CLOUDBASE_REGION")(e),
+            (ConfigError::InvalidKey, _) => {
+                named("CLOUDBASE_PUBLISHABLE_KEY or CLOUDBASE_API_KEY")(e)
+            }
+            _ => named("CLOUDBASE_ENV")(e),
+        })
+    }
+
     /// How long before expiry an access token is refreshed (default 30 s).
     pub fn refresh_margin(&self) -> Duration {
         self.refresh_margin
@@ -441,6 +522,75 @@ fn is_loopback(host: &Host<&str>) -> bool {
 
 #[cfg(test)]
 mod tests {
+
+    fn vars<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+        move |name| {
+            pairs
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| (*v).to_owned())
+        }
+    }
+
+    #[test]
+    fn configuration_from_the_environment_names_the_variable_at_fault() {
+        let missing = Config::from_vars(vars(&[])).unwrap_err();
+        assert!(matches!(
+            missing,
+            ConfigError::Env {
+                variable: "CLOUDBASE_ENV",
+                ..
+            }
+        ));
+        let both = Config::from_vars(vars(&[
+            ("CLOUDBASE_ENV", "e"),
+            ("CLOUDBASE_PUBLISHABLE_KEY", "pk"),
+            ("CLOUDBASE_API_KEY", "ak"),
+        ]))
+        .unwrap_err();
+        assert!(matches!(
+            both,
+            ConfigError::Env {
+                variable: "CLOUDBASE_API_KEY",
+                ..
+            }
+        ));
+        let remote = Config::from_vars(vars(&[
+            ("CLOUDBASE_ENV", "e"),
+            ("CLOUDBASE_EMULATOR_HOST", "example.com:8787"),
+        ]))
+        .unwrap_err();
+        assert!(
+            matches!(
+                remote,
+                ConfigError::Env {
+                    variable: "CLOUDBASE_EMULATOR_HOST",
+                    ..
+                }
+            ),
+            "{remote}"
+        );
+        let region =
+            Config::from_vars(vars(&[("CLOUDBASE_ENV", "e"), ("CLOUDBASE_REGION", "a b")]))
+                .unwrap_err();
+        assert!(matches!(
+            region,
+            ConfigError::Env {
+                variable: "CLOUDBASE_REGION",
+                ..
+            }
+        ));
+        let ok = Config::from_vars(vars(&[
+            ("CLOUDBASE_ENV", "my-env"),
+            ("CLOUDBASE_REGION", "ap-guangzhou"),
+            ("CLOUDBASE_PUBLISHABLE_KEY", "pk_x"),
+        ]))
+        .unwrap();
+        assert_eq!(ok.env_id(), "my-env");
+        assert_eq!(ok.region(), "ap-guangzhou");
+        assert!(ok.credential().key().is_some());
+    }
+
     use super::*;
 
     fn build(b: ConfigBuilder) -> Result<Config, ConfigError> {

@@ -467,6 +467,15 @@ pub enum ConfigError {
         "base URL {0:?} uses plain http to a non-loopback host; use https (plain http is only for a local emulator)"
     )]
     InsecureBaseUrl(String),
+    /// An environment variable [`Config::from_env`](crate::Config::from_env) reads is
+    /// missing (`CLOUDBASE_ENV`) or unusable.
+    #[error("environment variable {variable}: {reason}")]
+    Env {
+        /// The variable.
+        variable: &'static str,
+        /// What is wrong (the configuration's own error, or "not set").
+        reason: String,
+    },
 }
 
 /// A session store failed.

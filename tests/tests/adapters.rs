@@ -99,7 +99,8 @@ async fn concurrent_async_calls_share_one_client() {
 fn concurrent_blocking_calls_share_one_client() {
     let emu = common::emulator();
     let client =
-        cloudbase_blocking::Client::new(common::config_for(emu.base_url()).build().unwrap());
+        cloudbase_blocking::Client::new(common::config_for(emu.base_url()).build().unwrap())
+            .unwrap();
     client.sign_in_anonymously().unwrap();
     std::thread::scope(|s| {
         for i in 0..16 {
@@ -122,7 +123,8 @@ fn blocking_auth_events_arrive_in_order_on_a_channel() {
     use cloudbase_core::AuthEventKind::*;
     let emu = common::emulator();
     let client =
-        cloudbase_blocking::Client::new(common::config_for(emu.base_url()).build().unwrap());
+        cloudbase_blocking::Client::new(common::config_for(emu.base_url()).build().unwrap())
+            .unwrap();
     let events = client.auth_events();
     let dropped = client.auth_events();
     drop(dropped);

@@ -59,7 +59,8 @@ fn thirty_two_threads_on_an_expired_token_cause_one_refresh() {
     let emu = common::emulator();
     emu.set_token_lifetime(Duration::ZERO);
     let client =
-        cloudbase_blocking::Client::new(common::config_for(emu.base_url()).build().unwrap());
+        cloudbase_blocking::Client::new(common::config_for(emu.base_url()).build().unwrap())
+            .unwrap();
     let expired = client.sign_in_anonymously().unwrap();
     emu.set_token_lifetime(Duration::from_secs(7200));
     std::thread::scope(|s| {
@@ -148,7 +149,8 @@ fn blocking_rotation_under_concurrency_never_presents_a_used_refresh_token() {
     // call still renews, these tokens being always within the refresh margin.
     emu.set_token_lifetime(Duration::from_secs(2));
     let client =
-        cloudbase_blocking::Client::new(common::config_for(emu.base_url()).build().unwrap());
+        cloudbase_blocking::Client::new(common::config_for(emu.base_url()).build().unwrap())
+            .unwrap();
     let events = client.auth_events();
     client.sign_in_anonymously().unwrap();
     std::thread::scope(|s| {

@@ -211,7 +211,7 @@ pub trait TestClient: Sized + AuthClient + data::DataClient {
 
 impl TestClient for cloudbase_blocking::Client {
     fn connect(config: ConfigBuilder) -> Self {
-        cloudbase_blocking::Client::new(config.build().unwrap())
+        cloudbase_blocking::Client::new(config.build().unwrap()).unwrap()
     }
     fn connect_with_store(
         config: ConfigBuilder,
