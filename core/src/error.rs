@@ -87,6 +87,105 @@ impl Error {
         }
     }
 
+    /// The auth code, when the server answered with an auth error.
+    pub fn auth_code(&self) -> Option<&AuthErrorCode> {
+        match self {
+            Error::Server(s) => s.code.auth(),
+            _ => None,
+        }
+    }
+
+    /// The gateway code, when the server answered with a gateway error.
+    pub fn gateway_code(&self) -> Option<&GatewayErrorCode> {
+        match self {
+            Error::Server(s) => s.code.gateway(),
+            _ => None,
+        }
+    }
+
+    /// A sign-in or sudo refused for a wrong login or password (every wording the
+    /// service uses for it).
+    pub fn is_invalid_credentials(&self) -> bool {
+        matches!(
+            self.auth_code(),
+            Some(
+                AuthErrorCode::InvalidUsernameOrPassword
+                    | AuthErrorCode::InvalidPassword
+                    | AuthErrorCode::WrongPassword
+                    | AuthErrorCode::InvalidCredentials
+                    | AuthErrorCode::PasswordNotSet
+            )
+        )
+    }
+
+    /// A verification code that is wrong, expired or used: the service answers
+    /// `invalid_argument` (error_code 3) about the verification, or
+    /// `invalid_verification_code`; an expired or spent handle is refused locally
+    /// ([`BuildError::VerificationExpired`], [`BuildError::VerificationUsed`]).
+    pub fn is_invalid_verification_code(&self) -> bool {
+        match self {
+            Error::Build(BuildError::VerificationExpired | BuildError::VerificationUsed) => true,
+            Error::Server(s) => match s.code.auth() {
+                Some(AuthErrorCode::InvalidVerificationCode) => true,
+                Some(AuthErrorCode::InvalidArgument) => {
+                    let m = s.message.to_ascii_lowercase();
+                    m.contains("verif") || m.contains("code")
+                }
+                _ => false,
+            },
+            _ => false,
+        }
+    }
+
+    /// What was asked for does not exist: HTTP 404, or a not-found code (a user, a
+    /// function, a service, a table, a file).
+    pub fn is_not_found(&self) -> bool {
+        match self {
+            Error::Server(s) => {
+                s.status == StatusCode::NOT_FOUND
+                    || matches!(
+                        s.code.auth(),
+                        Some(AuthErrorCode::NotFound | AuthErrorCode::UserNotFound)
+                    )
+                    || matches!(
+                        s.code.gateway(),
+                        Some(
+                            GatewayErrorCode::ResourceNotFound
+                                | GatewayErrorCode::ServiceNotFound
+                                | GatewayErrorCode::StorageBucketNotFound
+                        )
+                    )
+            }
+            _ => false,
+        }
+    }
+
+    /// Refused for sending too much: a throttled call
+    /// ([`ServerError::is_throttled`]) or an auth `resource_exhausted` (e.g. codes
+    /// sent too often; [`ServerError::retry_after`] says when to try again).
+    pub fn is_rate_limited(&self) -> bool {
+        match self {
+            Error::Server(s) => {
+                s.is_throttled() || s.code.auth() == Some(&AuthErrorCode::ResourceExhausted)
+            }
+            _ => false,
+        }
+    }
+
+    /// Took too long: a transport timeout, or a server that timed out waiting
+    /// (`deadline_exceeded`, `SERVICE_TIMEOUT`, HTTP 504).
+    pub fn is_timeout(&self) -> bool {
+        match self {
+            Error::Transport(t) => t.kind == TransportErrorKind::Timeout,
+            Error::Server(s) => {
+                s.status == StatusCode::GATEWAY_TIMEOUT
+                    || s.code.auth() == Some(&AuthErrorCode::DeadlineExceeded)
+                    || s.code.gateway() == Some(&GatewayErrorCode::ServiceTimeout)
+            }
+            _ => false,
+        }
+    }
+
     /// The server's request id, when the failure came from a server answer.
     pub fn request_id(&self) -> Option<&str> {
         match self {
@@ -197,7 +296,7 @@ impl std::fmt::Display for ServerCode {
 
 /// An error answer from CloudBase.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{code} (HTTP {status}){}: {message}", request_id.as_deref().map(|r| format!(" [request {r}]")).unwrap_or_default())]
+#[error("{code}{}{}: {message}", http_part(*status), request_id.as_deref().map(|r| format!(" [request {r}]")).unwrap_or_default())]
 #[non_exhaustive]
 pub struct ServerError {
     /// The HTTP status (auth errors may come with 200: the body decides).
@@ -216,6 +315,16 @@ pub struct ServerError {
     pub postgrest: Option<Box<PostgrestDetails>>,
 }
 
+/// ` (HTTP 404 Not Found)` for a failed status; nothing for an error carried inside a
+/// successful answer (an auth error in a 200, a storage item's failure).
+fn http_part(status: StatusCode) -> String {
+    if status.is_success() {
+        String::new()
+    } else {
+        format!(" (HTTP {status})")
+    }
+}
+
 /// The extra fields of a PostgREST error body `{code, message, details, hint}`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
@@ -227,9 +336,27 @@ pub struct PostgrestDetails {
 }
 
 impl ServerError {
+    /// Whether the server refused to run the call for now: HTTP 429, or a gateway
+    /// `EXCEED_REQUEST_LIMIT`, `EXCEED_CONCURRENT_REQUEST_LIMIT` or
+    /// `DATABASE_TRANSACTION_CONFLICT`. Such a call was not applied, so the driver
+    /// retries it (with backoff, honouring `Retry-After`) whatever the operation,
+    /// within the retry policy's attempts.
+    pub fn is_throttled(&self) -> bool {
+        self.status == StatusCode::TOO_MANY_REQUESTS
+            || matches!(
+                self.code.gateway(),
+                Some(
+                    GatewayErrorCode::ExceedRequestLimit
+                        | GatewayErrorCode::ExceedConcurrentRequestLimit
+                        | GatewayErrorCode::DatabaseTransactionConflict
+                )
+            )
+    }
+
     /// See [`Error::is_retryable`].
     pub fn is_retryable(&self) -> bool {
-        matches!(self.status.as_u16(), 429 | 502 | 503 | 504)
+        self.is_throttled()
+            || matches!(self.status.as_u16(), 429 | 502 | 503 | 504)
             || matches!(
                 self.code.auth(),
                 Some(
@@ -387,13 +514,16 @@ impl std::fmt::Display for TransportErrorKind {
 
 /// A network failure, with the HTTP library's own error kept as the source.
 #[derive(Debug, thiserror::Error)]
-#[error("{kind} after {attempts} attempt(s)")]
+#[error("{}{kind} after {attempts} attempt(s)", target.as_deref().map(|t| format!("{t}: ")).unwrap_or_default())]
 #[non_exhaustive]
 pub struct TransportError {
     /// The classified failure.
     pub kind: TransportErrorKind,
     /// How many attempts the call made in all.
     pub attempts: u32,
+    /// What failed: the operation, method and host (`GetUser GET env.api…`), once
+    /// the call driver knows it.
+    pub target: Option<String>,
     #[source]
     source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
 }
@@ -408,6 +538,7 @@ impl TransportError {
         Self {
             kind,
             attempts: 1,
+            target: None,
             source: Some(source.into()),
         }
     }
@@ -417,12 +548,20 @@ impl TransportError {
         Self {
             kind,
             attempts: 1,
+            target: None,
             source: None,
         }
     }
 
     pub(crate) fn with_attempts(mut self, attempts: u32) -> Self {
         self.attempts = attempts;
+        self
+    }
+
+    pub(crate) fn with_target(mut self, target: Option<String>) -> Self {
+        if self.target.is_none() {
+            self.target = target;
+        }
         self
     }
 }
@@ -511,4 +650,78 @@ pub enum StoreError {
     /// The store does not offer what was asked (e.g. a lock).
     #[error("session store: {0}")]
     Unsupported(&'static str),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn server(status: u16, code: ServerCode, message: &str) -> Error {
+        Error::Server(ServerError {
+            status: StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST),
+            code,
+            message: message.into(),
+            request_id: None,
+            numeric_code: None,
+            retry_after: None,
+            postgrest: None,
+        })
+    }
+
+    #[test]
+    fn helpers_classify_without_nested_matches() {
+        let wrong = server(
+            400,
+            ServerCode::Auth(AuthErrorCode::InvalidUsernameOrPassword),
+            "bad",
+        );
+        assert!(wrong.is_invalid_credentials() && !wrong.is_not_found());
+        let code = server(
+            400,
+            ServerCode::Auth(AuthErrorCode::InvalidArgument),
+            "verification code is invalid",
+        );
+        assert!(code.is_invalid_verification_code());
+        assert!(
+            !server(
+                400,
+                ServerCode::Auth(AuthErrorCode::InvalidArgument),
+                "email"
+            )
+            .is_invalid_verification_code()
+        );
+        assert!(Error::Build(BuildError::VerificationExpired).is_invalid_verification_code());
+        let missing = server(
+            404,
+            ServerCode::Gateway(GatewayErrorCode::ResourceNotFound),
+            "no",
+        );
+        assert!(missing.is_not_found());
+        assert_eq!(
+            missing.gateway_code(),
+            Some(&GatewayErrorCode::ResourceNotFound)
+        );
+        let limited = server(
+            400,
+            ServerCode::Auth(AuthErrorCode::ResourceExhausted),
+            "slow",
+        );
+        assert!(limited.is_rate_limited() && limited.auth_code().is_some());
+        let timed_out =
+            Error::Transport(TransportError::without_source(TransportErrorKind::Timeout));
+        assert!(timed_out.is_timeout());
+        assert!(server(504, ServerCode::HttpStatus, "gw").is_timeout());
+    }
+
+    #[test]
+    fn an_error_inside_a_200_answer_does_not_claim_http_200() {
+        let item = server(
+            200,
+            ServerCode::Gateway(GatewayErrorCode::Unknown("STORAGE_FILE_NONEXIST".into())),
+            "no such file",
+        );
+        assert_eq!(item.to_string(), "STORAGE_FILE_NONEXIST: no such file");
+        let e = server(404, ServerCode::HttpStatus, "x");
+        assert_eq!(e.to_string(), "HTTP error (HTTP 404 Not Found): x");
+    }
 }

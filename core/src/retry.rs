@@ -110,6 +110,13 @@ pub enum AttemptFailure {
         /// The parsed `Retry-After`.
         retry_after: Option<Duration>,
     },
+    /// The server refused to run the call for now (a rate limit, a transaction
+    /// conflict: [`ServerError::is_throttled`](crate::ServerError::is_throttled)).
+    /// The call was not applied, so any operation may be retried.
+    Throttled {
+        /// How long the server asked to wait, if it said.
+        retry_after: Option<Duration>,
+    },
 }
 
 /// The outcome of [`decide`].
@@ -161,6 +168,9 @@ pub fn decide(
             retry_after.map_or(backoff, |wait| wait.min(policy.max_retry_after)),
         ),
         AttemptFailure::Status { .. } => RetryDecision::Stop,
+        AttemptFailure::Throttled { retry_after } => RetryDecision::RetryAfter(
+            retry_after.map_or(backoff, |wait| wait.min(policy.max_retry_after)),
+        ),
     }
 }
 

@@ -293,3 +293,63 @@ fn function_request_matches_the_transcript() {
     assert_eq!(sent, data);
     assert!(!CallFunction::new("echo").unwrap().is_idempotent());
 }
+
+#[test]
+fn a_throttled_call_is_retried_even_when_it_is_not_idempotent() {
+    let mut st = state();
+    // A plain function call: not idempotent, so a 503 alone would not be retried.
+    let mut call = Call::new(CallFunction::new("echo").unwrap());
+    let _ = expect_send(call.poll(&mut st, t0()));
+    let limited = r#"{"code":"EXCEED_REQUEST_LIMIT","message":"slow down","requestId":"r"}"#;
+    call.on_response(t0(), response(422, &[("retry-after", "1")], limited));
+    let until = expect_sleep(call.poll(&mut st, t0()));
+    assert_eq!(until, t0() + Duration::from_secs(1));
+    let _ = expect_send(call.poll(&mut st, until));
+    call.on_response(until, response(200, &[], r#"{"ok":true}"#));
+    assert!(expect_done(call.poll(&mut st, until)).is_ok());
+}
+
+#[test]
+fn a_transaction_conflict_is_retried_then_reported_as_rate_limited() {
+    let mut st = state_with(
+        Config::builder("demo-env")
+            .publishable_key("pk_demo")
+            .retry(RetryPolicy::default().max_attempts(2)),
+    );
+    let mut call = Call::new(CallFunction::new("echo").unwrap());
+    let conflict = r#"{"code":"DATABASE_TRANSACTION_CONFLICT","message":"retry","requestId":"r"}"#;
+    let mut now = t0();
+    for _ in 0..2 {
+        loop {
+            match call.poll(&mut st, now) {
+                Step::Sleep(t) => now = t,
+                Step::Send(_) => break,
+                other => panic!("{other:?}"),
+            }
+        }
+        call.on_response(now, response(503, &[], conflict));
+    }
+    let err = expect_done(call.poll(&mut st, now)).unwrap_err();
+    assert!(err.is_rate_limited() && err.is_retryable(), "{err}");
+    assert_eq!(
+        err.gateway_code(),
+        Some(&cloudbase_core::GatewayErrorCode::DatabaseTransactionConflict)
+    );
+}
+
+#[test]
+fn a_transport_error_names_the_operation_method_and_host() {
+    let mut st = state_with(
+        Config::builder("demo-env")
+            .publishable_key("pk_demo")
+            .retry(RetryPolicy::default().max_attempts(1)),
+    );
+    let mut call = Call::new(CallFunction::new("echo").unwrap());
+    let _ = expect_send(call.poll(&mut st, t0()));
+    call.on_failure(TransportError::without_source(TransportErrorKind::Connect));
+    let err = expect_done(call.poll(&mut st, t0())).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "CallFunction POST demo-env.api.tcloudbasegateway.com: could not connect after 1 attempt(s)"
+    );
+}

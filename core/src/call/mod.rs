@@ -140,6 +140,8 @@ pub struct Call<O: Operation> {
     captcha_answer: Option<Option<String>>,
     /// The shared store was read before this call's first user-token request.
     store_checked: bool,
+    /// `"<operation> <METHOD> <host>"` of the last request sent, for transport errors.
+    target: Option<String>,
 }
 
 impl<O: Operation> fmt::Debug for Call<O> {
@@ -149,6 +151,14 @@ impl<O: Operation> fmt::Debug for Call<O> {
             .field("attempt", &self.attempt)
             .finish_non_exhaustive()
     }
+}
+
+/// The operation's type name without its path and parameters (`GetUser`,
+/// `RdbCall`), for messages.
+fn operation_name<O>() -> &'static str {
+    let full = std::any::type_name::<O>();
+    let bare = full.split('<').next().unwrap_or(full);
+    bare.rsplit("::").next().unwrap_or(bare)
 }
 
 /// Session renewals one call may perform or wait for.
@@ -180,6 +190,7 @@ impl<O: Operation> Call<O> {
             pending_solve: None,
             captcha_answer: None,
             store_checked: false,
+            target: None,
         }
     }
 
@@ -355,7 +366,11 @@ impl<O: Operation> Call<O> {
                         tracing::debug!(request_id = self.rid(), attempt = self.attempt, error = %kind, "transport failure, retrying");
                         return step;
                     }
-                    return self.finish(Err(failure.with_attempts(self.attempt).into()));
+                    let target = self.target.clone();
+                    return self.finish(Err(failure
+                        .with_attempts(self.attempt)
+                        .with_target(target)
+                        .into()));
                 }
                 Phase::Responded(response, received_at) => {
                     if let Some(step) = self.on_answer(state, received_at.min(now), response) {
@@ -533,6 +548,17 @@ impl<O: Operation> Call<O> {
         };
         if let Err(e) = check_status(api, &response, now) {
             if let Error::Server(server) = &e {
+                if server.is_throttled()
+                    && let Some(step) = self.retry(
+                        state,
+                        now,
+                        AttemptFailure::Throttled {
+                            retry_after: server.retry_after,
+                        },
+                    )
+                {
+                    return Some(step);
+                }
                 if self.op.ends_session_on(server) {
                     state.session.sign_out();
                 }
@@ -668,6 +694,12 @@ impl<O: Operation> Call<O> {
                     }
                     _ => None,
                 };
+                self.target = Some(format!(
+                    "{} {} {}",
+                    operation_name::<O>(),
+                    req.method(),
+                    req.uri().host().unwrap_or("-")
+                ));
                 // Path only: queries may carry tokens (e.g. `sudo_token`).
                 tracing::debug!(request_id = %request_id, attempt = self.attempt, method = %req.method(), path = req.uri().path(), "send");
                 self.phase = Phase::InFlight;
