@@ -336,21 +336,22 @@ pub struct PostgrestDetails {
 }
 
 impl ServerError {
-    /// Whether the server refused to run the call for now: HTTP 429, or a gateway
-    /// `EXCEED_REQUEST_LIMIT`, `EXCEED_CONCURRENT_REQUEST_LIMIT` or
-    /// `DATABASE_TRANSACTION_CONFLICT`. Such a call was not applied, so the driver
-    /// retries it (with backoff, honouring `Retry-After`) whatever the operation,
-    /// within the retry policy's attempts.
+    /// Whether the gateway refused to run the call for now: `EXCEED_REQUEST_LIMIT`,
+    /// `EXCEED_CONCURRENT_REQUEST_LIMIT` or `DATABASE_TRANSACTION_CONFLICT`. Such a
+    /// call was not applied, so the driver retries it (with backoff, honouring
+    /// `Retry-After`) whatever the operation, within the retry policy's attempts. An
+    /// auth `resource_exhausted` (codes sent too often, with a `retry_after` of up to
+    /// minutes) is not retried: it is for the app to show a countdown
+    /// ([`Error::is_rate_limited`] covers both).
     pub fn is_throttled(&self) -> bool {
-        self.status == StatusCode::TOO_MANY_REQUESTS
-            || matches!(
-                self.code.gateway(),
-                Some(
-                    GatewayErrorCode::ExceedRequestLimit
-                        | GatewayErrorCode::ExceedConcurrentRequestLimit
-                        | GatewayErrorCode::DatabaseTransactionConflict
-                )
+        matches!(
+            self.code.gateway(),
+            Some(
+                GatewayErrorCode::ExceedRequestLimit
+                    | GatewayErrorCode::ExceedConcurrentRequestLimit
+                    | GatewayErrorCode::DatabaseTransactionConflict
             )
+        )
     }
 
     /// See [`Error::is_retryable`].

@@ -296,12 +296,20 @@ impl Emulator {
         lock(&self.shared.store).outbox().unwrap_or_default()
     }
 
-    /// The latest code sent to `to` (an email address or `+CC NNNN` phone number).
+    /// The latest code sent to `to`: an email address, or a phone number in any form
+    /// the SDK accepts (`+86 13800138000`, `+8613800138000`, `13800138000`), compared
+    /// after the SDK's own normalisation.
     pub fn last_code(&self, to: &str) -> Option<String> {
+        let normal = |contact: &str| {
+            cloudbase_core::auth::Contact::parse(contact)
+                .map(|c| c.as_str().to_owned())
+                .unwrap_or_else(|_| contact.trim().to_owned())
+        };
+        let wanted = normal(to);
         self.outbox()
             .into_iter()
             .rev()
-            .find(|m| m.to == to)
+            .find(|m| normal(&m.to) == wanted)
             .map(|m| m.code)
     }
 
