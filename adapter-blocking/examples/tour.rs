@@ -140,7 +140,7 @@ pub fn tour() -> Result<Option<Emulator>, Box<dyn std::error::Error>> {
             "OTP sign-up, password sign-in, profile update, custom ticket, sign-out",
         );
         let email = "ada@example.com";
-        let handle = client.sign_up(email)?;
+        let handle = client.sign_in_with_otp(email)?;
         println!("    code sent to {email} (a new user: {})", !handle.is_user);
         // A real app asks the user; the emulator lets the tour read its outbox.
         let code = emulator.last_code(email).ok_or("no code in the outbox")?;

@@ -26,19 +26,21 @@ macro_rules! client_operations {
             /// Signs in with a password (`SIGNED_IN`). `login` is an email address if it
             /// contains `@`, a phone number if it starts with `+`, else a login name; use
             /// `execute(SignInWithPassword::…)` to say which explicitly.
+            #[doc(alias = "sign_in")]
+            #[doc(alias = "signIn")]
+            #[doc(alias = "signInWithPassword")]
             fn sign_in_with_password[self](login: &str, password: &str) -> $crate::Credentials
                 => $crate::auth::SignInWithPassword::login(login, password)?;
 
             /// Sends a one-time code to an email address or phone number for sign-in or
             /// sign-up (the JS SDK's `signInWithOtp`). Pass the handle and the code the user
             /// received to `verify_otp` (existing user) or `complete_sign_up`.
+            #[doc(alias = "sign_up")]
+            #[doc(alias = "signUp")]
+            #[doc(alias = "signInWithOtp")]
             fn sign_in_with_otp[self](email_or_phone: &str) -> $crate::auth::OtpHandle
                 => $crate::auth::SendVerification::for_sign_in($crate::auth::Contact::parse(email_or_phone)?);
 
-            /// Starts a sign-up: the same code request as `sign_in_with_otp` (the JS SDK's
-            /// `signUp`); finish with `complete_sign_up`.
-            fn sign_up[self](email_or_phone: &str) -> $crate::auth::OtpHandle
-                => $crate::auth::SendVerification::for_sign_in($crate::auth::Contact::parse(email_or_phone)?);
 
             /// Verifies the code, then signs in, or signs up a new user without extra
             /// details (`SIGNED_IN`). An expired or already-used handle fails without a
@@ -108,13 +110,13 @@ macro_rules! client_operations {
                 => $crate::auth::SignOutWithRedirect::new(redirect_uri, state);
 
             /// The signed-in user's profile (`GET /auth/v1/user/me`).
+            #[doc(alias = "refresh_user")]
+            #[doc(alias = "refreshUser")]
+            #[doc(alias = "getUser")]
+            #[doc(alias = "getCurrentUser")]
             fn get_user[self]() -> $crate::auth::User
                 => $crate::auth::GetUser::new();
 
-            /// Signs in with a login name, email address or phone number and a password
-            /// (the JS v2 name of `sign_in_with_password`).
-            fn sign_in[self](login: &str, password: &str) -> $crate::Credentials
-                => $crate::auth::SignInWithPassword::login(login, password)?;
 
             /// Sends a new code when the first did not arrive (the JS SDK's `resend`):
             /// `sign_up` says whether the code is for a sign-up (target `ANY`) or an
@@ -163,11 +165,13 @@ macro_rules! client_operations {
             fn bind_with_provider[self](token: $crate::auth::ProviderToken) -> ()
                 => $crate::auth::BindWithProvider::new(token);
 
-            /// Unbinds a third-party identity (the JS v2 name of `unlink_identity`).
-            fn unbind_provider[self](provider_id: &str) -> ()
-                => $crate::auth::UnbindProvider::new(provider_id);
 
-            /// Unbinds a third-party identity from the signed-in user.
+            /// Unbinds a third-party identity from the signed-in user: `DELETE
+            /// /auth/v1/user/provider/{provider_id}` (the JS SDK's `unlinkIdentity`, v2
+            /// `unbindProvider`).
+            #[doc(alias = "unbind_provider")]
+            #[doc(alias = "unbindProvider")]
+            #[doc(alias = "unlinkIdentity")]
             fn unlink_identity[self](provider_id: &str) -> ()
                 => $crate::auth::UnbindProvider::new(provider_id);
 
@@ -197,9 +201,6 @@ macro_rules! client_operations {
             fn set_session[self](_access_token: &str, refresh_token: &str) -> $crate::Credentials
                 => $crate::auth::RefreshToken::set_session(refresh_token);
 
-            /// Fetches the profile again (the JS SDK's `refreshUser`).
-            fn refresh_user[self]() -> $crate::auth::User
-                => $crate::auth::GetUser::new();
 
             /// Changes plain profile fields and returns the new profile (`USER_UPDATED`).
             /// Email and phone go through `start_contact_change`.

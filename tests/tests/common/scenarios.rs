@@ -508,7 +508,7 @@ pub fn otp_sign_up_then_password_sign_in<C: TestClient>() {
     let emu = emulator();
     let c = C::connect(config_for(emu.base_url()));
     let events = c.record_events();
-    let handle = c.sign_up("ada@example.com").unwrap();
+    let handle = c.sign_in_with_otp("ada@example.com").unwrap();
     assert!(!handle.is_user);
     let sent = &emu.requests_to("/auth/v1/verification")[0];
     let body: serde_json::Value = serde_json::from_slice(&sent.body).unwrap();
@@ -591,7 +591,7 @@ pub fn otp_sign_up_then_password_sign_in<C: TestClient>() {
 pub fn otp_sign_in_of_an_existing_user_by_phone<C: TestClient>() {
     let emu = emulator();
     let c = C::connect(config_for(emu.base_url()));
-    let handle = c.sign_up("+8613800138000").unwrap();
+    let handle = c.sign_in_with_otp("+8613800138000").unwrap();
     let body: serde_json::Value =
         serde_json::from_slice(&emu.requests_to("/auth/v1/verification")[0].body).unwrap();
     assert_eq!(
@@ -626,12 +626,18 @@ pub fn otp_error_paths<C: TestClient>() {
     let emu = emulator();
     let c = C::connect(config_for(emu.base_url()));
     // Bad input never leaves the machine.
-    assert!(matches!(c.sign_up("not-an-email@"), Err(Error::Build(_))));
-    assert!(matches!(c.sign_up("+86 12ab"), Err(Error::Build(_))));
+    assert!(matches!(
+        c.sign_in_with_otp("not-an-email@"),
+        Err(Error::Build(_))
+    ));
+    assert!(matches!(
+        c.sign_in_with_otp("+86 12ab"),
+        Err(Error::Build(_))
+    ));
     assert!(emu.requests().is_empty());
 
     // A wrong code is the server's typed error; the handle stays usable.
-    let handle = c.sign_up("bob@example.com").unwrap();
+    let handle = c.sign_in_with_otp("bob@example.com").unwrap();
     match c.verify_otp(&handle, "000000") {
         Err(Error::Server(e)) => {
             assert_eq!(e.code.auth().map(|c| c.as_str()), Some("invalid_argument"))
@@ -639,7 +645,7 @@ pub fn otp_error_paths<C: TestClient>() {
         other => panic!("{other:?}"),
     }
     // A re-send invalidates the previous code.
-    let newer = c.sign_up("bob@example.com").unwrap();
+    let newer = c.sign_in_with_otp("bob@example.com").unwrap();
     let old_code = emu
         .outbox()
         .iter()
@@ -661,7 +667,7 @@ pub fn otp_error_paths<C: TestClient>() {
 
     // The per-contact rate limit.
     emu.set_verification_rate_limit(2, Duration::from_secs(60));
-    match c.sign_up("bob@example.com") {
+    match c.sign_in_with_otp("bob@example.com") {
         Err(Error::Server(e)) => {
             assert_eq!(
                 e.code.auth().map(|c| c.as_str()),
@@ -717,7 +723,7 @@ fn registered<C: TestClient>(
     password: &str,
 ) -> C {
     let c = C::connect(config_for(emu.base_url()));
-    let handle = c.sign_up(email).unwrap();
+    let handle = c.sign_in_with_otp(email).unwrap();
     let details = cloudbase_core::auth::SignUpDetails::new()
         .password(password)
         .username(username);
@@ -784,7 +790,7 @@ pub fn profile_update_and_contact_change<C: TestClient>() {
     c.confirm_contact_change(&handle, &emu.last_code("ann.new@example.com").unwrap())
         .unwrap();
     assert_eq!(
-        c.refresh_user().unwrap().email.as_deref(),
+        c.get_user().unwrap().email.as_deref(),
         Some("ann.new@example.com")
     );
     assert_eq!(
@@ -836,10 +842,10 @@ pub fn passwords_sudo_queries_and_deletion<C: TestClient>() {
     c.set_password(&sudo, "third-pass").unwrap();
     c.sign_out().unwrap();
     assert_eq!(
-        auth_code(c.sign_in("bo_b_b", "second-pass")),
+        auth_code(c.sign_in_with_password("bo_b_b", "second-pass")),
         "invalid_username_or_password"
     );
-    c.sign_in("bo_b_b", "third-pass").unwrap();
+    c.sign_in_with_password("bo_b_b", "third-pass").unwrap();
 
     // deleteUser: sudo, then DELETE /user/me?sudo_token=; the session ends.
     let events = c.record_events();
@@ -859,7 +865,7 @@ pub fn passwords_sudo_queries_and_deletion<C: TestClient>() {
         [AuthEventKind::InitialSession, AuthEventKind::SignedOut]
     );
     assert_eq!(
-        auth_code(c.sign_in("bo_b_b", "third-pass")),
+        auth_code(c.sign_in_with_password("bo_b_b", "third-pass")),
         "invalid_username_or_password"
     );
 
@@ -922,7 +928,8 @@ pub fn password_recovery_flows<C: TestClient>() {
         .verify(&handle, &emu.last_code("cy@example.com").unwrap())
         .unwrap();
     c.reset_password(token, "newer-pass").unwrap();
-    c.sign_in("cy@example.com", "newer-pass").unwrap();
+    c.sign_in_with_password("cy@example.com", "newer-pass")
+        .unwrap();
 }
 
 pub fn reauthentication_and_contact_binding<C: TestClient>() {
@@ -951,7 +958,7 @@ pub fn reauthentication_and_contact_binding<C: TestClient>() {
         ["verification_token"]
     );
     c.sign_out().unwrap();
-    c.sign_in("di@example.com", "pass-2").unwrap();
+    c.sign_in_with_password("di@example.com", "pass-2").unwrap();
 
     // Binding a phone: code to the new phone, then PATCH /user/contact with sudo.
     let to_phone = c
@@ -1037,7 +1044,7 @@ pub fn oauth_sign_in_link_and_unlink<C: TestClient>() {
     let all = c.get_providers().unwrap();
     assert!(all.iter().all(|p| p.bind), "{all:?}");
     c.unlink_identity("google").unwrap();
-    assert_eq!(auth_code(c.unbind_provider("google")), "not_found");
+    assert_eq!(auth_code(c.unlink_identity("google")), "not_found");
     assert_eq!(c.get_user_identities().unwrap().len(), 1);
     assert_eq!(
         *events.lock().unwrap(),
@@ -1134,7 +1141,7 @@ pub fn id_token_and_custom_ticket_sign_in<C: TestClient>() {
 fn fail_passwords<C: TestClient>(c: &C, login: &str, n: usize) {
     for _ in 0..n {
         assert_eq!(
-            auth_code(c.sign_in(login, "wrong")),
+            auth_code(c.sign_in_with_password(login, "wrong")),
             "invalid_username_or_password"
         );
     }
@@ -1154,7 +1161,7 @@ pub fn captcha_after_failed_passwords_with_a_solver<C: TestClient>() {
         },
     ));
     let before = emu.requests().len();
-    c.sign_in("eve_e", "right-pass").unwrap();
+    c.sign_in_with_password("eve_e", "right-pass").unwrap();
     let after: Vec<_> = emu.requests()[before..]
         .iter()
         .map(|r| r.path.clone())
@@ -1196,7 +1203,7 @@ pub fn captcha_after_failed_passwords_with_a_solver<C: TestClient>() {
     c.clear_captcha_token();
     c.set_captcha_solver(Box::new(|_: &cloudbase_core::auth::CaptchaChallenge| None));
     assert!(matches!(
-        c.sign_in("eve_e", "right-pass"),
+        c.sign_in_with_password("eve_e", "right-pass"),
         Err(Error::Captcha(_))
     ));
     // A wrong answer is the server's typed error.
@@ -1204,7 +1211,7 @@ pub fn captcha_after_failed_passwords_with_a_solver<C: TestClient>() {
         Some("nope".into())
     }));
     assert_eq!(
-        auth_code(c.sign_in("eve_e", "right-pass")),
+        auth_code(c.sign_in_with_password("eve_e", "right-pass")),
         "invalid_captcha"
     );
 }
@@ -1215,7 +1222,7 @@ pub fn captcha_without_a_solver_returns_the_challenge<C: TestClient>() {
     let c = registered::<C>(&emu, "fay@example.com", "fay_f", "right-pass");
     c.sign_out().unwrap();
     fail_passwords(&c, "fay_f", 1);
-    let challenge = match c.sign_in("fay_f", "right-pass") {
+    let challenge = match c.sign_in_with_password("fay_f", "right-pass") {
         Err(Error::Captcha(ch)) => ch,
         other => panic!("{other:?}"),
     };
@@ -1226,7 +1233,7 @@ pub fn captcha_without_a_solver_returns_the_challenge<C: TestClient>() {
         .verify_captcha_data(&challenge, &answer.to_lowercase())
         .unwrap();
     let before = emu.requests_to("/auth/v1/signin").len();
-    c.sign_in("fay_f", "right-pass").unwrap();
+    c.sign_in_with_password("fay_f", "right-pass").unwrap();
     let signins = emu.requests_to("/auth/v1/signin");
     assert_eq!(
         signins.len() - before,
@@ -1309,7 +1316,7 @@ pub fn set_session_get_session_and_scope<C: TestClient>() {
 pub fn resend_replaces_the_previous_code<C: TestClient>() {
     let emu = emulator();
     let c = C::connect(config_for(emu.base_url()));
-    let first = c.sign_up("hal@example.com").unwrap();
+    let first = c.sign_in_with_otp("hal@example.com").unwrap();
     let first_code = emu.last_code("hal@example.com").unwrap();
     let second = c.resend("hal@example.com", true).unwrap();
     assert_eq!(
