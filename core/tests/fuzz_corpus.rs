@@ -1,9 +1,9 @@
 //! Replays every committed fuzz corpus file (`fuzz/corpus/<target>/*`) through the
 //! fuzz targets' own entry points, on the stable toolchain, so CI exercises them on
-//! every run. The entry points are `fuzz/src/lib.rs`, included here as a module.
+//! every run. The entry points are `fuzz_entries/` (which `fuzz/src/lib.rs` re-exports for cargo-fuzz), included here as a module.
 #![allow(clippy::unwrap_used, missing_docs)]
 
-#[path = "../../fuzz/src/lib.rs"]
+#[path = "fuzz_entries/mod.rs"]
 mod entries;
 
 use std::path::PathBuf;

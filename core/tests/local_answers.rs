@@ -11,7 +11,7 @@ use cloudbase_core::{
 };
 use rand::SeedableRng;
 
-#[path = "../../fuzz/src/lib.rs"]
+#[path = "fuzz_entries/mod.rs"]
 mod entries;
 
 fn t0() -> SystemTime {

@@ -6,7 +6,7 @@
 use cloudbase_core::rdb::{Filter, IsValue, Op};
 use proptest::prelude::*;
 
-#[path = "../../fuzz/src/lib.rs"]
+#[path = "fuzz_entries/mod.rs"]
 mod entries;
 
 use entries::postgrest::parse;

@@ -424,7 +424,7 @@ fn an_expired_or_spent_otp_handle_sends_nothing() {
 // ---- property test: arbitrary interleavings ----
 // The exercise and its invariants are the `session_machine` fuzz target's.
 
-#[path = "../../fuzz/src/lib.rs"]
+#[path = "fuzz_entries/mod.rs"]
 mod entries;
 
 use entries::{Action, Reply};
