@@ -104,9 +104,25 @@ impl SharedState {
     /// Starts driving `op`; the guard releases a refresh the call owns if it is
     /// dropped before finishing (e.g. a cancelled future).
     pub fn start<O: Operation>(&self, op: O) -> ActiveCall<'_, O> {
+        let env = self.lock().config.env_id().to_owned();
+        // One span per operation, with OpenTelemetry's HTTP-client field names; the
+        // driver fills them in (method and path only: queries may carry tokens).
+        let span = tracing::info_span!(
+            "cloudbase.operation",
+            otel.kind = "client",
+            cloudbase.operation = crate::call::operation_name::<O>(),
+            cloudbase.env = %env,
+            cloudbase.request_id = tracing::field::Empty,
+            http.request.method = tracing::field::Empty,
+            url.path = tracing::field::Empty,
+            http.request.resend_count = tracing::field::Empty,
+            http.response.status_code = tracing::field::Empty,
+            error.type = tracing::field::Empty,
+        );
         ActiveCall {
             shared: self,
             call: Call::new(op),
+            span,
         }
     }
 
@@ -264,14 +280,21 @@ impl SharedState {
 pub struct ActiveCall<'a, O: Operation> {
     shared: &'a SharedState,
     call: Call<O>,
+    /// The operation's span, entered while the driver decides each step (never
+    /// across an adapter's await).
+    span: tracing::Span,
 }
 
 impl<O: Operation> ActiveCall<'_, O> {
     /// Advances the call at `now`.
     pub fn poll(&mut self, now: SystemTime) -> Step<O::Output> {
+        let _entered = self.span.enter();
         loop {
             let call = &mut self.call;
             let step = self.shared.with_state(|st| call.poll(st, now));
+            if let Step::Done(Err(e)) = &step {
+                self.span.record("error.type", error_type(e));
+            }
             // A captcha solver is app code: it runs here, outside the lock.
             if !self.call.solve_pending() {
                 return step;
@@ -292,6 +315,21 @@ impl<O: Operation> ActiveCall<'_, O> {
     /// See [`Call::on_failure`].
     pub fn on_failure(&mut self, failure: TransportError) {
         self.call.on_failure(failure);
+    }
+}
+
+/// `error.type` of a failed operation: the layer, and the server's code if any.
+fn error_type(e: &Error) -> String {
+    match e {
+        Error::Server(s) => s.code.to_string(),
+        Error::Transport(t) => t.kind.to_string(),
+        Error::Build(_) => "build".into(),
+        Error::Session(_) => "session".into(),
+        Error::Decode(_) => "decode".into(),
+        Error::Store(_) => "store".into(),
+        Error::Captcha(_) => "captcha".into(),
+        Error::File { .. } => "file".into(),
+        Error::Internal(_) => "internal".into(),
     }
 }
 

@@ -120,6 +120,17 @@ fn a_full_tour_traces_no_secret() {
         "too few requests traced:\n{trace}"
     );
     assert!(secrets.iter().any(|s| s.starts_with("eyJ")), "no JWT seen");
+    // Each operation has its span, with OpenTelemetry's HTTP-client field names.
+    for field in [
+        "cloudbase.operation=\"CallFunction\"",
+        "http.request.method=\"POST\"",
+        "url.path=\"/v1/functions/echo\"",
+        "http.response.status_code=200",
+        "http.request.resend_count=0",
+        "cloudbase.env=tour-env",
+    ] {
+        assert!(trace.contains(field), "no {field} in the trace:\n{trace}");
+    }
     assert!(
         secrets
             .iter()

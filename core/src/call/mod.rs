@@ -155,7 +155,7 @@ impl<O: Operation> fmt::Debug for Call<O> {
 
 /// The operation's type name without its path and parameters (`GetUser`,
 /// `RdbCall`), for messages.
-fn operation_name<O>() -> &'static str {
+pub(crate) fn operation_name<O>() -> &'static str {
     let full = std::any::type_name::<O>();
     let bare = full.split('<').next().unwrap_or(full);
     bare.rsplit("::").next().unwrap_or(bare)
@@ -524,6 +524,7 @@ impl<O: Operation> Call<O> {
         response: HttpResponse,
     ) -> Option<Step<O::Output>> {
         let status = response.status();
+        tracing::Span::current().record("http.response.status_code", status.as_u16());
         tracing::debug!(
             request_id = self.rid(),
             attempt = self.attempt,
@@ -700,6 +701,11 @@ impl<O: Operation> Call<O> {
                     req.method(),
                     req.uri().host().unwrap_or("-")
                 ));
+                let span = tracing::Span::current();
+                span.record("http.request.method", req.method().as_str());
+                span.record("url.path", req.uri().path());
+                span.record("http.request.resend_count", self.attempt.saturating_sub(1));
+                span.record("cloudbase.request_id", request_id.as_str());
                 // Path only: queries may carry tokens (e.g. `sudo_token`).
                 tracing::debug!(request_id = %request_id, attempt = self.attempt, method = %req.method(), path = req.uri().path(), "send");
                 self.phase = Phase::InFlight;
