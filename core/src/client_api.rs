@@ -118,11 +118,11 @@ macro_rules! client_operations {
                 => $crate::auth::GetUser::new();
 
 
-            /// Sends a new code when the first did not arrive (the JS SDK's `resend`):
-            /// `sign_up` says whether the code is for a sign-up (target `ANY`) or an
-            /// existing user (`USER`). The previous code stops working.
-            fn resend[self](email_or_phone: &str, sign_up: bool) -> $crate::auth::OtpHandle
-                => $crate::auth::SendVerification::for_resend($crate::auth::Contact::parse(email_or_phone)?, sign_up);
+            /// Sends a new code when the first did not arrive (the JS SDK's `resend`),
+            /// for a sign-up (target `ANY`) or an existing user (`USER`). The previous
+            /// code stops working.
+            fn resend[self](email_or_phone: &str, purpose: $crate::auth::ResendPurpose) -> $crate::auth::OtpHandle
+                => $crate::auth::SendVerification::for_resend($crate::auth::Contact::parse(email_or_phone)?, purpose);
 
             /// Starts an OAuth sign-in with `provider_id` (the JS SDK's `signInWithOAuth`):
             /// send the user to the returned flow's `authorize_url`, keep the flow, and
@@ -195,10 +195,12 @@ macro_rules! client_operations {
             fn get_access_token[self]() -> $crate::Secret
                 => $crate::auth::GetAccessToken::new();
 
-            /// Adopts a session obtained elsewhere (the JS SDK's `setSession`): a refresh
-            /// grant with `refresh_token` (the access token is not sent, as in the JS SDK);
-            /// `SIGNED_IN`. A rejection goes to the caller and keeps the current session.
-            fn set_session[self](_access_token: &str, refresh_token: &str) -> $crate::Credentials
+            /// Adopts a session obtained elsewhere (the JS SDK's `setSession({access_token,
+            /// refresh_token})`): a refresh grant with `refresh_token`, the only part the
+            /// service needs (the JS SDK ignores the access token it asks for); `SIGNED_IN`.
+            /// A rejection goes to the caller and keeps the current session.
+            #[doc(alias = "setSession")]
+            fn set_session[self](refresh_token: &str) -> $crate::Credentials
                 => $crate::auth::RefreshToken::set_session(refresh_token);
 
 

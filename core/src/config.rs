@@ -120,6 +120,59 @@ impl Default for TransportOptions {
     }
 }
 
+impl TransportOptions {
+    /// The defaults (see [`Default`]); change them with the setters below.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use cloudbase_core::TransportOptions;
+    /// let transport = TransportOptions::new()
+    ///     .connect_timeout(Duration::from_secs(3))
+    ///     .request_timeout(Duration::from_secs(20))
+    ///     .max_response_bytes(4 * 1024 * 1024);
+    /// assert_eq!(transport.request_timeout, Duration::from_secs(20));
+    /// ```
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Time allowed to open a connection (default 10 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Time allowed for one attempt (default 60 s).
+    pub fn request_timeout(mut self, timeout: Duration) -> Self {
+        self.request_timeout = timeout;
+        self
+    }
+
+    /// Largest response body accepted (default 32 MiB).
+    pub fn max_response_bytes(mut self, bytes: u64) -> Self {
+        self.max_response_bytes = bytes;
+        self
+    }
+
+    /// Longest wait for the next bytes of a streamed download (default 60 s).
+    pub fn download_idle_timeout(mut self, timeout: Duration) -> Self {
+        self.download_idle_timeout = timeout;
+        self
+    }
+
+    /// Largest streamed download accepted (default: no cap).
+    pub fn max_download_bytes(mut self, bytes: u64) -> Self {
+        self.max_download_bytes = Some(bytes);
+        self
+    }
+
+    /// Longest wait for a shared session store's lock (default 30 s).
+    pub fn store_lock_timeout(mut self, timeout: Duration) -> Self {
+        self.store_lock_timeout = timeout;
+        self
+    }
+}
+
 /// Everything the client needs to know about the environment it talks to.
 ///
 /// Build one with [`Config::builder`]; every field is validated there, so a `Config`

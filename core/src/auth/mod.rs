@@ -43,6 +43,6 @@ pub use security::{
 pub use session_ops::{GetUser, SignOut, SignOutWithRedirect, User};
 pub use sign_in_anonymously::SignInAnonymously;
 pub use verification::{
-    OtpHandle, SendVerification, SignInWithPassword, SignInWithVerification, SignUp, SignUpDetails,
-    VerificationTarget, VerificationToken, VerifyCode, VerifyOtp,
+    OtpHandle, ResendPurpose, SendVerification, SignInWithPassword, SignInWithVerification, SignUp,
+    SignUpDetails, VerificationTarget, VerificationToken, VerifyCode, VerifyOtp,
 };

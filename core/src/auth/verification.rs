@@ -43,6 +43,17 @@ impl VerificationTarget {
     }
 }
 
+/// What a re-sent code is for ([`SendVerification::for_resend`]; the JS SDK's
+/// `resend({type})`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ResendPurpose {
+    /// A sign-up: target `ANY`.
+    SignUp,
+    /// An existing user's sign-in: target `USER`.
+    SignIn,
+}
+
 /// Sends a verification code: `POST /auth/v1/verification` with
 /// `{email | phone_number, target?, usage?}`.
 ///
@@ -92,11 +103,10 @@ impl SendVerification {
 
     /// A new code after an earlier one did not arrive (the JS SDK's `resend`):
     /// target `ANY` for a sign-up, else `USER`; email adds usage `email`.
-    pub fn for_resend(contact: Contact, sign_up: bool) -> Self {
-        let target = if sign_up {
-            VerificationTarget::Any
-        } else {
-            VerificationTarget::User
+    pub fn for_resend(contact: Contact, purpose: ResendPurpose) -> Self {
+        let target = match purpose {
+            ResendPurpose::SignUp => VerificationTarget::Any,
+            ResendPurpose::SignIn => VerificationTarget::User,
         };
         Self::for_sign_in(contact).target(target)
     }

@@ -1273,10 +1273,7 @@ pub fn set_session_get_session_and_scope<C: TestClient>() {
     ));
     let events = b.record_events();
     let adopted = b
-        .set_session(
-            creds.access_token.expose(),
-            creds.refresh_token.as_ref().unwrap().expose(),
-        )
+        .set_session(creds.refresh_token.as_ref().unwrap().expose())
         .unwrap();
     assert_eq!(adopted.sub, creds.sub);
     let grant = body_of(emu.requests_to("/auth/v1/token").last().unwrap());
@@ -1288,7 +1285,7 @@ pub fn set_session_get_session_and_scope<C: TestClient>() {
     assert_eq!(b.get_user().unwrap().sub, creds.sub.clone().unwrap());
     assert_eq!(b.login_scope().as_deref(), Some("user"));
     // A rejected set_session goes to the caller and keeps the session.
-    assert_eq!(auth_code(b.set_session("x", "rt-unknown")), "invalid_grant");
+    assert_eq!(auth_code(b.set_session("rt-unknown")), "invalid_grant");
     assert!(b.session().credentials().is_some());
     // get_session refreshes a session about to expire, and only then.
     let refreshes = emu.requests_to("/auth/v1/token").len();
@@ -1318,7 +1315,12 @@ pub fn resend_replaces_the_previous_code<C: TestClient>() {
     let c = C::connect(config_for(emu.base_url()));
     let first = c.sign_in_with_otp("hal@example.com").unwrap();
     let first_code = emu.last_code("hal@example.com").unwrap();
-    let second = c.resend("hal@example.com", true).unwrap();
+    let second = c
+        .resend(
+            "hal@example.com",
+            cloudbase_core::auth::ResendPurpose::SignUp,
+        )
+        .unwrap();
     assert_eq!(
         body_of(emu.requests_to("/auth/v1/verification").last().unwrap()),
         json!({"email": "hal@example.com", "target": "ANY", "usage": "email"})
@@ -1330,7 +1332,11 @@ pub fn resend_replaces_the_previous_code<C: TestClient>() {
     c.verify_otp(&second, &emu.last_code("hal@example.com").unwrap())
         .unwrap();
     c.sign_out().unwrap();
-    c.resend("hal@example.com", false).unwrap();
+    c.resend(
+        "hal@example.com",
+        cloudbase_core::auth::ResendPurpose::SignIn,
+    )
+    .unwrap();
     assert_eq!(
         body_of(emu.requests_to("/auth/v1/verification").last().unwrap())["target"],
         "USER"
