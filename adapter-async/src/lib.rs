@@ -36,7 +36,7 @@ use cloudbase_core::request::{StreamedBody, StreamedResponse};
 use cloudbase_core::transfer::{Transfer, UploadSource};
 use cloudbase_core::{ClientState, HttpRequest, HttpResponse, SharedState, Step};
 pub use data::{Models, Mysql};
-pub use services::{Apis, BucketHandle, Storage};
+pub use services::{Apis, BucketHandle, Container, ContainerRequest, Storage};
 
 /// An async CloudBase client. Share it (`Arc<Client>` or `&Client`) across tasks: one
 /// connection pool serves all calls, and the lock on the shared state is held only

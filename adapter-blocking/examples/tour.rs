@@ -145,7 +145,7 @@ pub fn tour() -> Result<Option<Emulator>, Box<dyn std::error::Error>> {
         // A real app asks the user; the emulator lets the tour read its outbox.
         let code = emulator.last_code(email).ok_or("no code in the outbox")?;
         println!("    code from the emulator outbox: {code}");
-        let details = cloudbase_core::auth::SignUpDetails::new()
+        let details = cloudbase_blocking::auth::SignUpDetails::new()
             .password(TOUR_PASSWORD)
             .username("ada_l");
         let creds = client.complete_sign_up(&handle, &code, details)?;
@@ -158,7 +158,7 @@ pub fn tour() -> Result<Option<Emulator>, Box<dyn std::error::Error>> {
             user.username, user.email, user.has_password
         );
         let updated = client.update_user(
-            cloudbase_core::auth::UserUpdate::new()
+            cloudbase_blocking::auth::UserUpdate::new()
                 .nickname("Ada Lovelace")
                 .description("first programmer"),
         )?;
@@ -221,9 +221,9 @@ pub fn tour() -> Result<Option<Emulator>, Box<dyn std::error::Error>> {
 }
 
 /// Prints a line at every quarter of a transfer.
-fn quarters(label: &'static str) -> cloudbase_core::transfer::ProgressFn {
+fn quarters(label: &'static str) -> cloudbase_blocking::transfer::ProgressFn {
     let last = std::sync::Mutex::new(0u64);
-    std::sync::Arc::new(move |p: cloudbase_core::transfer::TransferProgress| {
+    std::sync::Arc::new(move |p: cloudbase_blocking::transfer::TransferProgress| {
         let Some(total) = p.total.filter(|t| *t > 0) else {
             return;
         };
@@ -237,15 +237,13 @@ fn quarters(label: &'static str) -> cloudbase_core::transfer::ProgressFn {
 }
 
 fn compute_and_files_tour(client: &Client) -> Result<(), Box<dyn std::error::Error>> {
-    use cloudbase_core::transfer::UploadSource;
+    use cloudbase_blocking::transfer::UploadSource;
 
-    let shop = client.call_container(
-        "shop",
-        Some(http::Method::GET),
-        "/items/42",
-        &[],
-        Some(&json!({"fields": "name,price"})),
-    )?;
+    let shop = client
+        .container("shop")
+        .get("/items/42")
+        .data(&json!({"fields": "name,price"}))
+        .send()?;
     println!("    GET /v1/cloudrun/shop/items/42 -> {}", shop.text()?);
     let order = client
         .apis("orders")
@@ -296,8 +294,8 @@ struct Course {
 }
 
 fn data_tour(client: &Client, emulator: &Emulator) -> Result<(), Box<dyn std::error::Error>> {
-    use cloudbase_core::models::{Query, Sort, field};
-    use cloudbase_core::rdb::{self, Direction};
+    use cloudbase_blocking::models::{Query, Sort, field};
+    use cloudbase_blocking::rdb::{self, Direction};
 
     // In the real service models and tables are made in the console; the emulator
     // has hooks for it.

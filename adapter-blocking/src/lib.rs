@@ -34,7 +34,7 @@ use cloudbase_core::request::{StreamedBody, StreamedResponse};
 use cloudbase_core::transfer::{Transfer, UploadSource};
 use cloudbase_core::{ClientState, HttpRequest, HttpResponse, SharedState, Step};
 pub use data::{Models, Mysql, Records};
-pub use services::{Apis, BucketHandle, Storage};
+pub use services::{Apis, BucketHandle, Container, ContainerRequest, Storage};
 mod services;
 
 /// A blocking CloudBase client. Cheap to share by reference across threads: calls

@@ -73,6 +73,7 @@ pub mod transfer;
 pub mod prelude {
     pub use crate::auth::User;
     pub use crate::functions::{CallFunction, FunctionResult};
+    pub use crate::http::Method;
     pub use crate::{
         AuthErrorCode, AuthEvent, AuthEventKind, BuildError, Config, ConfigError, Credential,
         Credentials, DecodeError, Error, GatewayErrorCode, Language, ListenerId, OneShot,

@@ -23,28 +23,13 @@ macro_rules! service_handles {
                 self.execute_transfer(op, &transfer) $($await)*
             }
 
-            /// Calls a CloudBase Run container: `{method} /v1/cloudrun/{name}{path}`.
-            /// `method` defaults to POST (see
-            /// [`ServiceCall`](crate::functions::ServiceCall) for why); GET and HEAD
-            /// send `data` (a JSON object) as encoded query parameters.
-            pub $($async)? fn call_container(
-                &self,
-                name: &str,
-                method: Option<$crate::http::Method>,
-                path: &str,
-                headers: &[(&str, &str)],
-                data: Option<&$crate::serde_json::Value>,
-            ) -> Result<$crate::functions::ServiceResponse, $crate::Error> {
-                let mut call = $crate::functions::ServiceCall::container(name)?
-                    .method(method.unwrap_or($crate::http::Method::POST))
-                    .path(path)?;
-                for (k, v) in headers {
-                    call = call.header(k, v)?;
-                }
-                if let Some(data) = data {
-                    call = call.data(data)?;
-                }
-                self.execute(call) $($await)*
+            /// A CloudBase Run service (`/v1/cloudrun/{name}{path}`, the JS SDK's
+            /// `callContainer`): pick the method and path, add headers and data, then
+            /// `.send()`. A bad name, path or header is reported by `send`, unsent.
+            #[doc(alias = "call_container")]
+            #[doc(alias = "callContainer")]
+            pub fn container(&self, name: &str) -> Container<'_> {
+                Container { client: self, name: name.to_owned() }
             }
 
             /// An HTTP API (`/v1/apis/{name}{path}`); the name is checked on each call.
@@ -55,6 +40,94 @@ macro_rules! service_handles {
             /// Cloud storage: the classic file API, and buckets of the object API.
             pub fn storage(&self) -> Storage<'_> {
                 Storage { client: self }
+            }
+        }
+
+        /// A CloudBase Run service; from [`Client::container`].
+        #[derive(Clone, Debug)]
+        pub struct Container<'a> {
+            client: &'a Client,
+            name: String,
+        }
+
+        impl<'a> Container<'a> {
+            /// A request with any method.
+            pub fn request(&self, method: $crate::http::Method, path: &str) -> ContainerRequest<'a> {
+                let call = $crate::functions::ServiceCall::container(&self.name)
+                    .and_then(|c| c.method(method).path(path));
+                ContainerRequest { client: self.client, call }
+            }
+
+            /// `GET path`.
+            pub fn get(&self, path: &str) -> ContainerRequest<'a> {
+                self.request($crate::http::Method::GET, path)
+            }
+
+            /// `POST path` (the JS SDK's default method).
+            pub fn post(&self, path: &str) -> ContainerRequest<'a> {
+                self.request($crate::http::Method::POST, path)
+            }
+
+            /// `PUT path`.
+            pub fn put(&self, path: &str) -> ContainerRequest<'a> {
+                self.request($crate::http::Method::PUT, path)
+            }
+
+            /// `PATCH path`.
+            pub fn patch(&self, path: &str) -> ContainerRequest<'a> {
+                self.request($crate::http::Method::PATCH, path)
+            }
+
+            /// `DELETE path`.
+            pub fn delete(&self, path: &str) -> ContainerRequest<'a> {
+                self.request($crate::http::Method::DELETE, path)
+            }
+
+            /// `HEAD path`.
+            pub fn head(&self, path: &str) -> ContainerRequest<'a> {
+                self.request($crate::http::Method::HEAD, path)
+            }
+        }
+
+        /// A request to a CloudBase Run service being built; `.send()` runs it. The
+        /// first bad input is kept and returned by `send`, and nothing is sent.
+        #[derive(Debug)]
+        #[must_use = "a request does nothing until sent"]
+        pub struct ContainerRequest<'a> {
+            client: &'a Client,
+            call: Result<$crate::functions::ServiceCall, $crate::BuildError>,
+        }
+
+        impl<'a> ContainerRequest<'a> {
+            /// Adds a header.
+            pub fn header(mut self, name: &str, value: &str) -> Self {
+                self.call = self.call.and_then(|c| c.header(name, value));
+                self
+            }
+
+            /// Adds a query parameter (percent-encoded).
+            pub fn query(mut self, name: &str, value: &str) -> Self {
+                self.call = self.call.map(|c| c.query(name, value));
+                self
+            }
+
+            /// The data: the JSON body, or for GET and HEAD the query parameters (an
+            /// object's fields).
+            pub fn data<T: $crate::serde::Serialize + ?Sized>(mut self, data: &T) -> Self {
+                self.call = self.call.and_then(|c| c.data(data));
+                self
+            }
+
+            /// Marks the call safe to retry after it may have reached the service (by
+            /// default only idempotent methods are).
+            pub fn idempotent(mut self) -> Self {
+                self.call = self.call.map(|c| c.idempotent(true));
+                self
+            }
+
+            /// Sends the request; the service's answer as is.
+            pub $($async)? fn send(self) -> Result<$crate::functions::ServiceResponse, $crate::Error> {
+                self.client.execute(self.call?) $($await)*
             }
         }
 

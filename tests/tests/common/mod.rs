@@ -247,7 +247,16 @@ impl TestClient for cloudbase_blocking::Client {
         headers: &[(&str, &str)],
         data: Option<&serde_json::Value>,
     ) -> Result<ServiceResponse, Error> {
-        self.call_container(name, method, path, headers, data)
+        let mut request = self
+            .container(name)
+            .request(method.unwrap_or(http::Method::POST), path);
+        for (k, v) in headers {
+            request = request.header(k, v);
+        }
+        if let Some(data) = data {
+            request = request.data(data);
+        }
+        request.send()
     }
     fn apis_request(
         &self,
@@ -389,10 +398,17 @@ impl TestClient for AsyncClient {
         headers: &[(&str, &str)],
         data: Option<&serde_json::Value>,
     ) -> Result<ServiceResponse, Error> {
-        self.runtime.block_on(
-            self.client
-                .call_container(name, method, path, headers, data),
-        )
+        let mut request = self
+            .client
+            .container(name)
+            .request(method.unwrap_or(http::Method::POST), path);
+        for (k, v) in headers {
+            request = request.header(k, v);
+        }
+        if let Some(data) = data {
+            request = request.data(data);
+        }
+        self.runtime.block_on(request.send())
     }
     fn apis_request(
         &self,
