@@ -38,13 +38,16 @@ use cloudbase_core::{ClientState, HttpRequest, HttpResponse, SharedState, Step};
 pub use data::{Models, Mysql};
 pub use services::{Apis, BucketHandle, Container, ContainerRequest, Storage};
 
-/// An async CloudBase client. Share it (`Arc<Client>` or `&Client`) across tasks: one
-/// connection pool serves all calls, and the lock on the shared state is held only
-/// while the core decides the next step, never across an `.await`.
+/// An async CloudBase client. Cheap to clone (an `Arc` inside: clones share the
+/// session, the connection pool and the refresh), so move a clone into each task;
+/// the lock on the shared state is held only while the core decides the next step,
+/// never across an `.await`. Handles such as `models()` and `storage()` own a clone,
+/// so they are `'static`.
+#[derive(Clone)]
 pub struct Client {
-    state: SharedState,
+    state: std::sync::Arc<SharedState>,
     /// The last refresh generation the waker announced, for calls in `Step::Wait`.
-    refresh: tokio::sync::watch::Sender<u64>,
+    refresh: std::sync::Arc<tokio::sync::watch::Sender<u64>>,
     http: reqwest::Client,
     /// Timeouts and size limits, from the config.
     transport: cloudbase_core::TransportOptions,
@@ -113,8 +116,8 @@ impl Client {
             state = state.with_store(store)?;
         }
         Ok(Self {
-            refresh,
-            state,
+            refresh: std::sync::Arc::new(refresh),
+            state: std::sync::Arc::new(state),
             http,
             transport: t,
         })

@@ -11,19 +11,19 @@ cloudbase_core::data_handles!(,);
 /// Every record a model query matches, fetched page by page as the iteration goes
 /// (200 records a page unless the query sets a size). After an error the iteration
 /// ends; [`Records::records_seen`] says how far it got.
-pub struct Records<'a, T> {
-    client: &'a Client,
+pub struct Records<T> {
+    client: Client,
     cursor: PageCursor<T>,
 }
 
-impl<T: DeserializeOwned> Records<'_, T> {
+impl<T: DeserializeOwned> Records<T> {
     /// Records fetched so far.
     pub fn records_seen(&self) -> u64 {
         self.cursor.records_seen()
     }
 }
 
-impl<T: DeserializeOwned> Iterator for Records<'_, T> {
+impl<T: DeserializeOwned> Iterator for Records<T> {
     type Item = Result<T, Error>;
 
     fn next(&mut self) -> Option<Self::Item> {
@@ -42,7 +42,7 @@ impl<T: DeserializeOwned> Iterator for Records<'_, T> {
     }
 }
 
-impl<'a> Models<'a> {
+impl Models {
     /// Every record `query` matches, as an iterator that fetches the pages.
     ///
     /// ```no_run
@@ -62,9 +62,9 @@ impl<'a> Models<'a> {
         &self,
         model: &str,
         query: Query,
-    ) -> Result<Records<'a, T>, Error> {
+    ) -> Result<Records<T>, Error> {
         Ok(Records {
-            client: self.client,
+            client: self.client.clone(),
             cursor: PageCursor::new(self.model(model)?, query)?,
         })
     }

@@ -37,11 +37,14 @@ pub use data::{Models, Mysql, Records};
 pub use services::{Apis, BucketHandle, Container, ContainerRequest, Storage};
 mod services;
 
-/// A blocking CloudBase client. Cheap to share by reference across threads: calls
+/// A blocking CloudBase client. Cheap to clone (an `Arc` inside: clones share the
+/// session, the connection pool and the refresh), and to share across threads: calls
 /// run concurrently, and the lock on the shared state is held only while the core
-/// decides the next step, never while a request is on the wire.
+/// decides the next step, never while a request is on the wire. Handles such as
+/// `models()` and `storage()` own a clone, so they live as long as they are needed.
+#[derive(Clone)]
 pub struct Client {
-    state: SharedState,
+    state: Arc<SharedState>,
     /// The last refresh generation the waker announced, for calls in `Step::Wait`.
     refresh: Arc<(Mutex<u64>, Condvar)>,
     agent: ureq::Agent,
@@ -69,7 +72,7 @@ impl Client {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn new(config: Config) -> Result<Self, Error> {
-        Ok(Self::build(config))
+        Self::build(config, None)
     }
 
     /// A client whose session is restored from `store` and saved there on every
@@ -84,12 +87,10 @@ impl Client {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn with_store(config: Config, store: impl SessionStore + 'static) -> Result<Self, Error> {
-        let mut client = Self::build(config);
-        client.state = client.state.with_store(std::sync::Arc::new(store))?;
-        Ok(client)
+        Self::build(config, Some(Arc::new(store)))
     }
 
-    fn build(config: Config) -> Self {
+    fn build(config: Config, store: Option<Arc<dyn SessionStore>>) -> Result<Self, Error> {
         let t = config.transport().clone();
         let agent = ureq::Agent::config_builder()
             .http_status_as_error(false) // error bodies carry the server's code
@@ -114,12 +115,16 @@ impl Client {
             *seen = (*seen).max(generation);
             moved.notify_all();
         };
-        Self {
+        let shared = SharedState::new(ClientState::new(config, Box::new(rng)), waker);
+        Ok(Self {
             refresh,
-            state: SharedState::new(ClientState::new(config, Box::new(rng)), waker),
+            state: Arc::new(match store {
+                Some(store) => shared.with_store(store)?,
+                None => shared,
+            }),
             agent,
             transport: t,
-        }
+        })
     }
 
     /// Runs any core operation to completion: sends, retries and sleeps as the core

@@ -418,13 +418,13 @@ macro_rules! client_methods {
 
         /// Data models (`/v1/model/...`) in the `prod` data environment; `.env(…)`
         /// switches to `pre`.
-        pub fn models(&self) -> Models<'_> {
-            Models { client: self, env: $crate::models::DataEnv::Prod }
+        pub fn models(&self) -> Models {
+            Models { client: self.clone(), env: $crate::models::DataEnv::Prod }
         }
 
         /// MySQL REST (`/v1/rdb/rest/...`) with Flutter-style filter maps.
-        pub fn mysql(&self) -> Mysql<'_> {
-            Mysql { client: self }
+        pub fn mysql(&self) -> Mysql {
+            Mysql { client: self.clone() }
         }
 
         /// A snapshot of the session.

@@ -1,7 +1,7 @@
 //! The data handles both adapters offer (`client.models()`, `client.mysql()`),
 //! defined once like [`client_methods!`](crate::client_methods).
 
-/// Expands, at module level in an adapter crate, to `Models<'a>` and `Mysql<'a>`:
+/// Expands, at module level in an adapter crate, to `Models` and `Mysql`:
 /// borrowed handles whose methods build a core operation and run it with the
 /// client's `execute`. Blocking: `data_handles!(,)`; async: `data_handles!(async, .await)`.
 #[macro_export]
@@ -10,13 +10,13 @@ macro_rules! data_handles {
     ($($async:ident)?, $($await:tt)*) => {
         /// Data models (`/v1/model/...`) of one data environment; from
         /// [`Client::models`]. Each method names the model it works on.
-        #[derive(Clone, Copy, Debug)]
-        pub struct Models<'a> {
-            pub(crate) client: &'a Client,
+        #[derive(Clone, Debug)]
+        pub struct Models {
+            pub(crate) client: Client,
             pub(crate) env: $crate::models::DataEnv,
         }
 
-        impl<'a> Models<'a> {
+        impl Models {
             /// The same handle on `env`'s data (`prod` unless set).
             pub fn env(self, env: $crate::models::DataEnv) -> Self {
                 Self { env, ..self }
@@ -102,12 +102,12 @@ macro_rules! data_handles {
         /// MySQL REST (`/v1/rdb/rest/...`) in Flutter's style, with filter maps of raw
         /// PostgREST expressions (`[("age", "gt.18")]`); from [`Client::mysql`]. For the
         /// typed builder run `cloudbase_core::rdb::from(…)…` with `execute`.
-        #[derive(Clone, Copy, Debug)]
-        pub struct Mysql<'a> {
-            pub(crate) client: &'a Client,
+        #[derive(Clone, Debug)]
+        pub struct Mysql {
+            pub(crate) client: Client,
         }
 
-        impl<'a> Mysql<'a> {
+        impl Mysql {
             fn filtered<K: Into<String>, V: Into<String>>(table: &str, filters: impl IntoIterator<Item = (K, V)>) -> $crate::rdb::Query {
                 let mut q = $crate::rdb::from(table);
                 for (k, v) in filters {

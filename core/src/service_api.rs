@@ -1,8 +1,8 @@
 //! The compute and storage handles both adapters offer (`client.apis(name)`,
 //! `client.storage()`), defined once like [`client_methods!`](crate::client_methods).
 
-/// Expands, at module level in an adapter crate, to `Apis<'a>`, `Storage<'a>` and
-/// `BucketHandle<'a>`, plus `Client::{call_container, apis, storage}`. The adapter's
+/// Expands, at module level in an adapter crate, to `Apis`, `Storage` and
+/// `BucketHandle`, plus `Client::{call_container, apis, storage}`. The adapter's
 /// `Client` provides `execute`, `execute_transfer` and `source_len`.
 /// Blocking: `service_handles!(,)`; async: `service_handles!(async, .await)`.
 #[macro_export]
@@ -28,63 +28,63 @@ macro_rules! service_handles {
             /// `.send()`. A bad name, path or header is reported by `send`, unsent.
             #[doc(alias = "call_container")]
             #[doc(alias = "callContainer")]
-            pub fn container(&self, name: &str) -> Container<'_> {
-                Container { client: self, name: name.to_owned() }
+            pub fn container(&self, name: &str) -> Container {
+                Container { client: self.clone(), name: name.to_owned() }
             }
 
             /// An HTTP API (`/v1/apis/{name}{path}`); the name is checked on each call.
-            pub fn apis(&self, name: &str) -> Apis<'_> {
-                Apis { client: self, name: name.to_owned(), token: None, headers: Vec::new() }
+            pub fn apis(&self, name: &str) -> Apis {
+                Apis { client: self.clone(), name: name.to_owned(), token: None, headers: Vec::new() }
             }
 
             /// Cloud storage: the classic file API, and buckets of the object API.
-            pub fn storage(&self) -> Storage<'_> {
-                Storage { client: self }
+            pub fn storage(&self) -> Storage {
+                Storage { client: self.clone() }
             }
         }
 
         /// A CloudBase Run service; from [`Client::container`].
         #[derive(Clone, Debug)]
-        pub struct Container<'a> {
-            client: &'a Client,
+        pub struct Container {
+            client: Client,
             name: String,
         }
 
-        impl<'a> Container<'a> {
+        impl Container {
             /// A request with any method.
-            pub fn request(&self, method: $crate::http::Method, path: &str) -> ContainerRequest<'a> {
+            pub fn request(&self, method: $crate::http::Method, path: &str) -> ContainerRequest {
                 let call = $crate::functions::ServiceCall::container(&self.name)
                     .and_then(|c| c.method(method).path(path));
-                ContainerRequest { client: self.client, call }
+                ContainerRequest { client: self.client.clone(), call }
             }
 
             /// `GET path`.
-            pub fn get(&self, path: &str) -> ContainerRequest<'a> {
+            pub fn get(&self, path: &str) -> ContainerRequest {
                 self.request($crate::http::Method::GET, path)
             }
 
             /// `POST path` (the JS SDK's default method).
-            pub fn post(&self, path: &str) -> ContainerRequest<'a> {
+            pub fn post(&self, path: &str) -> ContainerRequest {
                 self.request($crate::http::Method::POST, path)
             }
 
             /// `PUT path`.
-            pub fn put(&self, path: &str) -> ContainerRequest<'a> {
+            pub fn put(&self, path: &str) -> ContainerRequest {
                 self.request($crate::http::Method::PUT, path)
             }
 
             /// `PATCH path`.
-            pub fn patch(&self, path: &str) -> ContainerRequest<'a> {
+            pub fn patch(&self, path: &str) -> ContainerRequest {
                 self.request($crate::http::Method::PATCH, path)
             }
 
             /// `DELETE path`.
-            pub fn delete(&self, path: &str) -> ContainerRequest<'a> {
+            pub fn delete(&self, path: &str) -> ContainerRequest {
                 self.request($crate::http::Method::DELETE, path)
             }
 
             /// `HEAD path`.
-            pub fn head(&self, path: &str) -> ContainerRequest<'a> {
+            pub fn head(&self, path: &str) -> ContainerRequest {
                 self.request($crate::http::Method::HEAD, path)
             }
         }
@@ -93,12 +93,12 @@ macro_rules! service_handles {
         /// first bad input is kept and returned by `send`, and nothing is sent.
         #[derive(Debug)]
         #[must_use = "a request does nothing until sent"]
-        pub struct ContainerRequest<'a> {
-            client: &'a Client,
+        pub struct ContainerRequest {
+            client: Client,
             call: Result<$crate::functions::ServiceCall, $crate::BuildError>,
         }
 
-        impl<'a> ContainerRequest<'a> {
+        impl ContainerRequest {
             /// Adds a header.
             pub fn header(mut self, name: &str, value: &str) -> Self {
                 self.call = self.call.and_then(|c| c.header(name, value));
@@ -133,14 +133,14 @@ macro_rules! service_handles {
 
         /// An HTTP API; from [`Client::apis`]. Methods return the answer as is.
         #[derive(Clone, Debug)]
-        pub struct Apis<'a> {
-            client: &'a Client,
+        pub struct Apis {
+            client: Client,
             name: String,
             token: Option<$crate::Secret>,
             headers: Vec<(String, String)>,
         }
 
-        impl<'a> Apis<'a> {
+        impl Apis {
             /// Sends `token` as the bearer instead of the session's.
             pub fn token(mut self, token: impl Into<$crate::Secret>) -> Self {
                 self.token = Some(token.into());
@@ -212,12 +212,12 @@ macro_rules! service_handles {
 
         /// Cloud storage; from [`Client::storage`]. Uploads and downloads stream
         /// between files and the network, with optional progress reports.
-        #[derive(Clone, Copy, Debug)]
-        pub struct Storage<'a> {
-            client: &'a Client,
+        #[derive(Clone, Debug)]
+        pub struct Storage {
+            client: Client,
         }
 
-        impl<'a> Storage<'a> {
+        impl Storage {
             /// Uploads `source` to `cloud_path` (`<bucket>/<name>`): the upload-info
             /// step, then the bytes to the signed URL. `content_type` defaults to
             /// `application/octet-stream`.
@@ -286,19 +286,19 @@ macro_rules! service_handles {
             }
 
             /// A bucket of the object API (`app.storage.from(bucket)`).
-            pub fn bucket(&self, id: &str) -> Result<BucketHandle<'a>, $crate::Error> {
-                Ok(BucketHandle { client: self.client, bucket: $crate::storage::objects::Bucket::new(id)? })
+            pub fn bucket(&self, id: &str) -> Result<BucketHandle, $crate::Error> {
+                Ok(BucketHandle { client: self.client.clone(), bucket: $crate::storage::objects::Bucket::new(id)? })
             }
         }
 
         /// One bucket of the object API; from [`Storage::bucket`].
         #[derive(Clone, Debug)]
-        pub struct BucketHandle<'a> {
-            client: &'a Client,
+        pub struct BucketHandle {
+            client: Client,
             bucket: $crate::storage::objects::Bucket,
         }
 
-        impl<'a> BucketHandle<'a> {
+        impl BucketHandle {
             /// Uploads `source` as `name` (refused if it exists, unless `upsert`).
             pub $($async)? fn upload(
                 &self,

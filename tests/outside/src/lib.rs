@@ -79,14 +79,18 @@ pub async fn run(
         )
         .await?;
     assert_eq!(page.total, Some(2));
-    let mut todos = Vec::new();
-    // The pager is not yet Unpin (issue 17 asks for it to be): pinned here.
-    let pager =
+    // Handles and pagers own a clone of the client: 'static, and the pager is Unpin,
+    // so it moves into a task and needs no pin!.
+    let mut pager =
         models.records::<Todo>("todo", Query::new().order_by("title", Sort::Asc).page(1, 2))?;
-    let mut pager = std::pin::pin!(pager);
-    while let Some(todo) = pager.next().await {
-        todos.push(todo?);
-    }
+    let todos = tokio::spawn(async move {
+        let mut todos = Vec::new();
+        while let Some(todo) = pager.next().await {
+            todos.push(todo?);
+        }
+        Ok::<_, Error>(todos)
+    })
+    .await??;
 
     let courses: Vec<Course> = client
         .execute(
