@@ -53,6 +53,40 @@ pub struct Client {
     transport: cloudbase_core::TransportOptions,
 }
 
+/// Auth events of a client, from [`Client::auth_events`]: a `Stream` (never ending
+/// while the client lives). `Unpin`, `'static`, no runtime type in its signature.
+#[derive(Debug)]
+pub struct AuthEvents {
+    queue: std::sync::Arc<cloudbase_core::events::EventQueue>,
+}
+
+impl futures_util::Stream for AuthEvents {
+    type Item = AuthEventItem;
+
+    fn poll_next(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<AuthEventItem>> {
+        match self.queue.pop_or_register(cx.waker()) {
+            Some(item) => std::task::Poll::Ready(Some(item)),
+            None => std::task::Poll::Pending,
+        }
+    }
+}
+
+impl AuthEvents {
+    /// The next item if one is waiting, without waiting.
+    pub fn try_next(&mut self) -> Option<AuthEventItem> {
+        self.queue.try_pop()
+    }
+}
+
+impl Drop for AuthEvents {
+    fn drop(&mut self) {
+        self.queue.close();
+    }
+}
+
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Client")
@@ -256,22 +290,32 @@ impl Client {
 
     cloudbase_core::client_methods!(async, .await);
 
-    /// Auth events as a channel: `INITIAL_SESSION` first, then every change, in
-    /// order. Dropping the receiver ends the subscription.
+    /// Auth events as a `Stream`: `INITIAL_SESSION` first, then every change, in
+    /// order. At most
+    /// [`DEFAULT_CAPACITY`](cloudbase_core::events::DEFAULT_CAPACITY) unread events
+    /// are kept: a reader that falls further behind gets
+    /// [`AuthEventItem::Lagged`] with the number it missed, so memory does not grow.
+    /// Dropping the stream ends the subscription.
     ///
     /// ```
     /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// use cloudbase_async::{AuthEventItem, AuthEventKind};
+    /// use futures_util::StreamExt;
     /// let client = cloudbase_async::Client::new(cloudbase_async::Config::builder("demo-env").build()?)?;
     /// let mut events = client.auth_events();
-    /// let first = events.recv().await.expect("INITIAL_SESSION");
-    /// assert_eq!(first.kind, cloudbase_async::AuthEventKind::InitialSession);
+    /// match events.next().await {
+    ///     Some(AuthEventItem::Event(e)) => assert_eq!(e.kind, AuthEventKind::InitialSession),
+    ///     other => panic!("{other:?}"),
+    /// }
     /// # Ok(()) }
     /// ```
-    pub fn auth_events(&self) -> tokio::sync::mpsc::UnboundedReceiver<AuthEvent> {
-        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    pub fn auth_events(&self) -> AuthEvents {
+        let queue =
+            cloudbase_core::events::EventQueue::new(cloudbase_core::events::DEFAULT_CAPACITY);
+        let listener = queue.clone();
         self.state
-            .subscribe_while(move |event| tx.send(event.clone()).is_ok());
-        rx
+            .subscribe_while(move |event| listener.push(event));
+        AuthEvents { queue }
     }
 
     async fn send(

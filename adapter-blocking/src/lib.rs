@@ -52,6 +52,34 @@ pub struct Client {
     transport: cloudbase_core::TransportOptions,
 }
 
+/// Auth events of a client, from [`Client::auth_events`]: an iterator that waits
+/// for each event.
+#[derive(Debug)]
+pub struct AuthEvents {
+    queue: std::sync::Arc<cloudbase_core::events::EventQueue>,
+}
+
+impl Iterator for AuthEvents {
+    type Item = AuthEventItem;
+
+    fn next(&mut self) -> Option<AuthEventItem> {
+        Some(self.queue.pop_wait())
+    }
+}
+
+impl AuthEvents {
+    /// The next item if one is waiting, without waiting.
+    pub fn try_next(&mut self) -> Option<AuthEventItem> {
+        self.queue.try_pop()
+    }
+}
+
+impl Drop for AuthEvents {
+    fn drop(&mut self) {
+        self.queue.close();
+    }
+}
+
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Client")
@@ -239,20 +267,30 @@ impl Client {
 
     cloudbase_core::client_methods!(,);
 
-    /// Auth events as a channel: `INITIAL_SESSION` first, then every change, in
-    /// order. Dropping the receiver ends the subscription.
+    /// Auth events as an iterator: `INITIAL_SESSION` first, then every change, in
+    /// order; `next` waits for the next one. At most
+    /// [`DEFAULT_CAPACITY`](cloudbase_core::events::DEFAULT_CAPACITY) unread events
+    /// are kept: a reader that falls further behind gets
+    /// [`AuthEventItem::Lagged`] with the number it missed. Dropping the iterator
+    /// ends the subscription.
     ///
     /// ```
+    /// use cloudbase_blocking::{AuthEventItem, AuthEventKind};
     /// let client = cloudbase_blocking::Client::new(cloudbase_blocking::Config::builder("demo-env").build()?)?;
-    /// let events = client.auth_events();
-    /// assert_eq!(events.recv()?.kind, cloudbase_blocking::AuthEventKind::InitialSession);
+    /// let mut events = client.auth_events();
+    /// match events.next() {
+    ///     Some(AuthEventItem::Event(e)) => assert_eq!(e.kind, AuthEventKind::InitialSession),
+    ///     other => panic!("{other:?}"),
+    /// }
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn auth_events(&self) -> std::sync::mpsc::Receiver<AuthEvent> {
-        let (tx, rx) = std::sync::mpsc::channel();
+    pub fn auth_events(&self) -> AuthEvents {
+        let queue =
+            cloudbase_core::events::EventQueue::new(cloudbase_core::events::DEFAULT_CAPACITY);
+        let listener = queue.clone();
         self.state
-            .subscribe_while(move |event| tx.send(event.clone()).is_ok());
-        rx
+            .subscribe_while(move |event| listener.push(event));
+        AuthEvents { queue }
     }
 
     fn send(

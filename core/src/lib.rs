@@ -54,6 +54,7 @@ pub use serde_json;
 mod codes;
 pub mod config;
 pub mod error;
+pub mod events;
 pub mod expiry;
 pub mod functions;
 pub mod ids;
@@ -72,6 +73,7 @@ pub mod transfer;
 /// so their public surfaces cannot drift apart.
 pub mod prelude {
     pub use crate::auth::User;
+    pub use crate::events::AuthEventItem;
     pub use crate::functions::{CallFunction, FunctionResult};
     pub use crate::http::Method;
     pub use crate::{
