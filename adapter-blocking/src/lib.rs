@@ -299,6 +299,9 @@ impl Client {
         transfer: &Transfer,
     ) -> Result<HttpResponse, TransportError> {
         let stream_response = request.extensions().get::<StreamedResponse>().is_some();
+        // An answer to HEAD has no body, whatever its headers say (a Content-Encoding
+        // there describes the GET body): nothing is read or decoded.
+        let head = request.method() == http::Method::HEAD;
         let response = match request.extensions().get::<StreamedBody>().copied() {
             Some(StreamedBody { len }) => {
                 let reader = streaming::open_source(transfer, len)?;
@@ -322,6 +325,9 @@ impl Client {
         let (parts, body) = response.into_parts();
         if stream_response && parts.status.is_success() {
             return streaming::receive(parts, body, transfer, &self.transport);
+        }
+        if head {
+            return Ok(http::Response::from_parts(parts, Vec::new()));
         }
         let bytes = body
             .into_with_config()

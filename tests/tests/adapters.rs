@@ -161,3 +161,60 @@ async fn async_auth_events_arrive_in_order_on_a_channel() {
     assert_eq!(kinds, [InitialSession, SignedIn, TokenRefreshed, SignedOut]);
     assert!(events.try_next().is_none(), "nothing more");
 }
+
+/// JSON answers come gzip-compressed when asked for (the emulator compresses as the
+/// gateway does); both adapters ask by default (`gzip` feature) and decode them.
+#[test]
+fn gzip_answers_decode_in_both_adapters() {
+    use std::io::{Read, Write};
+    let big = serde_json::json!({ "rows": vec!["the same row, over and over"; 200] });
+    let answer = big.clone();
+    let emu = cloudbase_emulator::Emulator::builder()
+        .env_id(common::ENV)
+        .publishable_key("pk_gzip")
+        .function("big", move |_| {
+            cloudbase_emulator::FunctionResponse::json(&answer)
+        })
+        .start()
+        .unwrap();
+    let config = || {
+        common::config_for(emu.base_url())
+            .publishable_key("pk_gzip")
+            .build()
+            .unwrap()
+    };
+    let blocking = cloudbase_blocking::Client::new(config()).unwrap();
+    let value: serde_json::Value = blocking
+        .call_function("big", &serde_json::json!({}))
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(value, big);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let async_client = cloudbase_async::Client::new(config()).unwrap();
+    let value: serde_json::Value = runtime
+        .block_on(async_client.call_function("big", &serde_json::json!({})))
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(value, big);
+    // Both asked for gzip.
+    for request in emu.requests_to("/v1/functions/big") {
+        let encoding = request.header("accept-encoding").unwrap_or_default();
+        assert!(encoding.contains("gzip"), "{encoding:?}");
+    }
+    // And the answer to such a request is compressed on the wire.
+    let addr = emu.base_url().trim_start_matches("http://").to_owned();
+    let mut stream = std::net::TcpStream::connect(&addr).unwrap();
+    write!(
+        stream,
+        "POST /v1/functions/big HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer pk_gzip\r\n\
+         Accept-Encoding: gzip\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\
+         Connection: close\r\n\r\n{{}}"
+    )
+    .unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).unwrap();
+    let head = String::from_utf8_lossy(&raw[..raw.len().min(1024)]).to_ascii_lowercase();
+    assert!(head.contains("content-encoding: gzip"), "{head}");
+}

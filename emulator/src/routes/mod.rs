@@ -151,6 +151,24 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         )
         .fallback(not_implemented)
         .layer(middleware::from_fn_with_state(shared.clone(), intercept))
+        // JSON answers are gzip-compressed for clients that ask (Accept-Encoding), as
+        // the gateway's are; file bodies and event streams are left as they are.
+        .layer(
+            tower_http::compression::CompressionLayer::new().compress_when(
+                tower_http::compression::Predicate::and(
+                    tower_http::compression::predicate::SizeAbove::new(256),
+                    |_: axum::http::StatusCode,
+                     _: axum::http::Version,
+                     headers: &axum::http::HeaderMap,
+                     _: &axum::http::Extensions| {
+                        headers
+                            .get(axum::http::header::CONTENT_TYPE)
+                            .and_then(|v| v.to_str().ok())
+                            .is_some_and(|t| t.starts_with("application/json"))
+                    },
+                ),
+            ),
+        )
         .layer(middleware::from_fn_with_state(shared.clone(), guard::guard))
         .with_state(shared)
 }
