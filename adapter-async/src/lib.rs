@@ -36,7 +36,10 @@ use cloudbase_core::request::{StreamedBody, StreamedResponse};
 use cloudbase_core::transfer::{Transfer, UploadSource};
 use cloudbase_core::{ClientState, HttpRequest, HttpResponse, SharedState, Step};
 pub use data::{Models, Mysql};
-pub use services::{Apis, BucketHandle, Container, ContainerRequest, Storage};
+pub use services::{
+    Apis, BucketHandle, Container, ContainerRequest, CopyFileRequest, DownloadFileRequest, Storage,
+    UploadFileRequest,
+};
 
 /// An async CloudBase client. Cheap to clone (an `Arc` inside: clones share the
 /// session, the connection pool and the refresh), so move a clone into each task;

@@ -259,17 +259,19 @@ fn compute_and_files_tour(client: &Client) -> Result<(), Box<dyn std::error::Err
     let source = dir.join("report.bin");
     std::fs::write(&source, vec![7u8; 5 * 1024 * 1024])?;
     let storage = client.storage();
-    let uploaded = storage.upload_file(
-        "reports/2026/report.bin",
-        UploadSource::file(&source),
-        Some("application/octet-stream"),
-        Some(quarters("upload")),
-    )?;
+    let uploaded = storage
+        .upload_file("reports/2026/report.bin", UploadSource::file(&source))
+        .content_type("application/octet-stream")
+        .progress(quarters("upload"))
+        .send()?;
     println!("    uploaded as {}", uploaded.file_id);
     let url = storage.download_url(&uploaded.file_id)?;
     println!("    temporary URL: {}…", &url[..url.len().min(60)]);
     let copy = dir.join("report-copy.bin");
-    let n = storage.download_file(&uploaded.file_id, &copy, Some(quarters("download")))?;
+    let n = storage
+        .download_file(&uploaded.file_id, &copy)
+        .progress(quarters("download"))
+        .send()?;
     println!(
         "    downloaded {n} bytes; identical: {}",
         std::fs::read(&copy)? == std::fs::read(&source)?

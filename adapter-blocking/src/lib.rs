@@ -34,7 +34,10 @@ use cloudbase_core::request::{StreamedBody, StreamedResponse};
 use cloudbase_core::transfer::{Transfer, UploadSource};
 use cloudbase_core::{ClientState, HttpRequest, HttpResponse, SharedState, Step};
 pub use data::{Models, Mysql, Records};
-pub use services::{Apis, BucketHandle, Container, ContainerRequest, Storage};
+pub use services::{
+    Apis, BucketHandle, Container, ContainerRequest, CopyFileRequest, DownloadFileRequest, Storage,
+    UploadFileRequest,
+};
 mod services;
 
 /// A blocking CloudBase client. Cheap to clone (an `Arc` inside: clones share the

@@ -219,22 +219,16 @@ macro_rules! service_handles {
 
         impl Storage {
             /// Uploads `source` to `cloud_path` (`<bucket>/<name>`): the upload-info
-            /// step, then the bytes to the signed URL. `content_type` defaults to
-            /// `application/octet-stream`.
-            pub $($async)? fn upload_file(
-                &self,
-                cloud_path: &str,
-                source: $crate::transfer::UploadSource,
-                content_type: Option<&str>,
-                progress: Option<$crate::transfer::ProgressFn>,
-            ) -> Result<$crate::storage::UploadedFile, $crate::Error> {
-                self.client.send_source(source, progress, |len| {
-                    let op = $crate::storage::UploadFile::new(cloud_path, len)?;
-                    match content_type {
-                        Some(content_type) => op.content_type(content_type),
-                        None => Ok(op),
-                    }
-                }) $($await)*
+            /// step, then the bytes, streamed, to the signed URL. Set the type (default
+            /// `application/octet-stream`) and a progress callback, then `.send()`.
+            pub fn upload_file(&self, cloud_path: &str, source: $crate::transfer::UploadSource) -> UploadFileRequest {
+                UploadFileRequest {
+                    client: self.client.clone(),
+                    cloud_path: cloud_path.to_owned(),
+                    source,
+                    content_type: None,
+                    progress: None,
+                }
             }
 
             /// Temporary download URLs (per-file results; the call fails only as a
@@ -256,16 +250,14 @@ macro_rules! service_handles {
             }
 
             /// Downloads a file to `path`, streamed (written as `<path>.part`, renamed
-            /// when complete); returns the bytes written.
-            pub $($async)? fn download_file(
-                &self,
-                file_id: &str,
-                path: impl AsRef<std::path::Path>,
-                progress: Option<$crate::transfer::ProgressFn>,
-            ) -> Result<u64, $crate::Error> {
-                let op = $crate::storage::DownloadFile::new(file_id)?.to_file();
-                let transfer = $crate::transfer::Transfer::new().sink(path.as_ref()).progress(progress);
-                Ok(self.client.execute_transfer(op, &transfer) $($await)* ?.size)
+            /// when complete); `.send()` returns the bytes written.
+            pub fn download_file(&self, file_id: &str, path: impl AsRef<std::path::Path>) -> DownloadFileRequest {
+                DownloadFileRequest {
+                    client: self.client.clone(),
+                    file_id: file_id.to_owned(),
+                    path: path.as_ref().to_owned(),
+                    progress: None,
+                }
             }
 
             /// Downloads a file into memory (bounded by the response size limit).
@@ -278,16 +270,117 @@ macro_rules! service_handles {
                 self.client.execute($crate::storage::DeleteFiles::delete(file_ids.iter().copied())?) $($await)*
             }
 
-            /// Copies (or with `remove_original`, moves) a cloud path; returns the new
-            /// file id.
-            pub $($async)? fn copy_file(&self, src: &str, dst: &str, overwrite: bool, remove_original: bool) -> Result<String, $crate::Error> {
-                let op = $crate::storage::CopyFile::new(src, dst)?.overwrite(overwrite).remove_original(remove_original);
-                self.client.execute(op) $($await)*
+            /// Copies a cloud path (`.overwrite()` to replace `dst`,
+            /// `.remove_original()` to move it); `.send()` returns the new file id.
+            pub fn copy_file(&self, src: &str, dst: &str) -> CopyFileRequest {
+                CopyFileRequest {
+                    client: self.client.clone(),
+                    op: $crate::storage::CopyFile::new(src, dst),
+                }
             }
 
             /// A bucket of the object API (`app.storage.from(bucket)`).
             pub fn bucket(&self, id: &str) -> Result<BucketHandle, $crate::Error> {
                 Ok(BucketHandle { client: self.client.clone(), bucket: $crate::storage::objects::Bucket::new(id)? })
+            }
+        }
+
+        /// An upload being set up; from [`Storage::upload_file`].
+        #[must_use = "an upload does nothing until sent"]
+        pub struct UploadFileRequest {
+            client: Client,
+            cloud_path: String,
+            source: $crate::transfer::UploadSource,
+            content_type: Option<String>,
+            progress: Option<$crate::transfer::ProgressFn>,
+        }
+
+        impl std::fmt::Debug for UploadFileRequest {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_struct("UploadFileRequest").field("cloud_path", &self.cloud_path).finish_non_exhaustive()
+            }
+        }
+
+        impl UploadFileRequest {
+            /// The file's MIME type (signed, and checked by the service).
+            pub fn content_type(mut self, content_type: &str) -> Self {
+                self.content_type = Some(content_type.to_owned());
+                self
+            }
+
+            /// Called as bytes go out.
+            pub fn progress(mut self, progress: $crate::transfer::ProgressFn) -> Self {
+                self.progress = Some(progress);
+                self
+            }
+
+            /// Uploads.
+            pub $($async)? fn send(self) -> Result<$crate::storage::UploadedFile, $crate::Error> {
+                let UploadFileRequest { client, cloud_path, source, content_type, progress } = self;
+                client.send_source(source, progress, |len| {
+                    let op = $crate::storage::UploadFile::new(&cloud_path, len)?;
+                    match &content_type {
+                        Some(content_type) => op.content_type(content_type),
+                        None => Ok(op),
+                    }
+                }) $($await)*
+            }
+        }
+
+        /// A download to a file being set up; from [`Storage::download_file`].
+        #[must_use = "a download does nothing until sent"]
+        pub struct DownloadFileRequest {
+            client: Client,
+            file_id: String,
+            path: std::path::PathBuf,
+            progress: Option<$crate::transfer::ProgressFn>,
+        }
+
+        impl std::fmt::Debug for DownloadFileRequest {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_struct("DownloadFileRequest").field("file_id", &self.file_id).finish_non_exhaustive()
+            }
+        }
+
+        impl DownloadFileRequest {
+            /// Called as bytes arrive.
+            pub fn progress(mut self, progress: $crate::transfer::ProgressFn) -> Self {
+                self.progress = Some(progress);
+                self
+            }
+
+            /// Downloads; the bytes written.
+            pub $($async)? fn send(self) -> Result<u64, $crate::Error> {
+                let op = $crate::storage::DownloadFile::new(&self.file_id)?.to_file();
+                let transfer = $crate::transfer::Transfer::new().sink(&self.path).progress(self.progress);
+                Ok(self.client.execute_transfer(op, &transfer) $($await)* ?.size)
+            }
+        }
+
+        /// A copy being set up; from [`Storage::copy_file`].
+        #[derive(Debug)]
+        #[must_use = "a copy does nothing until sent"]
+        pub struct CopyFileRequest {
+            client: Client,
+            op: Result<$crate::storage::CopyFile, $crate::BuildError>,
+        }
+
+        impl CopyFileRequest {
+            /// Replaces `dst` if it exists (refused otherwise).
+            pub fn overwrite(mut self) -> Self {
+                self.op = self.op.map(|op| op.overwrite(true));
+                self
+            }
+
+            /// Removes `src` afterwards: a move.
+            pub fn remove_original(mut self) -> Self {
+                self.op = self.op.map(|op| op.remove_original(true));
+                self
+            }
+
+            /// Copies; the new file id.
+            pub $($async)? fn send(self) -> Result<String, $crate::Error> {
+                self.client.execute(self.op?) $($await)*
             }
         }
 

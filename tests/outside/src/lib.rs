@@ -110,16 +110,19 @@ pub async fn run(
     let source = dir.join("note.txt");
     std::fs::write(&source, b"hello from outside")?;
     let storage = client.storage();
-    let file = storage
-        .upload_file(
-            "docs/note.txt",
-            UploadSource::file(&source),
-            Some("text/plain"),
-            None,
-        )
+    storage
+        .upload_file("docs/note.txt", UploadSource::file(&source))
+        .content_type("text/plain")
+        .send()
+        .await?;
+    // Moved (copied, then the original removed), then downloaded from its new place.
+    let moved = storage
+        .copy_file("docs/note.txt", "docs/moved.txt")
+        .remove_original()
+        .send()
         .await?;
     let copy = dir.join("copy.txt");
-    storage.download_file(&file.file_id, &copy, None).await?;
+    storage.download_file(&moved, &copy).send().await?;
     let round_trip = std::fs::read(&copy)?.len();
 
     let missing_function = match client

@@ -279,8 +279,14 @@ impl TestClient for cloudbase_blocking::Client {
         content_type: Option<&str>,
         progress: Option<ProgressFn>,
     ) -> Result<UploadedFile, Error> {
-        self.storage()
-            .upload_file(cloud_path, source, content_type, progress)
+        let mut upload = self.storage().upload_file(cloud_path, source);
+        if let Some(t) = content_type {
+            upload = upload.content_type(t);
+        }
+        if let Some(p) = progress {
+            upload = upload.progress(p);
+        }
+        upload.send()
     }
     fn download_file(
         &self,
@@ -288,7 +294,11 @@ impl TestClient for cloudbase_blocking::Client {
         path: &std::path::Path,
         progress: Option<ProgressFn>,
     ) -> Result<u64, Error> {
-        self.storage().download_file(file_id, path, progress)
+        let mut download = self.storage().download_file(file_id, path);
+        if let Some(p) = progress {
+            download = download.progress(p);
+        }
+        download.send()
     }
     fn bucket_upload(
         &self,
@@ -431,12 +441,14 @@ impl TestClient for AsyncClient {
         content_type: Option<&str>,
         progress: Option<ProgressFn>,
     ) -> Result<UploadedFile, Error> {
-        self.runtime.block_on(self.client.storage().upload_file(
-            cloud_path,
-            source,
-            content_type,
-            progress,
-        ))
+        let mut upload = self.client.storage().upload_file(cloud_path, source);
+        if let Some(t) = content_type {
+            upload = upload.content_type(t);
+        }
+        if let Some(p) = progress {
+            upload = upload.progress(p);
+        }
+        self.runtime.block_on(upload.send())
     }
     fn download_file(
         &self,
@@ -444,8 +456,11 @@ impl TestClient for AsyncClient {
         path: &std::path::Path,
         progress: Option<ProgressFn>,
     ) -> Result<u64, Error> {
-        self.runtime
-            .block_on(self.client.storage().download_file(file_id, path, progress))
+        let mut download = self.client.storage().download_file(file_id, path);
+        if let Some(p) = progress {
+            download = download.progress(p);
+        }
+        self.runtime.block_on(download.send())
     }
     fn bucket_upload(
         &self,
