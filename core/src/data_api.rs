@@ -42,8 +42,9 @@ macro_rules! data_handles {
             }
 
             /// The query-only list (`GET …/list?pageSize=&pageNumber=&getCount=`).
-            pub $($async)? fn list_simple<T: $crate::serde::de::DeserializeOwned>(&self, model: &str, page_number: u32, page_size: u32, get_count: bool) -> Result<$crate::models::Page<T>, $crate::Error> {
-                self.client.execute(self.model(model)?.list_simple::<T>(page_number, page_size, get_count)?) $($await)*
+            /// Only `query`'s paging and count are sent (`Query::new().page(1, 20).with_count()`).
+            pub $($async)? fn list_simple<T: $crate::serde::de::DeserializeOwned>(&self, model: &str, query: &$crate::models::Query) -> Result<$crate::models::Page<T>, $crate::Error> {
+                self.client.execute(self.model(model)?.list_simple::<T>(query)?) $($await)*
             }
 
             /// Creates a record; returns its id.

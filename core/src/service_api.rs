@@ -463,8 +463,8 @@ macro_rules! service_handles {
             }
 
             /// Objects under `prefix`, a page at a time.
-            pub $($async)? fn list(&self, prefix: &str, limit: Option<u32>, cursor: Option<&str>) -> Result<$crate::storage::objects::ObjectList, $crate::Error> {
-                self.client.execute(self.bucket.list(prefix, limit, cursor)?) $($await)*
+            pub $($async)? fn list(&self, listing: &$crate::storage::objects::Listing) -> Result<$crate::storage::objects::ObjectList, $crate::Error> {
+                self.client.execute(self.bucket.list(listing)?) $($await)*
             }
         }
     };

@@ -375,14 +375,27 @@ impl Model {
     }
 
     /// `GET …/list?pageSize=&pageNumber=&getCount=`: the query-only list of the HTTP
-    /// API docs and Flutter (no filter, no sort).
+    /// API docs and Flutter. It takes only `query`'s paging and count (page 1 of 10
+    /// unless set); a filter, selection or sort is refused, since this form cannot
+    /// send them ([`Model::list`] can).
     pub fn list_simple<T: DeserializeOwned>(
         &self,
-        page_number: u32,
-        page_size: u32,
-        get_count: bool,
+        query: &Query,
     ) -> Result<ModelCall<Page<T>>, BuildError> {
-        Query::new().page(page_number, page_size).check()?;
+        if query.filter.is_some()
+            || query.relate_where.is_some()
+            || query.select.is_some()
+            || !query.order_by.is_empty()
+        {
+            return Err(BuildError::InvalidInput {
+                field: "query",
+                reason: "list_simple sends only paging and the count; use list for filters, selections and sorting".into(),
+            });
+        }
+        query.check()?;
+        let page_number = query.page_number.unwrap_or(1);
+        let page_size = query.page_size.unwrap_or(10);
+        let get_count = query.get_count;
         Ok(ModelCall::new(
             Method::GET,
             self.segments(&["list"]),
@@ -601,7 +614,16 @@ mod tests {
             (Method::DELETE, "/v1/model/pre/todo/r%2F1/delete")
         );
 
-        let (m, p, _) = built(&todo.list_simple::<Value>(1, 10, true).expect("ok"));
+        assert!(
+            todo.list_simple::<Value>(&Query::new().filter(field("done").eq(true)))
+                .is_err(),
+            "list_simple cannot send a filter"
+        );
+        let (m, p, _) = built(
+            &todo
+                .list_simple::<Value>(&Query::new().page(1, 10).with_count())
+                .expect("ok"),
+        );
         assert_eq!(
             (m, p.as_str()),
             (

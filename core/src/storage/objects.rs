@@ -265,6 +265,38 @@ impl ObjectOptions {
     }
 }
 
+/// What to list of a bucket: a prefix, optionally a page size and where the
+/// previous page ended (`ObjectList`'s `next_cursor`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[must_use]
+pub struct Listing {
+    prefix: String,
+    limit: Option<u32>,
+    cursor: Option<String>,
+}
+
+impl Listing {
+    /// The objects under `prefix` (`""`: all).
+    pub fn prefix(prefix: impl Into<String>) -> Self {
+        Self {
+            prefix: prefix.into(),
+            ..Self::default()
+        }
+    }
+
+    /// At most `n` per page.
+    pub fn limit(mut self, n: u32) -> Self {
+        self.limit = Some(n);
+        self
+    }
+
+    /// Continue after `cursor`.
+    pub fn after(mut self, cursor: impl Into<String>) -> Self {
+        self.cursor = Some(cursor.into());
+        self
+    }
+}
+
 /// One bucket of the object API. Each method checks its input and returns an
 /// operation for the client's `execute` (or `execute_transfer` for bodies).
 ///
@@ -552,14 +584,20 @@ impl Bucket {
         Ok(ObjectCall::new(spec, true, name, |r, _, _| json(&r)))
     }
 
-    /// Objects under `prefix` (`POST /object/list/{bucket}`), `limit` per page,
-    /// continuing from `cursor`.
-    pub fn list(
-        &self,
-        prefix: &str,
-        limit: Option<u32>,
-        cursor: Option<&str>,
-    ) -> Result<ObjectCall<ObjectList>, BuildError> {
+    /// Objects under the listing's prefix (`POST /object/list/{bucket}`), its
+    /// limit per page, continuing from its cursor.
+    ///
+    /// ```
+    /// use cloudbase_core::storage::objects::{Bucket, Listing};
+    /// let op = Bucket::new("photos")?.list(&Listing::prefix("2026/").limit(50))?;
+    /// # Ok::<(), cloudbase_core::BuildError>(())
+    /// ```
+    pub fn list(&self, listing: &Listing) -> Result<ObjectCall<ObjectList>, BuildError> {
+        let (prefix, limit, cursor) = (
+            listing.prefix.as_str(),
+            listing.limit,
+            listing.cursor.as_deref(),
+        );
         if prefix.chars().any(char::is_control) {
             return Err(BuildError::InvalidInput {
                 field: "prefix",

@@ -126,7 +126,9 @@ impl DataClient for cloudbase_blocking::Client {
         size: u32,
         count: bool,
     ) -> Result<Page<T>, Error> {
-        self.models().list_simple(model, number, size, count)
+        let query = cloudbase_core::models::Query::new().page(number, size);
+        let query = if count { query.with_count() } else { query };
+        self.models().list_simple(model, &query)
     }
     fn create<D: Serialize + Sync>(
         &self,
@@ -248,8 +250,10 @@ impl DataClient for AsyncClient {
         size: u32,
         count: bool,
     ) -> Result<Page<T>, Error> {
+        let query = cloudbase_core::models::Query::new().page(number, size);
+        let query = if count { query.with_count() } else { query };
         self.runtime
-            .block_on(self.client.models().list_simple(model, number, size, count))
+            .block_on(self.client.models().list_simple(model, &query))
     }
     fn create<D: Serialize + Sync>(
         &self,

@@ -520,7 +520,11 @@ pub fn bucket_storage_round_trip<C: TestClient>() {
     c.execute(bucket.move_object("dir/b.txt", "dir/c.txt", None).unwrap())
         .unwrap();
     let list = c
-        .execute(bucket.list("dir", Some(10), None).unwrap())
+        .execute(
+            bucket
+                .list(&cloudbase_core::storage::objects::Listing::prefix("dir").limit(10))
+                .unwrap(),
+        )
         .unwrap();
     let names: Vec<_> = list.objects.iter().filter_map(|o| o.name.clone()).collect();
     assert_eq!(names, ["dir/c.txt", "dir/hello world.txt"]);
