@@ -40,7 +40,7 @@ impl Models {
     /// ```no_run
     /// use cloudbase_async::{Client, Config};
     /// use cloudbase_async::models::Query;
-    /// use futures_util::StreamExt;
+    /// use cloudbase_async::StreamExt;
     ///
     /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
     /// let client = Client::new(Config::builder("my-env").publishable_key("pk").build()?)?;

@@ -27,6 +27,9 @@ pub use cloudbase_core::store::{MemoryStore, SessionStore};
 pub use cloudbase_core::{auth, functions, models, rdb, storage, transfer};
 /// The session file, shared safely between processes (the `cloudbase-store` crate).
 pub use cloudbase_store::FileStore;
+/// `next()` and the other stream adapters for [`Records`] and [`AuthEvents`] (the
+/// `futures-util` trait, so no other crate is needed).
+pub use futures_util::StreamExt;
 
 mod data;
 mod services;
@@ -35,7 +38,7 @@ use cloudbase_core::persistence::StoreReply;
 use cloudbase_core::request::{StreamedBody, StreamedResponse};
 use cloudbase_core::transfer::{Transfer, UploadSource};
 use cloudbase_core::{ClientState, HttpRequest, HttpResponse, SharedState, Step};
-pub use data::{Models, Mysql};
+pub use data::{Models, Mysql, Records};
 pub use services::{
     Apis, BucketHandle, Container, ContainerRequest, CopyFileRequest, DownloadFileRequest, Storage,
     UploadFileRequest,
@@ -303,7 +306,7 @@ impl Client {
     /// ```
     /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
     /// use cloudbase_async::{AuthEventItem, AuthEventKind};
-    /// use futures_util::StreamExt;
+    /// use cloudbase_async::StreamExt;
     /// let client = cloudbase_async::Client::new(cloudbase_async::Config::builder("demo-env").build()?)?;
     /// let mut events = client.auth_events();
     /// match events.next().await {

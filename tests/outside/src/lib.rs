@@ -4,7 +4,7 @@ use cloudbase_async::models::{Query, Sort, field};
 use cloudbase_async::rdb::{self, Direction};
 use cloudbase_async::transfer::UploadSource;
 use cloudbase_async::{AuthEventKind, Client, Error};
-use futures_util::StreamExt;
+use cloudbase_async::StreamExt;
 
 /// A record of the `todo` model.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
