@@ -30,6 +30,9 @@ pub use cloudbase_store::FileStore;
 /// `next()` and the other stream adapters for [`Records`] and [`AuthEvents`] (the
 /// `futures-util` trait, so no other crate is needed).
 pub use futures_util::StreamExt;
+/// The HTTP library this client sends with, at the version it uses (for
+/// [`Client::with_http_client`]).
+pub use reqwest;
 
 mod data;
 mod services;
@@ -129,18 +132,46 @@ impl Client {
         Self::build(config, Some(std::sync::Arc::new(store)))
     }
 
+    /// A client that sends through your own `reqwest::Client` (your proxies, root
+    /// certificates, middleware-free settings). The SDK's rules still hold: every
+    /// attempt gets the configured request timeout, and a redirect your client
+    /// followed is refused (a transport error naming it) rather than taken; build
+    /// yours with `redirect::Policy::none()` to get the usual
+    /// `DecodeError::Redirect`. The connect timeout is your client's.
+    ///
+    /// ```
+    /// let http = cloudbase_async::reqwest::Client::builder().build()?;
+    /// let config = cloudbase_async::Config::builder("demo-env").build()?;
+    /// let client = cloudbase_async::Client::with_http_client(config, http)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn with_http_client(config: Config, http: reqwest::Client) -> Result<Self, Error> {
+        Self::build_with(config, None, Some(http))
+    }
+
     fn build(
         config: Config,
         store: Option<std::sync::Arc<dyn SessionStore>>,
     ) -> Result<Self, Error> {
+        Self::build_with(config, store, None)
+    }
+
+    fn build_with(
+        config: Config,
+        store: Option<std::sync::Arc<dyn SessionStore>>,
+        http: Option<reqwest::Client>,
+    ) -> Result<Self, Error> {
         let t = config.transport().clone();
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none()) // a redirect is reported, never followed
-            .connect_timeout(t.connect_timeout)
-            .timeout(t.request_timeout)
-            .user_agent(cloudbase_core::request::SDK_VERSION)
-            .build()
-            .map_err(|e| TransportError::new(TransportErrorKind::Other, e))?;
+        let http = match http {
+            Some(http) => http,
+            None => reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none()) // a redirect is reported, never followed
+                .connect_timeout(t.connect_timeout)
+                .timeout(t.request_timeout)
+                .user_agent(cloudbase_core::request::SDK_VERSION)
+                .build()
+                .map_err(|e| TransportError::new(TransportErrorKind::Other, e))?,
+        };
         let rng = rand::rngs::StdRng::from_os_rng();
         let (refresh, _) = tokio::sync::watch::channel(0u64);
         let notify = refresh.clone();
@@ -347,6 +378,7 @@ impl Client {
             *request.body_mut() = Some(streaming::source_body(transfer, len).await?);
         }
         let t = &self.transport;
+        let sent_url = request.url().clone();
         let mut response = if streamed_body.is_some() {
             *request.timeout_mut() = Some(streaming::STREAMED_CEILING);
             self.http.execute(request).await.map_err(classify)?
@@ -360,8 +392,16 @@ impl Client {
                 .map_err(|_| TransportError::new(TransportErrorKind::Timeout, "no answer in time"))?
                 .map_err(classify)?
         } else {
+            // Also set per request, for a client the SDK did not build.
+            *request.timeout_mut() = Some(t.request_timeout);
             self.http.execute(request).await.map_err(classify)?
         };
+        if response.url() != &sent_url {
+            return Err(TransportError::new(
+                TransportErrorKind::Other,
+                "the HTTP client followed a redirect; redirects are never taken",
+            ));
+        }
         if stream_response && response.status().is_success() {
             return streaming::receive(response, transfer, t).await;
         }

@@ -27,6 +27,9 @@ pub use cloudbase_core::store::{MemoryStore, SessionStore};
 pub use cloudbase_core::{auth, functions, models, rdb, storage, transfer};
 /// The session file, shared safely between processes (the `cloudbase-store` crate).
 pub use cloudbase_store::FileStore;
+/// The HTTP library this client sends with, at the version it uses (for
+/// [`Client::with_http_client`]).
+pub use ureq;
 
 mod data;
 mod streaming;
@@ -51,6 +54,9 @@ pub struct Client {
     /// The last refresh generation the waker announced, for calls in `Step::Wait`.
     refresh: Arc<(Mutex<u64>, Condvar)>,
     agent: ureq::Agent,
+    /// Whether `agent` is the SDK's (configured with its rules) or the caller's
+    /// (configured per request).
+    own_agent: bool,
     /// Timeouts and size limits, from the config.
     transport: cloudbase_core::TransportOptions,
 }
@@ -121,6 +127,27 @@ impl Client {
         Self::build(config, Some(Arc::new(store)))
     }
 
+    /// A client that sends through your own `ureq::Agent` (your proxies, root
+    /// certificates). The SDK's rules still hold: each request is configured to
+    /// report error statuses as answers, follow no redirect and keep the configured
+    /// timeouts, whatever the agent's own settings.
+    ///
+    /// ```
+    /// let agent: cloudbase_blocking::ureq::Agent = cloudbase_blocking::ureq::Agent::config_builder()
+    ///     .http_status_as_error(true) // overridden per request
+    ///     .build()
+    ///     .into();
+    /// let config = cloudbase_blocking::Config::builder("demo-env").build()?;
+    /// let client = cloudbase_blocking::Client::with_http_client(config, agent)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn with_http_client(config: Config, agent: ureq::Agent) -> Result<Self, Error> {
+        let mut client = Self::build(config, None)?;
+        client.agent = agent;
+        client.own_agent = false;
+        Ok(client)
+    }
+
     fn build(config: Config, store: Option<Arc<dyn SessionStore>>) -> Result<Self, Error> {
         let t = config.transport().clone();
         let agent = ureq::Agent::config_builder()
@@ -154,6 +181,7 @@ impl Client {
                 None => shared,
             }),
             agent,
+            own_agent: true,
             transport: t,
         })
     }
@@ -318,12 +346,14 @@ impl Client {
                 let request = self
                     .agent
                     .configure_request(request)
+                    .http_status_as_error(false)
+                    .max_redirects(0)
                     .timeout_recv_body(None)
                     .timeout_per_read(Some(self.transport.download_idle_timeout))
                     .build();
                 self.agent.run(request).map_err(classify)?
             }
-            None => self.agent.run(request).map_err(classify)?,
+            None => self.agent.run(self.with_rules(request)).map_err(classify)?,
         };
         let (parts, body) = response.into_parts();
         if stream_response && parts.status.is_success() {
@@ -347,11 +377,32 @@ impl Client {
 }
 
 impl Client {
+    /// The SDK's rules on a request for a caller's agent (the SDK's own agent has
+    /// them already, and per-request configuration would cost a config copy).
+    fn with_rules<S: ureq::AsSendBody>(&self, request: http::Request<S>) -> http::Request<S> {
+        if self.own_agent {
+            return request;
+        }
+        let t = &self.transport;
+        self.agent
+            .configure_request(request)
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .timeout_connect(Some(t.connect_timeout))
+            .timeout_send_request(Some(t.request_timeout))
+            .timeout_send_body(Some(t.request_timeout))
+            .timeout_recv_response(Some(t.request_timeout))
+            .timeout_recv_body(Some(t.request_timeout))
+            .build()
+    }
+
     /// A streamed request: no limit on sending or reading the body, but a bounded
     /// wait for the response head.
     fn unbounded<S: ureq::AsSendBody>(&self, request: http::Request<S>) -> http::Request<S> {
         self.agent
             .configure_request(request)
+            .http_status_as_error(false)
+            .max_redirects(0)
             .timeout_send_body(None)
             .timeout_recv_body(None)
             .build()

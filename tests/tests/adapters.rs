@@ -218,3 +218,39 @@ fn gzip_answers_decode_in_both_adapters() {
     let head = String::from_utf8_lossy(&raw[..raw.len().min(1024)]).to_ascii_lowercase();
     assert!(head.contains("content-encoding: gzip"), "{head}");
 }
+
+/// A caller's own HTTP client keeps the SDK's rules: error statuses stay typed server
+/// errors (the blocking agent here is set to turn them into transport errors), and
+/// calls work as with the SDK's own client.
+#[test]
+fn a_callers_own_http_client_keeps_the_sdks_rules() {
+    let emu = common::emulator();
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(true)
+        .max_redirects(5)
+        .build()
+        .into();
+    let blocking = cloudbase_blocking::Client::with_http_client(
+        common::config_for(emu.base_url()).build().unwrap(),
+        agent,
+    )
+    .unwrap();
+    blocking.sign_in_anonymously().unwrap();
+    let err = blocking
+        .call_function("no-such-function", &serde_json::json!({}))
+        .unwrap_err();
+    assert!(err.is_not_found(), "{err}");
+
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let http = cloudbase_async::reqwest::Client::builder().build().unwrap();
+    let client = cloudbase_async::Client::with_http_client(
+        common::config_for(emu.base_url()).build().unwrap(),
+        http,
+    )
+    .unwrap();
+    runtime.block_on(client.sign_in_anonymously()).unwrap();
+    let err = runtime
+        .block_on(client.call_function("no-such-function", &serde_json::json!({})))
+        .unwrap_err();
+    assert!(err.is_not_found(), "{err}");
+}
