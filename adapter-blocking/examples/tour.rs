@@ -128,7 +128,7 @@ pub fn tour() -> Result<Option<Emulator>, Box<dyn std::error::Error>> {
         step(3, "Calling a text function registered by this program");
         let call = CallFunction::new("greet")?
             .data(&json!({"name": "CloudBase"}))?
-            .idempotent(true);
+            .idempotent();
         println!("    answer: {}", client.execute(call)?.text()?);
     }
 

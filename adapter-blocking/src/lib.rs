@@ -38,7 +38,7 @@ use cloudbase_core::transfer::{Transfer, UploadSource};
 use cloudbase_core::{ClientState, HttpRequest, HttpResponse, SharedState, Step};
 pub use data::{Models, Mysql, Records};
 pub use services::{
-    Apis, BucketHandle, Container, ContainerRequest, CopyFileRequest, DownloadFileRequest, Storage,
+    Apis, BucketHandle, Container, CopyFileRequest, DownloadFileRequest, ServiceRequest, Storage,
     UploadFileRequest,
 };
 mod services;
@@ -194,7 +194,7 @@ impl Client {
     ///
     /// let client = Client::new(Config::builder("my-env").api_key("key").build()?)?;
     /// // Safe to repeat, so it may be retried after a 503 or a timeout.
-    /// let call = CallFunction::new("get-prices")?.data(&["BTC"])?.idempotent(true);
+    /// let call = CallFunction::new("get-prices")?.data(&["BTC"])?.idempotent();
     /// let prices: Vec<f64> = client.execute(call)?.json()?;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```

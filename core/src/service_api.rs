@@ -19,7 +19,10 @@ macro_rules! service_handles {
                 op: impl FnOnce(u64) -> Result<O, $crate::BuildError>,
             ) -> Result<O::Output, $crate::Error> {
                 let op = op(self.source_len(&source) $($await)* ?)?;
-                let transfer = $crate::transfer::Transfer::new().source(source).progress(progress);
+                let mut transfer = $crate::transfer::Transfer::new().source(source);
+                if let Some(progress) = progress {
+                    transfer = transfer.progress(progress);
+                }
                 self.execute_transfer(op, &transfer) $($await)*
             }
 
@@ -52,53 +55,54 @@ macro_rules! service_handles {
 
         impl Container {
             /// A request with any method.
-            pub fn request(&self, method: $crate::http::Method, path: &str) -> ContainerRequest {
+            pub fn request(&self, method: $crate::http::Method, path: &str) -> ServiceRequest {
                 let call = $crate::functions::ServiceCall::container(&self.name)
                     .and_then(|c| c.method(method).path(path));
-                ContainerRequest { client: self.client.clone(), call }
+                ServiceRequest { client: self.client.clone(), call }
             }
 
             /// `GET path`.
-            pub fn get(&self, path: &str) -> ContainerRequest {
+            pub fn get(&self, path: &str) -> ServiceRequest {
                 self.request($crate::http::Method::GET, path)
             }
 
             /// `POST path` (the JS SDK's default method).
-            pub fn post(&self, path: &str) -> ContainerRequest {
+            pub fn post(&self, path: &str) -> ServiceRequest {
                 self.request($crate::http::Method::POST, path)
             }
 
             /// `PUT path`.
-            pub fn put(&self, path: &str) -> ContainerRequest {
+            pub fn put(&self, path: &str) -> ServiceRequest {
                 self.request($crate::http::Method::PUT, path)
             }
 
             /// `PATCH path`.
-            pub fn patch(&self, path: &str) -> ContainerRequest {
+            pub fn patch(&self, path: &str) -> ServiceRequest {
                 self.request($crate::http::Method::PATCH, path)
             }
 
             /// `DELETE path`.
-            pub fn delete(&self, path: &str) -> ContainerRequest {
+            pub fn delete(&self, path: &str) -> ServiceRequest {
                 self.request($crate::http::Method::DELETE, path)
             }
 
             /// `HEAD path`.
-            pub fn head(&self, path: &str) -> ContainerRequest {
+            pub fn head(&self, path: &str) -> ServiceRequest {
                 self.request($crate::http::Method::HEAD, path)
             }
         }
 
-        /// A request to a CloudBase Run service being built; `.send()` runs it. The
-        /// first bad input is kept and returned by `send`, and nothing is sent.
+        /// A request to a CloudBase Run service or an HTTP API being built; `.send()`
+        /// runs it. The first bad input is kept and returned by `send`, and nothing is
+        /// sent.
         #[derive(Debug)]
         #[must_use = "a request does nothing until sent"]
-        pub struct ContainerRequest {
+        pub struct ServiceRequest {
             client: Client,
             call: Result<$crate::functions::ServiceCall, $crate::BuildError>,
         }
 
-        impl ContainerRequest {
+        impl ServiceRequest {
             /// Adds a header.
             pub fn header(mut self, name: &str, value: &str) -> Self {
                 self.call = self.call.and_then(|c| c.header(name, value));
@@ -121,7 +125,7 @@ macro_rules! service_handles {
             /// Marks the call safe to retry after it may have reached the service (by
             /// default only idempotent methods are).
             pub fn idempotent(mut self) -> Self {
-                self.call = self.call.map(|c| c.idempotent(true));
+                self.call = self.call.map(|c| c.idempotent());
                 self
             }
 
@@ -153,60 +157,68 @@ macro_rules! service_handles {
                 self
             }
 
-            /// Any method; GET/HEAD send `body` (an object) as query parameters, other
-            /// methods as JSON (`{}` when there is none, as the JS SDK).
-            pub $($async)? fn request(
+            /// A request with any method, built then `.send()`: `.data(..)` is the query
+            /// for GET/HEAD (an object), JSON for the others (`{}` when there is none, as
+            /// the JS SDK). The handle's token and headers come with it.
+            pub fn request(&self, method: $crate::http::Method, path: &str) -> ServiceRequest {
+                let call = $crate::functions::ServiceCall::api(&self.name, method)
+                    .and_then(|c| c.path(path))
+                    .and_then(|c| {
+                        self.headers.iter().try_fold(c, |c, (k, v)| c.header(k, v))
+                    })
+                    .map(|c| match &self.token {
+                        Some(token) => c.token(token.clone()),
+                        None => c,
+                    });
+                ServiceRequest { client: self.client.clone(), call }
+            }
+
+            fn call_with(
                 &self,
                 method: $crate::http::Method,
                 path: &str,
                 body: Option<&$crate::serde_json::Value>,
-            ) -> Result<$crate::functions::ServiceResponse, $crate::Error> {
-                let mut call = $crate::functions::ServiceCall::api(&self.name, method)?.path(path)?;
-                for (k, v) in &self.headers {
-                    call = call.header(k, v)?;
+            ) -> ServiceRequest {
+                let request = self.request(method, path);
+                match body {
+                    Some(body) => request.data(body),
+                    None => request,
                 }
-                if let Some(token) = &self.token {
-                    call = call.token(token.clone());
-                }
-                if let Some(body) = body {
-                    call = call.data(body)?;
-                }
-                self.client.execute(call) $($await)*
             }
 
             /// `GET`.
             pub $($async)? fn get(&self, path: &str) -> Result<$crate::functions::ServiceResponse, $crate::Error> {
-                self.request($crate::http::Method::GET, path, None) $($await)*
+                self.call_with($crate::http::Method::GET, path, None).send() $($await)*
             }
 
             /// `HEAD`.
             pub $($async)? fn head(&self, path: &str) -> Result<$crate::functions::ServiceResponse, $crate::Error> {
-                self.request($crate::http::Method::HEAD, path, None) $($await)*
+                self.call_with($crate::http::Method::HEAD, path, None).send() $($await)*
             }
 
             /// `OPTIONS`.
             pub $($async)? fn options(&self, path: &str) -> Result<$crate::functions::ServiceResponse, $crate::Error> {
-                self.request($crate::http::Method::OPTIONS, path, None) $($await)*
+                self.call_with($crate::http::Method::OPTIONS, path, None).send() $($await)*
             }
 
             /// `DELETE`.
             pub $($async)? fn delete(&self, path: &str) -> Result<$crate::functions::ServiceResponse, $crate::Error> {
-                self.request($crate::http::Method::DELETE, path, None) $($await)*
+                self.call_with($crate::http::Method::DELETE, path, None).send() $($await)*
             }
 
             /// `POST` with a JSON body.
             pub $($async)? fn post(&self, path: &str, body: &$crate::serde_json::Value) -> Result<$crate::functions::ServiceResponse, $crate::Error> {
-                self.request($crate::http::Method::POST, path, Some(body)) $($await)*
+                self.call_with($crate::http::Method::POST, path, Some(body)).send() $($await)*
             }
 
             /// `PUT` with a JSON body.
             pub $($async)? fn put(&self, path: &str, body: &$crate::serde_json::Value) -> Result<$crate::functions::ServiceResponse, $crate::Error> {
-                self.request($crate::http::Method::PUT, path, Some(body)) $($await)*
+                self.call_with($crate::http::Method::PUT, path, Some(body)).send() $($await)*
             }
 
             /// `PATCH` with a JSON body.
             pub $($async)? fn patch(&self, path: &str, body: &$crate::serde_json::Value) -> Result<$crate::functions::ServiceResponse, $crate::Error> {
-                self.request($crate::http::Method::PATCH, path, Some(body)) $($await)*
+                self.call_with($crate::http::Method::PATCH, path, Some(body)).send() $($await)*
             }
         }
 
@@ -352,7 +364,10 @@ macro_rules! service_handles {
             /// Downloads; the bytes written.
             pub $($async)? fn send(self) -> Result<u64, $crate::Error> {
                 let op = $crate::storage::DownloadFile::new(&self.file_id)?.to_file();
-                let transfer = $crate::transfer::Transfer::new().sink(&self.path).progress(self.progress);
+                let mut transfer = $crate::transfer::Transfer::new().sink(&self.path);
+                if let Some(progress) = self.progress {
+                    transfer = transfer.progress(progress);
+                }
                 Ok(self.client.execute_transfer(op, &transfer) $($await)* ?.size)
             }
         }
@@ -383,6 +398,54 @@ macro_rules! service_handles {
                 self.client.execute(self.op?) $($await)*
             }
         }
+
+        $(
+            #[doc = concat!("In the ", stringify!($async), " client, `.await` it directly: the same as `.send().await`.")]
+            impl std::future::IntoFuture for ServiceRequest {
+                type Output = Result<$crate::functions::ServiceResponse, $crate::Error>;
+                type IntoFuture = std::pin::Pin<Box<dyn std::future::Future<Output = Self::Output> + Send>>;
+
+                fn into_future(self) -> Self::IntoFuture {
+                    Box::pin(self.send())
+                }
+            }
+        )?
+
+        $(
+            #[doc = concat!("In the ", stringify!($async), " client, `.await` it directly: the same as `.send().await`.")]
+            impl std::future::IntoFuture for UploadFileRequest {
+                type Output = Result<$crate::storage::UploadedFile, $crate::Error>;
+                type IntoFuture = std::pin::Pin<Box<dyn std::future::Future<Output = Self::Output> + Send>>;
+
+                fn into_future(self) -> Self::IntoFuture {
+                    Box::pin(self.send())
+                }
+            }
+        )?
+
+        $(
+            #[doc = concat!("In the ", stringify!($async), " client, `.await` it directly: the same as `.send().await`.")]
+            impl std::future::IntoFuture for DownloadFileRequest {
+                type Output = Result<u64, $crate::Error>;
+                type IntoFuture = std::pin::Pin<Box<dyn std::future::Future<Output = Self::Output> + Send>>;
+
+                fn into_future(self) -> Self::IntoFuture {
+                    Box::pin(self.send())
+                }
+            }
+        )?
+
+        $(
+            #[doc = concat!("In the ", stringify!($async), " client, `.await` it directly: the same as `.send().await`.")]
+            impl std::future::IntoFuture for CopyFileRequest {
+                type Output = Result<String, $crate::Error>;
+                type IntoFuture = std::pin::Pin<Box<dyn std::future::Future<Output = Self::Output> + Send>>;
+
+                fn into_future(self) -> Self::IntoFuture {
+                    Box::pin(self.send())
+                }
+            }
+        )?
 
         /// One bucket of the object API; from [`Storage::bucket`].
         #[derive(Clone, Debug)]
@@ -422,7 +485,10 @@ macro_rules! service_handles {
                 progress: Option<$crate::transfer::ProgressFn>,
             ) -> Result<u64, $crate::Error> {
                 let op = self.bucket.download_to_file(name)?;
-                let transfer = $crate::transfer::Transfer::new().sink(path.as_ref()).progress(progress);
+                let mut transfer = $crate::transfer::Transfer::new().sink(path.as_ref());
+                if let Some(progress) = progress {
+                    transfer = transfer.progress(progress);
+                }
                 Ok(self.client.execute_transfer(op, &transfer) $($await)* ?.size)
             }
 

@@ -124,8 +124,8 @@ impl Transfer {
     }
 
     /// Reports progress to `progress`.
-    pub fn progress(mut self, progress: Option<ProgressFn>) -> Self {
-        self.progress = progress;
+    pub fn progress(mut self, progress: ProgressFn) -> Self {
+        self.progress = Some(progress);
         self
     }
 

@@ -60,7 +60,7 @@ const UNAVAILABLE: &str = r#"{"code":"RESOURCE_UNAVAILABLE","message":"busy","re
 #[test]
 fn idempotent_call_waits_for_retry_after_and_reuses_the_request_id() {
     let mut st = state();
-    let mut call = Call::new(CallFunction::new("echo").unwrap().idempotent(true));
+    let mut call = Call::new(CallFunction::new("echo").unwrap().idempotent());
     let first = expect_send(call.poll(&mut st, t0()));
     let rid = first.headers()["x-request-id"].clone();
     call.on_response(t0(), response(503, &[("retry-after", "2")], UNAVAILABLE));
@@ -121,7 +121,7 @@ fn retries_stop_at_max_attempts_and_report_the_last_server_error() {
             .publishable_key("k")
             .retry(RetryPolicy::default().max_attempts(2)),
     );
-    let mut call = Call::new(CallFunction::new("echo").unwrap().idempotent(true));
+    let mut call = Call::new(CallFunction::new("echo").unwrap().idempotent());
     let mut now = t0();
     let _ = expect_send(call.poll(&mut st, now));
     call.on_response(t0(), response(502, &[], "bad gateway"));
@@ -175,7 +175,7 @@ fn a_lost_connection_is_not_retried_for_non_idempotent_calls() {
 #[test]
 fn a_lost_connection_is_retried_for_idempotent_calls() {
     let mut st = state();
-    let mut call = Call::new(CallFunction::new("echo").unwrap().idempotent(true));
+    let mut call = Call::new(CallFunction::new("echo").unwrap().idempotent());
     let _ = expect_send(call.poll(&mut st, t0()));
     call.on_failure(TransportError::without_source(
         TransportErrorKind::ConnectionLost,

@@ -334,7 +334,7 @@ fn one_op<C: TestClient>(c: &C, kind: usize, n: usize) -> Result<Option<String>,
                 .unwrap()
                 .data(&json!({ "n": n }))
                 .unwrap()
-                .idempotent(true);
+                .idempotent();
             c.execute(op).map(|_| None)
         }
     }

@@ -56,7 +56,7 @@ pub fn validate_function_name(name: &str) -> Result<(), BuildError> {
 /// ```
 /// use cloudbase_core::functions::CallFunction;
 ///
-/// let call = CallFunction::new("sum")?.data(&serde_json::json!({"a": 1, "b": 2}))?.idempotent(true);
+/// let call = CallFunction::new("sum")?.data(&serde_json::json!({"a": 1, "b": 2}))?.idempotent();
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone, Debug)]
@@ -95,8 +95,8 @@ impl CallFunction {
 
     /// Marks the call safe to repeat, which allows retries after the request may have
     /// reached the server.
-    pub fn idempotent(mut self, yes: bool) -> Self {
-        self.idempotent = yes;
+    pub fn idempotent(mut self) -> Self {
+        self.idempotent = true;
         self
     }
 

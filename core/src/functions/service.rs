@@ -264,10 +264,17 @@ impl ServiceCall {
         Ok(self)
     }
 
-    /// Overrides whether the call may be retried after it may have reached the
-    /// service (by default: when the method is idempotent).
-    pub fn idempotent(mut self, yes: bool) -> Self {
-        self.idempotent = Some(yes);
+    /// Marks the call safe to retry after it may have reached the service (by
+    /// default only idempotent methods are).
+    pub fn idempotent(mut self) -> Self {
+        self.idempotent = Some(true);
+        self
+    }
+
+    /// Marks the call unsafe to retry once it may have reached the service, even for
+    /// a method that is idempotent by definition (a PUT with side effects).
+    pub fn not_idempotent(mut self) -> Self {
+        self.idempotent = Some(false);
         self
     }
 
@@ -436,6 +443,6 @@ mod tests {
         let post = ServiceCall::container("svc").expect("valid");
         assert!(!post.is_idempotent());
         assert!(post.clone().method(Method::PUT).is_idempotent());
-        assert!(post.idempotent(true).is_idempotent());
+        assert!(post.idempotent().is_idempotent());
     }
 }

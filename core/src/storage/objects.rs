@@ -259,8 +259,8 @@ impl ObjectOptions {
     }
 
     /// Replaces an existing object on upload.
-    pub fn upsert(mut self, yes: bool) -> Self {
-        self.upsert = yes;
+    pub fn upsert(mut self) -> Self {
+        self.upsert = true;
         self
     }
 }

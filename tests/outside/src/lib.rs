@@ -1,10 +1,10 @@
 //! A small app on `cloudbase-async`, written as a user would from the README.
 
+use cloudbase_async::StreamExt;
 use cloudbase_async::models::{Query, Sort, field};
 use cloudbase_async::rdb::{self, Direction};
 use cloudbase_async::transfer::UploadSource;
 use cloudbase_async::{AuthEventKind, Client, Error};
-use cloudbase_async::StreamExt;
 
 /// A record of the `todo` model.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -122,7 +122,8 @@ pub async fn run(
         .send()
         .await?;
     let copy = dir.join("copy.txt");
-    storage.download_file(&moved, &copy).send().await?;
+    // The async builders are IntoFuture: `.await` works without `.send()`.
+    storage.download_file(&moved, &copy).await?;
     let round_trip = std::fs::read(&copy)?.len();
 
     let missing_function = match client

@@ -270,7 +270,11 @@ impl TestClient for cloudbase_blocking::Client {
         if let Some(t) = token {
             apis = apis.token(t);
         }
-        apis.request(method, path, body)
+        let request = apis.request(method, path);
+        match body {
+            Some(body) => request.data(body).send(),
+            None => request.send(),
+        }
     }
     fn upload_file(
         &self,
@@ -308,12 +312,7 @@ impl TestClient for cloudbase_blocking::Client {
         progress: Option<ProgressFn>,
     ) -> Result<StoredObject, Error> {
         let b = self.storage().bucket(bucket)?;
-        b.upload(
-            name,
-            source,
-            &ObjectOptions::default().upsert(true),
-            progress,
-        )
+        b.upload(name, source, &ObjectOptions::default().upsert(), progress)
     }
     fn bucket_download(
         &self,
@@ -432,7 +431,12 @@ impl TestClient for AsyncClient {
         if let Some(t) = token {
             apis = apis.token(t);
         }
-        self.runtime.block_on(apis.request(method, path, body))
+        let request = apis.request(method, path);
+        let request = match body {
+            Some(body) => request.data(body),
+            None => request,
+        };
+        self.runtime.block_on(request.send())
     }
     fn upload_file(
         &self,
@@ -470,12 +474,8 @@ impl TestClient for AsyncClient {
         progress: Option<ProgressFn>,
     ) -> Result<StoredObject, Error> {
         let b = self.client.storage().bucket(bucket)?;
-        self.runtime.block_on(b.upload(
-            name,
-            source,
-            &ObjectOptions::default().upsert(true),
-            progress,
-        ))
+        self.runtime
+            .block_on(b.upload(name, source, &ObjectOptions::default().upsert(), progress))
     }
     fn bucket_download(
         &self,

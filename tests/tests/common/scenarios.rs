@@ -69,7 +69,7 @@ pub fn idempotent_503_with_retry_after_is_retried_after_the_delay<C: TestClient>
         .unwrap()
         .data(&json!({"n": 1}))
         .unwrap()
-        .idempotent(true);
+        .idempotent();
     let out = c.execute(call).unwrap();
     assert_eq!(out.json::<serde_json::Value>().unwrap(), json!({"n": 1}));
     let sent = emu.requests_to("/v1/functions/echo");
@@ -143,7 +143,7 @@ pub fn a_dropped_connection_is_retried_for_idempotent_calls<C: TestClient>() {
         .unwrap()
         .data(&1)
         .unwrap()
-        .idempotent(true);
+        .idempotent();
     assert_eq!(c.execute(call).unwrap().json::<i32>().unwrap(), 1);
     assert_eq!(emu.requests_to("/v1/functions/echo").len(), 2);
 }
