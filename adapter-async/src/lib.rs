@@ -66,17 +66,17 @@ pub struct Client {
 /// while the client lives). `Unpin`, `'static`, no runtime type in its signature.
 #[derive(Debug)]
 pub struct AuthEvents {
-    queue: std::sync::Arc<cloudbase_core::events::EventQueue>,
+    reader: cloudbase_core::events::EventReader,
 }
 
 impl futures_util::Stream for AuthEvents {
     type Item = AuthEventItem;
 
     fn poll_next(
-        self: std::pin::Pin<&mut Self>,
+        mut self: std::pin::Pin<&mut Self>,
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<Option<AuthEventItem>> {
-        match self.queue.pop_or_register(cx.waker()) {
+        match self.reader.poll_next(cx.waker()) {
             Some(item) => std::task::Poll::Ready(Some(item)),
             None => std::task::Poll::Pending,
         }
@@ -86,13 +86,7 @@ impl futures_util::Stream for AuthEvents {
 impl AuthEvents {
     /// The next item if one is waiting, without waiting.
     pub fn try_next(&mut self) -> Option<AuthEventItem> {
-        self.queue.try_pop()
-    }
-}
-
-impl Drop for AuthEvents {
-    fn drop(&mut self) {
-        self.queue.close();
+        self.reader.try_next()
     }
 }
 
@@ -347,12 +341,9 @@ impl Client {
     /// # Ok(()) }
     /// ```
     pub fn auth_events(&self) -> AuthEvents {
-        let queue =
-            cloudbase_core::events::EventQueue::new(cloudbase_core::events::DEFAULT_CAPACITY);
-        let listener = queue.clone();
-        self.state
-            .subscribe_while(move |event| listener.push(event));
-        AuthEvents { queue }
+        AuthEvents {
+            reader: self.state.auth_events(),
+        }
     }
 
     async fn send(

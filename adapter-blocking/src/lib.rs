@@ -65,27 +65,21 @@ pub struct Client {
 /// for each event.
 #[derive(Debug)]
 pub struct AuthEvents {
-    queue: std::sync::Arc<cloudbase_core::events::EventQueue>,
+    reader: cloudbase_core::events::EventReader,
 }
 
 impl Iterator for AuthEvents {
     type Item = AuthEventItem;
 
     fn next(&mut self) -> Option<AuthEventItem> {
-        Some(self.queue.pop_wait())
+        Some(self.reader.wait_next())
     }
 }
 
 impl AuthEvents {
     /// The next item if one is waiting, without waiting.
     pub fn try_next(&mut self) -> Option<AuthEventItem> {
-        self.queue.try_pop()
-    }
-}
-
-impl Drop for AuthEvents {
-    fn drop(&mut self) {
-        self.queue.close();
+        self.reader.try_next()
     }
 }
 
@@ -316,12 +310,9 @@ impl Client {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn auth_events(&self) -> AuthEvents {
-        let queue =
-            cloudbase_core::events::EventQueue::new(cloudbase_core::events::DEFAULT_CAPACITY);
-        let listener = queue.clone();
-        self.state
-            .subscribe_while(move |event| listener.push(event));
-        AuthEvents { queue }
+        AuthEvents {
+            reader: self.state.auth_events(),
+        }
     }
 
     fn send(

@@ -132,6 +132,42 @@ impl EventQueue {
     }
 }
 
+/// One reader's end of an [`EventQueue`]: what both clients' `auth_events()` wrap
+/// (an iterator in the blocking client, a `Stream` in the async one). Dropping it
+/// unsubscribes.
+#[derive(Debug)]
+pub struct EventReader {
+    queue: Arc<EventQueue>,
+}
+
+impl EventReader {
+    /// A reader of `queue`.
+    pub fn new(queue: Arc<EventQueue>) -> Self {
+        Self { queue }
+    }
+
+    /// The next item if one is waiting, without waiting.
+    pub fn try_next(&mut self) -> Option<AuthEventItem> {
+        self.queue.try_pop()
+    }
+
+    /// The next item, waiting for one (blocking).
+    pub fn wait_next(&mut self) -> AuthEventItem {
+        self.queue.pop_wait()
+    }
+
+    /// The next item, or `None` after arranging for `waker` to be woken (async).
+    pub fn poll_next(&mut self, waker: &Waker) -> Option<AuthEventItem> {
+        self.queue.pop_or_register(waker)
+    }
+}
+
+impl Drop for EventReader {
+    fn drop(&mut self) {
+        self.queue.close();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -206,6 +206,16 @@ impl SharedState {
             .take()
     }
 
+    /// A reader of auth events through a bounded queue
+    /// ([`crate::events::DEFAULT_CAPACITY`]): `INITIAL_SESSION` first, then every
+    /// change; a reader that falls behind is told how many it missed.
+    pub fn auth_events(&self) -> crate::events::EventReader {
+        let queue = crate::events::EventQueue::new(crate::events::DEFAULT_CAPACITY);
+        let listener = queue.clone();
+        self.subscribe_while(move |event| listener.push(event));
+        crate::events::EventReader::new(queue)
+    }
+
     /// Registers `listener` for auth events. It is called at once with
     /// `INITIAL_SESSION` and the current credentials, then with every change.
     pub fn subscribe(&self, listener: impl Fn(&AuthEvent) + Send + Sync + 'static) -> ListenerId {
