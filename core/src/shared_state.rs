@@ -28,6 +28,8 @@ pub struct SharedState {
     state: Mutex<ClientState>,
     /// The newest session change not yet handed to the adapter for writing.
     pending: Mutex<Option<PersistTask>>,
+    /// The environment id, for the operation spans (read once, not under the lock).
+    env: String,
     waker: Waker,
     listeners: Mutex<Vec<(u64, Listener)>>,
     next_listener: Mutex<u64>,
@@ -47,9 +49,11 @@ impl SharedState {
     /// Shares `state`. `waker` is called with the new refresh generation whenever it
     /// moves; adapters use it to release calls waiting in [`Step::Wait`].
     pub fn new(state: ClientState, waker: impl Fn(u64) + Send + Sync + 'static) -> Self {
+        let env = state.config.env_id().to_owned();
         Self {
             state: Mutex::new(state),
             pending: Mutex::new(None),
+            env,
             waker: Box::new(waker),
             listeners: Mutex::new(Vec::new()),
             next_listener: Mutex::new(0),
@@ -104,7 +108,7 @@ impl SharedState {
     /// Starts driving `op`; the guard releases a refresh the call owns if it is
     /// dropped before finishing (e.g. a cancelled future).
     pub fn start<O: Operation>(&self, op: O) -> ActiveCall<'_, O> {
-        let env = self.lock().config.env_id().to_owned();
+        let env = &self.env;
         // One span per operation, with OpenTelemetry's HTTP-client field names; the
         // driver fills them in (method and path only: queries may carry tokens).
         let span = tracing::info_span!(
