@@ -68,6 +68,7 @@ pub mod session;
 pub mod storage;
 pub mod store;
 pub mod transfer;
+mod transport_options;
 
 /// What an application using an adapter needs in scope; both adapters re-export it,
 /// so their public surfaces cannot drift apart.
