@@ -136,15 +136,16 @@ impl Client {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn with_http_client(config: Config, agent: ureq::Agent) -> Result<Self, Error> {
-        let mut client = Self::build(config, None)?;
-        client.agent = agent;
-        client.own_agent = false;
-        Ok(client)
+        Self::build_with(config, None, Some(agent))
     }
 
     fn build(config: Config, store: Option<Arc<dyn SessionStore>>) -> Result<Self, Error> {
-        let t = config.transport().clone();
-        let agent = ureq::Agent::config_builder()
+        Self::build_with(config, store, None)
+    }
+
+    /// The SDK's own agent, with its rules built in (so no per-request configuration).
+    fn sdk_agent(t: &TransportOptions) -> ureq::Agent {
+        ureq::Agent::config_builder()
             .http_status_as_error(false) // error bodies carry the server's code
             .max_redirects(0) // a redirect is reported, never followed
             .timeout_connect(Some(t.connect_timeout))
@@ -157,7 +158,17 @@ impl Client {
             .timeout_recv_body(Some(t.request_timeout))
             .user_agent(cloudbase_core::request::SDK_VERSION)
             .build()
-            .into();
+            .into()
+    }
+
+    fn build_with(
+        config: Config,
+        store: Option<Arc<dyn SessionStore>>,
+        agent: Option<ureq::Agent>,
+    ) -> Result<Self, Error> {
+        let t = config.transport().clone();
+        let own_agent = agent.is_none();
+        let agent = agent.unwrap_or_else(|| Self::sdk_agent(&t));
         let rng = rand::rngs::StdRng::from_os_rng();
         let refresh = Arc::new((Mutex::new(0u64), Condvar::new()));
         let notify = refresh.clone();
@@ -175,7 +186,7 @@ impl Client {
                 None => shared,
             }),
             agent,
-            own_agent: true,
+            own_agent,
             transport: t,
         })
     }

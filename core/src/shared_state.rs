@@ -141,11 +141,6 @@ impl SharedState {
         self.lock().captcha_solver()
     }
 
-    /// The cached captcha token, if still valid at `now`.
-    pub fn cached_captcha_token(&self, now: SystemTime) -> Option<crate::auth::CaptchaToken> {
-        self.lock().captcha_cache.get(now).cloned()
-    }
-
     /// Forgets the cached captcha token.
     pub fn clear_captcha_token(&self) {
         self.lock().captcha_cache.clear();
