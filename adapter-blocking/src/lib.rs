@@ -20,6 +20,9 @@ use std::time::SystemTime;
 use rand::SeedableRng;
 
 pub use cloudbase_core;
+/// Custom-login tickets and access-token verification (the `backend` feature).
+#[cfg(feature = "backend")]
+pub use cloudbase_core::backend;
 pub use cloudbase_core::prelude::*;
 pub use cloudbase_core::store::{MemoryStore, SessionStore};
 /// The operations and types of each area, at the paths users import them from (the

@@ -327,6 +327,12 @@ macro_rules! client_operations {
             fn get_schema_list[self](data_source_names: &[&str]) -> $crate::serde_json::Value
                 => $crate::models::DataSourceCall::schema_list(data_source_names.iter().copied());
 
+            /// Asks the server whether an access token is active (signed by this
+            /// environment, unexpired, not revoked), with its claims: the online
+            /// alternative to `verify_access_token`, which also sees revocation.
+            fn introspect_token[self](token: &str) -> $crate::auth::TokenIntrospection
+                => $crate::auth::IntrospectToken::new(token)?;
+
             /// The tables behind a data source.
             fn get_table_name[self](data_source_name: &str) -> $crate::serde_json::Value
                 => $crate::models::DataSourceCall::table_name(data_source_name);
@@ -372,6 +378,41 @@ macro_rules! client_methods {
         /// nothing is sent.
         pub $($async)? fn sign_in_with_custom_ticket_from<E: std::fmt::Display>(&self, get_ticket: impl FnOnce() -> Result<String, E>) -> Result<$crate::Credentials, $crate::Error> {
             self.execute($crate::auth::SignInWithCustomTicket::from_source(get_ticket())?) $($await)*
+        }
+
+        /// Verifies a user's access token (the bearer a web or mobile client sent)
+        /// on a backend: RS256 against the environment's key set (fetched once,
+        /// cached, refetched for an unknown `kid`), `exp`/`nbf`/`iat` with the
+        /// configured leeway, and the environment claims. Refusals are
+        /// `Error::Token` (`Expired`, `Signature`, `UnknownKey`, …). Needs the
+        /// `backend` feature.
+        #[cfg(feature = "backend")]
+        pub $($async)? fn verify_access_token(&self, token: &str) -> Result<$crate::backend::VerifiedClaims, $crate::Error> {
+            self.execute($crate::backend::VerifyAccessToken::new(token)) $($await)*
+        }
+
+        /// Verifies access tokens with these keys from now on, never fetching
+        /// (offline use; `KeySet::from_jwks` or `KeySet::from_pem`). Needs the
+        /// `backend` feature.
+        #[cfg(feature = "backend")]
+        pub fn use_key_set(&self, keys: $crate::backend::KeySet) {
+            self.state.use_key_set(keys);
+        }
+
+        /// A custom-login ticket for `uid`, signed now with `key` (the node-sdk's
+        /// `createTicket`): a client signs in with it through
+        /// `sign_in_with_custom_ticket`. Refused unsigned: a uid outside
+        /// `[a-zA-Z0-9_-#@~=*(){}[]:.,<>+]{4,32}`, a key of another environment.
+        /// Nothing is sent. Needs the `backend` feature.
+        #[cfg(feature = "backend")]
+        pub fn create_ticket(&self, key: &$crate::backend::CustomLoginKey, uid: &str) -> Result<$crate::Secret, $crate::Error> {
+            self.create_ticket_with_options(key, uid, &$crate::backend::TicketOptions::new())
+        }
+
+        /// [`Self::create_ticket`] with the ticket's `refresh` and `expire` chosen.
+        #[cfg(feature = "backend")]
+        pub fn create_ticket_with_options(&self, key: &$crate::backend::CustomLoginKey, uid: &str, options: &$crate::backend::TicketOptions) -> Result<$crate::Secret, $crate::Error> {
+            Ok($crate::backend::create_ticket(key, self.state.env_id(), uid, options, std::time::SystemTime::now())?)
         }
 
         /// The session's scope (`anonymous`, `user`, …), `None` when signed out (the

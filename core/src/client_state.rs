@@ -23,6 +23,11 @@ pub struct ClientState {
     pub(crate) rng: Box<dyn RngCore + Send>,
     captcha_solver: Option<Arc<dyn CaptchaSolver>>,
     pub(crate) captcha_cache: CaptchaCache,
+    /// The admin token of server credentials, once obtained (never persisted).
+    pub(crate) server_token: Option<crate::auth::ServerToken>,
+    /// The key set users' tokens are verified with.
+    #[cfg(feature = "backend")]
+    pub(crate) key_cache: crate::backend::KeyCache,
     /// Where the session is kept, if anywhere.
     pub(crate) store: Option<StoreLink>,
     /// Numbers session changes for the store, so the newest one wins.
@@ -68,6 +73,9 @@ impl ClientState {
             rng,
             captcha_solver: None,
             captcha_cache: CaptchaCache::default(),
+            server_token: None,
+            #[cfg(feature = "backend")]
+            key_cache: Default::default(),
             store: None,
             persist_seq: 0,
             store_in_sync: false,

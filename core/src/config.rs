@@ -8,6 +8,7 @@ pub use crate::error::ConfigError;
 use crate::retry::RetryPolicy;
 use crate::secret::Secret;
 pub use crate::transport_options::TransportOptions;
+pub use crate::verification_options::VerificationOptions;
 
 /// Regions whose environments are served by the mainland gateway. Every other region
 /// uses the international gateway origin (the node-sdk rule, protocol README).
@@ -40,15 +41,30 @@ pub enum Credential {
     PublishableKey(Secret),
     /// An API key: server-side only, grants admin rights.
     ApiKey(Secret),
+    /// A Tencent Cloud SecretId / SecretKey pair: server-side only. The client
+    /// exchanges it for an admin access token (`POST /auth/v1/token/clientCredential`,
+    /// docs/protocol/auth.md §5.1), keeps the token and renews it before it expires;
+    /// gateway calls without a signed-in user carry that token.
+    ServerSecret {
+        /// The SecretId (sent in the clear inside the Basic credential).
+        secret_id: String,
+        /// The SecretKey.
+        secret_key: Secret,
+    },
 }
 
 impl Credential {
     /// The key, if any.
     pub fn key(&self) -> Option<&Secret> {
         match self {
-            Credential::None => None,
+            Credential::None | Credential::ServerSecret { .. } => None,
             Credential::PublishableKey(k) | Credential::ApiKey(k) => Some(k),
         }
+    }
+
+    /// Whether gateway calls carry a token obtained with server credentials.
+    pub fn is_server_secret(&self) -> bool {
+        matches!(self, Credential::ServerSecret { .. })
     }
 }
 
@@ -101,6 +117,7 @@ pub struct Config {
     retry: RetryPolicy,
     transport: TransportOptions,
     refresh_margin: Duration,
+    verification: VerificationOptions,
 }
 
 impl Config {
@@ -117,6 +134,7 @@ impl Config {
             retry: RetryPolicy::default(),
             transport: TransportOptions::default(),
             refresh_margin: DEFAULT_REFRESH_MARGIN,
+            verification: VerificationOptions::default(),
         }
     }
 
@@ -163,21 +181,38 @@ impl Config {
         if let Some(region) = present("CLOUDBASE_REGION") {
             builder = builder.region(region.trim());
         }
-        let (publishable, api) = (
+        let (publishable, api, secret_id, secret_key) = (
             present("CLOUDBASE_PUBLISHABLE_KEY"),
             present("CLOUDBASE_API_KEY"),
+            present("CLOUDBASE_SECRET_ID"),
+            present("CLOUDBASE_SECRET_KEY"),
         );
-        builder = match (publishable, api) {
-            (Some(_), Some(_)) => {
+        let chosen = [publishable.is_some(), api.is_some(), secret_id.is_some()];
+        if chosen.iter().filter(|set| **set).count() > 1 {
+            return Err(ConfigError::Env {
+                variable: "CLOUDBASE_API_KEY",
+                reason: "set only one of CLOUDBASE_PUBLISHABLE_KEY, CLOUDBASE_API_KEY and \
+                         CLOUDBASE_SECRET_ID"
+                    .into(),
+            });
+        }
+        builder = match (publishable, api, secret_id, secret_key) {
+            (Some(key), ..) => builder.publishable_key(key.trim()),
+            (_, Some(key), ..) => builder.api_key(key.trim()),
+            (_, _, Some(id), Some(key)) => builder.server_secret(id.trim(), key.trim()),
+            (_, _, Some(_), None) => {
                 return Err(ConfigError::Env {
-                    variable: "CLOUDBASE_API_KEY",
-                    reason: "set only one of CLOUDBASE_PUBLISHABLE_KEY and CLOUDBASE_API_KEY"
-                        .into(),
+                    variable: "CLOUDBASE_SECRET_KEY",
+                    reason: "not set (CLOUDBASE_SECRET_ID is)".into(),
                 });
             }
-            (Some(key), None) => builder.publishable_key(key.trim()),
-            (None, Some(key)) => builder.api_key(key.trim()),
-            (None, None) => builder,
+            (_, _, None, Some(_)) => {
+                return Err(ConfigError::Env {
+                    variable: "CLOUDBASE_SECRET_ID",
+                    reason: "not set (CLOUDBASE_SECRET_KEY is)".into(),
+                });
+            }
+            _ => builder,
         };
         let emulator = present("CLOUDBASE_EMULATOR_HOST");
         if let Some(host) = &emulator {
@@ -196,6 +231,9 @@ impl Config {
             (ConfigError::InvalidRegion(_), _) => named("CLOUDBASE_REGION")(e),
             (ConfigError::InvalidKey, _) => {
                 named("CLOUDBASE_PUBLISHABLE_KEY or CLOUDBASE_API_KEY")(e)
+            }
+            (ConfigError::InvalidServerSecret, _) => {
+                named("CLOUDBASE_SECRET_ID or CLOUDBASE_SECRET_KEY")(e)
             }
             _ => named("CLOUDBASE_ENV")(e),
         })
@@ -246,6 +284,11 @@ impl Config {
         &self.transport
     }
 
+    /// How users' access tokens are verified (backends).
+    pub fn verification(&self) -> &VerificationOptions {
+        &self.verification
+    }
+
     /// Whether this region is served by the international gateway.
     pub fn uses_intl_gateway(&self) -> bool {
         uses_intl_gateway(&self.region)
@@ -273,9 +316,17 @@ pub struct ConfigBuilder {
     retry: RetryPolicy,
     transport: TransportOptions,
     refresh_margin: Duration,
+    verification: VerificationOptions,
 }
 
 impl ConfigBuilder {
+    /// How users' access tokens are verified on a backend (leeway, key set path and
+    /// caching, expected issuer and audience).
+    pub fn token_verification(mut self, options: VerificationOptions) -> Self {
+        self.verification = options;
+        self
+    }
+
     /// Refresh the access token this long before it expires (default 30 s, as the
     /// JS SDK).
     pub fn refresh_margin(mut self, margin: Duration) -> Self {
@@ -298,6 +349,21 @@ impl ConfigBuilder {
     /// Use an API key (server-side, admin rights) when no user is signed in.
     pub fn api_key(mut self, key: impl Into<Secret>) -> Self {
         self.credential = Credential::ApiKey(key.into());
+        self
+    }
+
+    /// Use server credentials (a Tencent Cloud SecretId / SecretKey pair) when no
+    /// user is signed in: the client obtains an admin token with them and renews it
+    /// before it expires.
+    pub fn server_secret(
+        mut self,
+        secret_id: impl Into<String>,
+        secret_key: impl Into<Secret>,
+    ) -> Self {
+        self.credential = Credential::ServerSecret {
+            secret_id: secret_id.into(),
+            secret_key: secret_key.into(),
+        };
         self
     }
 
@@ -363,6 +429,20 @@ impl ConfigBuilder {
         {
             return Err(ConfigError::InvalidKey);
         }
+        if let Credential::ServerSecret {
+            secret_id,
+            secret_key,
+        } = &self.credential
+        {
+            // Basic credentials: the id may not hold the `:` that ends it.
+            let header_safe = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_graphic());
+            if !header_safe(secret_id)
+                || secret_id.contains(':')
+                || !header_safe(secret_key.expose())
+            {
+                return Err(ConfigError::InvalidServerSecret);
+            }
+        }
         if let Some(id) = &self.device_id {
             let ok_chars = id
                 .bytes()
@@ -398,6 +478,7 @@ impl ConfigBuilder {
             retry: self.retry,
             transport: self.transport,
             refresh_margin: self.refresh_margin,
+            verification: self.verification,
         })
     }
 }

@@ -63,10 +63,75 @@ pub enum Error {
         /// What the operating system said.
         source: std::io::Error,
     },
+    /// A user's access token did not pass verification, or a custom-login ticket
+    /// could not be made (see [`TokenError`]); for verification nothing was sent
+    /// unless the key set had to be fetched.
+    #[error(transparent)]
+    Token(#[from] TokenError),
     /// The call driver was used out of order: a bug in an adapter or in this SDK,
     /// never caused by input or by the server. Please report it.
     #[error("internal error (a bug in the SDK, please report it): {0}")]
     Internal(&'static str),
+}
+
+/// Why a token was refused or a ticket could not be made (the `backend` feature's
+/// `verify_access_token` and `create_ticket`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TokenError {
+    /// Not three base64url JSON parts, or claims of the wrong types.
+    #[error("the token is not a well-formed JWT: {0}")]
+    Malformed(String),
+    /// The header names an algorithm other than RS256 (`none`, `HS256`, …): refused
+    /// before any key is used, so a public key can never act as an HMAC secret.
+    #[error("the token is signed with {0}, only RS256 is accepted")]
+    Algorithm(String),
+    /// The header has no `kid`.
+    #[error("the token's header names no key (kid)")]
+    MissingKeyId,
+    /// No key of the environment's key set has this `kid` (after one refetch).
+    #[error("no key with kid {0:?} in the environment's key set")]
+    UnknownKey(String),
+    /// The signature does not match the payload.
+    #[error("the token's signature is not valid")]
+    Signature,
+    /// `exp` passed (beyond the leeway).
+    #[error("the token expired")]
+    Expired,
+    /// `nbf` is still ahead (beyond the leeway).
+    #[error("the token is not valid yet")]
+    NotYetValid,
+    /// `iat` is ahead (beyond the leeway).
+    #[error("the token claims to be issued in the future")]
+    IssuedInFuture,
+    /// `iss`, `aud` or `project_id` names another environment or client.
+    #[error("the token's {claim} is {found:?}, not this environment's")]
+    WrongEnvironment {
+        /// The claim checked.
+        claim: &'static str,
+        /// What it holds.
+        found: String,
+    },
+    /// The key set could not be fetched and no usable cached one exists.
+    #[error("the environment's key set is unavailable: {0}")]
+    KeysUnavailable(String),
+    /// A key (a JWKS document, a PEM, a custom-login key file) could not be read.
+    #[error("the key is not usable: {0}")]
+    InvalidKey(String),
+    /// The custom-login key file is for another environment.
+    #[error("the custom-login key is for environment {key_env:?}, the client for {env:?}")]
+    KeyForAnotherEnvironment {
+        /// The key file's `env_id`.
+        key_env: String,
+        /// The configured environment.
+        env: String,
+    },
+    /// A ticket's uid does not match `^[a-zA-Z0-9_\-#@~=*(){}[\]:.,<>+]{4,32}$`.
+    #[error("uid {0:?} must be 4-32 characters of a-z A-Z 0-9 _-#@~=*(){{}}[]:.,<>+")]
+    InvalidUid(String),
+    /// A ticket's times do not fit (an `expire` before now, or beyond the clock).
+    #[error("the ticket's times are not usable: {0}")]
+    InvalidTime(&'static str),
 }
 
 impl Error {
@@ -77,6 +142,7 @@ impl Error {
         match self {
             Error::Transport(t) => t.kind.is_transient(),
             Error::Server(s) => s.is_retryable(),
+            Error::Token(t) => matches!(t, TokenError::KeysUnavailable(_)),
             Error::Build(_)
             | Error::Session(_)
             | Error::Internal(_)
@@ -594,6 +660,12 @@ pub enum ConfigError {
     /// A key is empty or cannot go in an HTTP header.
     #[error("the key is empty or contains characters not allowed in an HTTP header")]
     InvalidKey,
+    /// A server SecretId or SecretKey is empty, or cannot go in a Basic credential
+    /// (not printable ASCII, or a SecretId containing `:`).
+    #[error(
+        "the server SecretId or SecretKey is empty or not printable ASCII (or the id contains ':')"
+    )]
+    InvalidServerSecret,
     /// The base URL cannot be used.
     #[error("base URL {url:?} is not usable: {reason}")]
     InvalidBaseUrl {

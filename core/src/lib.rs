@@ -34,6 +34,8 @@
 //! ```
 
 pub mod auth;
+#[cfg(feature = "backend")]
+pub mod backend;
 pub mod call;
 mod captcha;
 mod client_api;
@@ -69,18 +71,20 @@ pub mod storage;
 pub mod store;
 pub mod transfer;
 mod transport_options;
+mod verification_options;
 
 /// What an application using an adapter needs in scope; both adapters re-export it,
 /// so their public surfaces cannot drift apart.
 pub mod prelude {
     pub use crate::auth::User;
+    pub use crate::config::VerificationOptions;
     pub use crate::events::AuthEventItem;
     pub use crate::functions::{CallFunction, FunctionResult};
     pub use crate::http::Method;
     pub use crate::{
         AuthErrorCode, AuthEvent, AuthEventKind, BuildError, Config, ConfigError, Credential,
         Credentials, DecodeError, Error, GatewayErrorCode, Language, ListenerId, OneShot,
-        Operation, RetryPolicy, Secret, ServerCode, ServerError, Session, SessionError,
+        Operation, RetryPolicy, Secret, ServerCode, ServerError, Session, SessionError, TokenError,
         TransportError, TransportErrorKind, TransportOptions,
     };
 }
@@ -91,7 +95,7 @@ pub use codes::{AuthErrorCode, GatewayErrorCode};
 pub use config::{Config, ConfigBuilder, ConfigError, Credential, Language, TransportOptions};
 pub use error::{
     BuildError, DecodeError, Error, JsonError, PostgrestDetails, ServerCode, ServerError,
-    SessionError, TransportError, TransportErrorKind,
+    SessionError, TokenError, TransportError, TransportErrorKind,
 };
 pub use operation::{OneShot, Operation, Progress, RequestContext, ResponseContext};
 pub use request::{HttpRequest, HttpResponse};

@@ -67,6 +67,18 @@ pub trait Operation {
         None
     }
 
+    /// The answer when the call failed with `error` (a transport failure after the
+    /// retries, an error answer, or an error of this operation's own): by default
+    /// the error. Token verification uses it to keep verifying with a cached key set
+    /// when a refetch fails.
+    fn recover(
+        &mut self,
+        error: Error,
+        _cx: &mut ResponseContext<'_>,
+    ) -> Result<Self::Output, Error> {
+        Err(error)
+    }
+
     /// Reads a successful (non-error) answer to the current request; may update the
     /// session. Says whether the operation is done or moves to its next stage, whose
     /// request [`Operation::request`] then builds. Each stage is a request of its own
@@ -196,4 +208,7 @@ pub struct ResponseContext<'a> {
     pub config: &'a Config,
     /// The client's solved captcha, kept for later protected calls.
     pub captcha_cache: &'a mut CaptchaCache,
+    /// The client's key set for verifying users' tokens.
+    #[cfg(feature = "backend")]
+    pub key_cache: &'a mut crate::backend::KeyCache,
 }

@@ -80,6 +80,9 @@ pub enum Access {
     /// `Basic base64("{client_id}:")` plus `?client_id=`: only the automatic anonymous
     /// re-sign-in uses it (docs/protocol/auth.md §1).
     BasicClient,
+    /// `Basic base64("{SecretId}:{SecretKey}")` of the configured server credentials:
+    /// only the server-token exchange (`/token/clientCredential`) uses it.
+    ServerSecret,
     /// No credential at all (pre-signed storage URLs).
     None,
 }
@@ -279,6 +282,8 @@ pub(crate) struct Envelope<'a> {
     pub device_id: &'a str,
     pub request_id: &'a str,
     pub user_token: Option<&'a Secret>,
+    /// The admin token obtained with server credentials, if the config has them.
+    pub server_token: Option<&'a Secret>,
 }
 
 fn header_value(name: &str, value: &str) -> Result<HeaderValue, BuildError> {
@@ -312,6 +317,22 @@ pub(crate) fn build(spec: &RequestSpec, env: &Envelope<'_>) -> Result<HttpReques
             );
             None
         }
+        Access::ServerSecret => {
+            let crate::config::Credential::ServerSecret {
+                secret_id,
+                secret_key,
+            } = config.credential()
+            else {
+                return Err(SessionError::MissingCredential.into());
+            };
+            use base64::Engine as _;
+            let basic = base64::engine::general_purpose::STANDARD
+                .encode(format!("{secret_id}:{}", secret_key.expose()));
+            let mut value = header_value("authorization", &format!("Basic {basic}"))?;
+            value.set_sensitive(true);
+            headers.insert(AUTHORIZATION, value);
+            None
+        }
         Access::None => None,
         Access::UserOrClientId => match env.user_token {
             Some(token) => Some(token),
@@ -329,6 +350,7 @@ pub(crate) fn build(spec: &RequestSpec, env: &Envelope<'_>) -> Result<HttpReques
         Access::Bearer => Some(
             env.user_token
                 .or_else(|| config.credential().key())
+                .or(env.server_token)
                 .ok_or(SessionError::MissingCredential)?,
         ),
     };
@@ -426,6 +448,7 @@ pub(crate) fn request_for_test<O: crate::operation::Operation>(op: &O) -> HttpRe
         device_id: "d",
         request_id: "r",
         user_token: None,
+        server_token: None,
     };
     build(&spec, &envelope).expect("request")
 }
@@ -447,6 +470,7 @@ mod tests {
             device_id: "0123456789abcdef0123456789abcdef",
             request_id: "fedcba9876543210fedcba9876543210",
             user_token: token,
+            server_token: None,
         }
     }
 

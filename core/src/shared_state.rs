@@ -130,6 +130,17 @@ impl SharedState {
         }
     }
 
+    /// The environment id (fixed at creation).
+    pub fn env_id(&self) -> &str {
+        &self.env
+    }
+
+    /// Verifies users' access tokens with `keys` from now on, never fetching.
+    #[cfg(feature = "backend")]
+    pub fn use_key_set(&self, keys: crate::backend::KeySet) {
+        self.lock().key_cache.give(keys);
+    }
+
     /// Answers captcha challenges with `solver` from now on (`None`: return them to
     /// the caller as [`Error::Captcha`]).
     pub fn set_captcha_solver(&self, solver: Option<Arc<dyn CaptchaSolver>>) {
@@ -338,6 +349,7 @@ fn error_type(e: &Error) -> String {
         Error::Store(_) => "store".into(),
         Error::Captcha(_) => "captcha".into(),
         Error::File { .. } => "file".into(),
+        Error::Token(_) => "token".into(),
         Error::Internal(_) => "internal".into(),
     }
 }

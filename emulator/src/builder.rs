@@ -10,7 +10,7 @@ use crate::handlers::{FunctionHandler, FunctionRequest, FunctionResponse};
 use crate::server::{DEFAULT_MAX_CONNECTIONS, ServeLimits, Timeouts, serve};
 use crate::shared::{AuthState, Handlers, Keys, RequestLog, Settings, Shared, Site};
 use crate::store::Store;
-use crate::tokens::TokenKeys;
+use crate::tokens::{AccessKeys, HmacKey, PendingKey};
 use crate::{Emulator, EmulatorError, auth_database_path, data, files, routes};
 
 /// Configures and starts an [`Emulator`].
@@ -26,6 +26,7 @@ pub struct EmulatorBuilder {
     data_dir: Option<PathBuf>,
     publishable_keys: Vec<String>,
     api_keys: Vec<String>,
+    server_secrets: Vec<(String, String)>,
     admin_token: Option<String>,
     timeouts: Timeouts,
     max_connections: usize,
@@ -45,6 +46,7 @@ impl EmulatorBuilder {
             data_dir: None,
             publishable_keys: Vec::new(),
             api_keys: Vec::new(),
+            server_secrets: Vec::new(),
             admin_token: None,
             timeouts: Timeouts::default(),
             max_connections: DEFAULT_MAX_CONNECTIONS,
@@ -145,6 +147,19 @@ impl EmulatorBuilder {
         self
     }
 
+    /// Accepts this SecretId / SecretKey pair at `POST /auth/v1/token/clientCredential`
+    /// (repeatable). Without one, the emulator makes up a pair
+    /// ([`Emulator::server_secret`]).
+    pub fn server_secret(
+        mut self,
+        secret_id: impl Into<String>,
+        secret_key: impl Into<String>,
+    ) -> Self {
+        self.server_secrets
+            .push((secret_id.into(), secret_key.into()));
+        self
+    }
+
     /// Starts serving on a background thread with its own runtime; usable from
     /// blocking code and from inside any async runtime alike.
     pub fn start(self) -> Result<Emulator, EmulatorError> {
@@ -160,10 +175,15 @@ impl EmulatorBuilder {
             .set_nonblocking(true)
             .map_err(EmulatorError::Start)?;
         let local = listener.local_addr().map_err(EmulatorError::Start)?;
-        let mut secret = [0u8; 32];
-        rand::RngCore::fill_bytes(&mut rand::rng(), &mut secret);
-        let mut ticket_secret = [0u8; 32];
-        rand::RngCore::fill_bytes(&mut rand::rng(), &mut ticket_secret);
+        let mut provider_secret = [0u8; 32];
+        rand::RngCore::fill_bytes(&mut rand::rng(), &mut provider_secret);
+        let mut server_secrets = self.server_secrets;
+        if server_secrets.is_empty() {
+            server_secrets.push((
+                format!("AKIDemulator{}", crate::ids::random_hex(8)),
+                crate::ids::random_hex(16),
+            ));
+        }
         let mut functions = self.functions;
         functions
             .entry("echo".to_owned())
@@ -198,12 +218,15 @@ impl EmulatorBuilder {
                 timeouts: self.timeouts,
                 publishable_keys: self.publishable_keys,
                 api_keys: self.api_keys,
+                server_secrets,
             },
             keys: Keys {
-                access: TokenKeys::new(&secret),
-                tickets: TokenKeys::new(&ticket_secret),
-                ticket_key_id: format!("emulator-key-{}", crate::ids::random_hex(4)),
-                ticket_secret: ticket_secret.to_vec(),
+                access: AccessKeys::new(),
+                custom_login: PendingKey::spawn(format!(
+                    "emulator-key-{}",
+                    crate::ids::random_hex(4)
+                )),
+                provider: HmacKey::new(&provider_secret),
             },
             store: Mutex::new(Store::open(auth_path.as_deref())?),
             data: Mutex::new(data),
@@ -216,6 +239,8 @@ impl EmulatorBuilder {
             }),
             settings: Mutex::new(Settings {
                 token_lifetime: self.token_lifetime,
+                // The documented example's `expires_in` (docs/protocol/auth.md §2).
+                server_token_lifetime: Duration::from_secs(432_000),
                 clock_offset_secs: 0,
                 verification_limit: (5, Duration::from_secs(60)),
             }),

@@ -274,6 +274,12 @@ impl Emulator {
         lock(&self.shared.settings).token_lifetime = lifetime;
     }
 
+    /// Lifetime of server-credential tokens issued from now on (default 432,000 s,
+    /// the documented example's).
+    pub fn set_server_token_lifetime(&self, lifetime: Duration) {
+        lock(&self.shared.settings).server_token_lifetime = lifetime;
+    }
+
     /// Shifts the emulator's clock (token expiry checks) by `secs`.
     pub fn set_clock_offset(&self, secs: i64) {
         lock(&self.shared.settings).clock_offset_secs = secs;
@@ -336,21 +342,45 @@ impl Emulator {
     }
 
     /// A custom-login ticket for `uid`, as the app's server would mint it with the
-    /// environment's custom-login key: `{key_id}/@@/{JWT}` with `{env, iat, exp, uid,
-    /// refresh, expire}` in milliseconds (docs/protocol/auth.md §5.5). The real service signs with
-    /// RS256 and a downloaded private key; the emulator signs and checks HS256 with
-    /// its own key ([`Emulator::custom_login_key`]).
+    /// environment's custom-login key: `{private_key_id}/@@/{JWT}`, RS256, with
+    /// `{alg, env, iat, exp, uid, refresh, expire}` in milliseconds
+    /// (docs/protocol/auth.md §5.5). Servers under test mint their own with
+    /// [`Emulator::custom_login_key`].
     pub fn custom_ticket(&self, uid: &str) -> String {
-        routes::identity::mint_ticket(&self.shared, uid)
+        // Generation failing means the OS has no randomness: nothing works then.
+        routes::identity::mint_ticket(&self.shared, uid).unwrap_or_default()
     }
 
-    /// The custom-login key: `(key id, HS256 secret)`, for servers under test that
-    /// mint their own tickets.
-    pub fn custom_login_key(&self) -> (String, Vec<u8>) {
-        (
-            self.shared.keys.ticket_key_id.clone(),
-            self.shared.keys.ticket_secret.clone(),
-        )
+    /// The custom-login private key file in the console's format
+    /// (`{"private_key_id", "private_key" (PKCS#8 PEM), "env_id"}`), for servers under
+    /// test that mint tickets: tickets signed with it sign in here.
+    pub fn custom_login_key(&self) -> String {
+        routes::identity::custom_login_key_file(&self.shared).unwrap_or_default()
+    }
+
+    /// A SecretId / SecretKey pair `POST /auth/v1/token/clientCredential` accepts (the
+    /// first configured with [`EmulatorBuilder::server_secret`], else one made up at
+    /// start).
+    pub fn server_secret(&self) -> (String, String) {
+        self.shared
+            .site
+            .server_secrets
+            .first()
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Adds a new access-token signing key and signs with it from now on; returns its
+    /// `kid`. Tokens signed with the older keys keep working (and their keys stay in
+    /// the JWKS) until [`Emulator::retire_old_signing_keys`].
+    pub fn rotate_signing_key(&self) -> String {
+        self.shared.keys.access.rotate().unwrap_or_default()
+    }
+
+    /// Removes every access-token signing key but the newest from use and from the
+    /// JWKS: tokens they signed are refused. Returns how many were removed.
+    pub fn retire_old_signing_keys(&self) -> usize {
+        self.shared.keys.access.retire_old().unwrap_or_default()
     }
 
     /// An OpenID Connect ID token from the built-in fake provider `provider_id` for

@@ -13,7 +13,7 @@ use crate::handlers::FunctionHandler;
 use crate::routes;
 use crate::server::Timeouts;
 use crate::store::Store;
-use crate::tokens::{self, Claims, TokenKeys};
+use crate::tokens::{self, AccessKeys, Claims, HmacKey, PendingKey};
 
 /// Largest request body the emulator reads.
 pub(crate) const MAX_REQUEST_BYTES: usize = 64 * 1024 * 1024;
@@ -35,6 +35,8 @@ pub(crate) struct Site {
     pub timeouts: Timeouts,
     pub publishable_keys: Vec<String>,
     pub api_keys: Vec<String>,
+    /// SecretId / SecretKey pairs `/token/clientCredential` accepts.
+    pub server_secrets: Vec<(String, String)>,
 }
 
 /// The closures that answer compute routes.
@@ -52,6 +54,8 @@ pub(crate) struct Handlers {
 /// What tests may change while the emulator runs.
 pub(crate) struct Settings {
     pub token_lifetime: Duration,
+    /// Lifetime of server-credential (admin) tokens.
+    pub server_token_lifetime: Duration,
     pub clock_offset_secs: i64,
     /// Codes per contact and window before `resource_exhausted`.
     pub verification_limit: (u32, Duration),
@@ -59,13 +63,13 @@ pub(crate) struct Settings {
 
 /// The keys tokens are signed with.
 pub(crate) struct Keys {
-    /// Access tokens.
-    pub access: TokenKeys,
-    /// Custom-login tickets and the fake provider's ID tokens.
-    pub tickets: TokenKeys,
-    /// The custom-login key id tickets name.
-    pub ticket_key_id: String,
-    pub ticket_secret: Vec<u8>,
+    /// Access tokens (RS256, published at `/auth/v1/certs`).
+    pub access: AccessKeys,
+    /// The custom-login key tickets are verified with; its kid is the key file's
+    /// `private_key_id`.
+    pub custom_login: PendingKey,
+    /// The fake identity provider's ID tokens.
+    pub provider: HmacKey,
 }
 
 /// Everything a running emulator owns, shared by its request handlers.

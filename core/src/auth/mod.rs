@@ -5,11 +5,13 @@ mod captcha;
 mod claims;
 mod contact;
 mod identity;
+mod introspect;
 mod local_session;
 mod oauth;
 mod provider_patch;
 pub mod refresh;
 mod security;
+mod server_token;
 mod session_ops;
 mod sign_in_anonymously;
 mod verification;
@@ -29,6 +31,7 @@ pub use identity::{
     BindWithProvider, GetProviders, GrantProviderToken, Identity, ProviderToken,
     SignInWithCustomTicket, SignInWithIdToken, SignInWithProvider, UnbindProvider,
 };
+pub use introspect::{IntrospectToken, TokenIntrospection};
 pub use local_session::{GetAccessToken, GetSession};
 pub use oauth::{
     GenProviderRedirectUri, OAuthCallback, OAuthFlow, OAuthPurpose, ProviderRedirect, StartOAuth,
@@ -40,6 +43,7 @@ pub use security::{
     GetSecurityHistory, GetSecurityLevel, RevokeAllSessions, RevokeDevice, SecurityEvent,
     SecurityEventKind, SecurityHistory, SecurityLevel,
 };
+pub use server_token::{ObtainServerToken, ServerToken};
 pub use session_ops::{GetUser, SignOut, SignOutWithRedirect, User};
 pub use sign_in_anonymously::SignInAnonymously;
 pub use verification::{

@@ -33,6 +33,7 @@
 mod captcha;
 mod coordinated;
 mod renewal;
+mod server_token;
 
 use std::fmt;
 use std::sync::Arc;
@@ -103,6 +104,12 @@ enum Phase {
     AwaitingRenewal {
         generation: u64,
         until: SystemTime,
+    },
+    /// Obtaining the admin token of the configured server credentials.
+    ServerToken {
+        call: Box<Call<crate::auth::ObtainServerToken>>,
+        ticket: u64,
+        forced: bool,
     },
     Captcha(Box<CaptchaFlow>),
     Finished,
@@ -207,6 +214,7 @@ impl<O: Operation> Call<O> {
         match &self.phase {
             Phase::Renewing { ticket, .. } => Some(*ticket),
             Phase::Store { purpose, .. } => purpose.ticket().or(self.own_ticket),
+            Phase::ServerToken { ticket, .. } => Some(*ticket),
             _ => self.own_ticket,
         }
     }
@@ -216,6 +224,7 @@ impl<O: Operation> Call<O> {
     pub fn on_response(&mut self, now: SystemTime, response: HttpResponse) {
         match &mut self.phase {
             Phase::Renewing { renewal, .. } => renewal.on_response(now, response),
+            Phase::ServerToken { call, .. } => call.on_response(now, response),
             Phase::Captcha(flow) => flow.on_response(now, response),
             Phase::InFlight => self.phase = Phase::Responded(response, now),
             _ => self.phase = Phase::Finished,
@@ -234,6 +243,7 @@ impl<O: Operation> Call<O> {
     pub fn on_failure(&mut self, failure: TransportError) {
         match &mut self.phase {
             Phase::Renewing { renewal, .. } => renewal.on_failure(failure),
+            Phase::ServerToken { call, .. } => call.on_failure(failure),
             Phase::Captcha(flow) => flow.on_failure(failure),
             Phase::InFlight => self.phase = Phase::Failed(failure),
             _ => self.phase = Phase::Finished,
@@ -242,7 +252,19 @@ impl<O: Operation> Call<O> {
 
     /// Advances the call at time `now`.
     pub fn poll(&mut self, state: &mut ClientState, now: SystemTime) -> Step<O::Output> {
-        let step = self.advance(state, now);
+        let mut step = self.advance(state, now);
+        if let Step::Done(Err(error)) = step {
+            let mut cx = ResponseContext {
+                now,
+                request_id: self.request_id.as_deref().unwrap_or_default(),
+                session: &mut state.session,
+                config: &state.config,
+                captcha_cache: &mut state.captcha_cache,
+                #[cfg(feature = "backend")]
+                key_cache: &mut state.key_cache,
+            };
+            step = Step::Done(self.op.recover(error, &mut cx));
+        }
         if matches!(step, Step::Done(_))
             && let Some(ticket) = self.own_ticket.take()
         {
@@ -352,6 +374,15 @@ impl<O: Operation> Call<O> {
                         }
                     }
                 },
+                Phase::ServerToken {
+                    call,
+                    ticket,
+                    forced,
+                } => {
+                    if let Some(step) = self.server_token_step(state, now, call, ticket, forced) {
+                        return step;
+                    }
+                }
                 Phase::Captcha(flow) => {
                     if let Some(step) = self.captcha_step(state, now, *flow) {
                         return step;
@@ -410,8 +441,15 @@ impl<O: Operation> Call<O> {
         {
             return None;
         }
+        let bearer_access = spec.access() == Access::Bearer;
         if let Some(step) = self.check_store_before_call(state) {
             return Some(step);
+        }
+        if state.session.credentials().is_none()
+            && bearer_access
+            && state.config.credential().is_server_secret()
+        {
+            return self.prepare_server_token(state, now);
         }
         let creds = state.session.credentials()?;
         let margin = state.config.refresh_margin();
@@ -568,7 +606,11 @@ impl<O: Operation> Call<O> {
                     && is_token_rejection(api, server)
                 {
                     self.replayed = true;
-                    let current = state.session.credentials().map(|c| &c.access_token);
+                    let current = state
+                        .session
+                        .credentials()
+                        .map(|c| &c.access_token)
+                        .or(state.server_token.as_ref().map(|t| &t.access_token));
                     // Another call may have refreshed already: then just replay.
                     self.force_renewal = current == Some(sent);
                     tracing::info!(request_id = self.rid(), code = %server.code, "token rejected; refreshing and replaying once");
@@ -584,6 +626,8 @@ impl<O: Operation> Call<O> {
             session: &mut state.session,
             config: &state.config,
             captcha_cache: &mut state.captcha_cache,
+            #[cfg(feature = "backend")]
+            key_cache: &mut state.key_cache,
         };
         match self.op.on_response(response, &mut cx) {
             Ok(Progress::Done(output)) => Some(self.finish(Ok(output))),
@@ -620,6 +664,8 @@ impl<O: Operation> Call<O> {
             session: &mut state.session,
             config: &state.config,
             captcha_cache: &mut state.captcha_cache,
+            #[cfg(feature = "backend")]
+            key_cache: &mut state.key_cache,
         };
         self.op.finish_locally(&mut cx)
     }
@@ -694,11 +740,13 @@ impl<O: Operation> Call<O> {
                 _ => ids::request_id_hex(state.rng.as_mut()),
             });
         let user_token = state.session.credentials().map(|c| &c.access_token);
+        let server_token = state.server_token.as_ref().map(|t| &t.access_token);
         let envelope = Envelope {
             config: &state.config,
             device_id: &state.device_id,
             request_id,
             user_token,
+            server_token,
         };
         match request::build(spec, &envelope) {
             Ok(req) => {
@@ -707,7 +755,13 @@ impl<O: Operation> Call<O> {
                     Access::User | Access::Bearer | Access::UserOrClientId
                         if !spec.has_bearer_override() =>
                     {
-                        user_token.cloned()
+                        user_token
+                            .or_else(|| {
+                                // The admin token, when it is what the request carries.
+                                let keyed = state.config.credential().key().is_some();
+                                server_token.filter(|_| !keyed && spec.access() == Access::Bearer)
+                            })
+                            .cloned()
                     }
                     _ => None,
                 };

@@ -176,3 +176,46 @@ pub(crate) async fn sql_function(
         .insert(name, crate::routes::rpc::Function::Sql(sql));
     StatusCode::NO_CONTENT.into_response()
 }
+
+/// `POST /__emulator/keys/rotate` → `{"kid"}`: a new access-token signing key.
+pub(crate) async fn rotate_keys(State(shared): State<Arc<Shared>>) -> Response {
+    match shared.keys.access.rotate() {
+        Ok(kid) => Json(serde_json::json!({ "kid": kid })).into_response(),
+        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e).into_response(),
+    }
+}
+
+/// `POST /__emulator/keys/retire` → `{"retired": n}`: every signing key but the
+/// newest leaves the JWKS; tokens they signed are refused.
+pub(crate) async fn retire_keys(State(shared): State<Arc<Shared>>) -> Response {
+    match shared.keys.access.retire_old() {
+        Ok(n) => Json(serde_json::json!({ "retired": n })).into_response(),
+        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e).into_response(),
+    }
+}
+
+/// `GET /__emulator/custom-login-key`: the custom-login private key file
+/// (`{private_key_id, private_key, env_id}`), for servers in other languages that
+/// mint tickets.
+pub(crate) async fn custom_login_key(State(shared): State<Arc<Shared>>) -> Response {
+    match crate::routes::identity::custom_login_key_file(&shared) {
+        Ok(file) => (
+            [(axum::http::header::CONTENT_TYPE, "application/json")],
+            file,
+        )
+            .into_response(),
+        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e).into_response(),
+    }
+}
+
+/// `GET /__emulator/server-secret` → `{"secret_id", "secret_key"}`: a pair
+/// `/auth/v1/token/clientCredential` accepts.
+pub(crate) async fn server_secret(State(shared): State<Arc<Shared>>) -> Response {
+    let (id, key) = shared
+        .site
+        .server_secrets
+        .first()
+        .cloned()
+        .unwrap_or_default();
+    Json(serde_json::json!({ "secret_id": id, "secret_key": key })).into_response()
+}

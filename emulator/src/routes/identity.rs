@@ -114,7 +114,11 @@ pub(crate) fn mint_id_token(shared: &Shared, provider_id: &str, login: &str) -> 
         "iat": now,
         "exp": now + 3600,
     });
-    shared.keys.tickets.issue_value(&claims).unwrap_or_default()
+    shared
+        .keys
+        .provider
+        .issue_value(&claims)
+        .unwrap_or_default()
 }
 
 /// `POST /auth/v1/provider/token {provider_id, provider_code, provider_redirect_uri}`
@@ -148,7 +152,7 @@ pub(crate) async fn provider_token(
             }
         }
     } else if let Some(id_token) = text("provider_id_token") {
-        let claims = shared.keys.tickets.verify_value(id_token);
+        let claims = shared.keys.provider.verify_value(id_token);
         match claims {
             Some(c) if c["aud"] == provider && c["exp"].as_i64().is_some_and(|exp| exp > now) => {
                 ProviderIdentity {
@@ -378,11 +382,13 @@ pub(crate) async fn unbind_provider(
     }
 }
 
-/// The custom-login ticket for `uid` (see `Emulator::custom_ticket`).
-pub(crate) fn mint_ticket(shared: &Shared, uid: &str) -> String {
-    let now_ms = shared.now() * 1000;
+/// The custom-login ticket for `uid` (see `Emulator::custom_ticket`): what the
+/// node-sdk's `createTicket` makes (docs/protocol/auth.md §5.5).
+pub(crate) fn mint_ticket(shared: &Shared, uid: &str) -> Result<String, String> {
+    let key = shared.keys.custom_login.get()?;
+    let now_ms = shared.now().saturating_mul(1000);
     let claims = json!({
-        "alg": "HS256",
+        "alg": "RS256",
         "env": shared.site.env_id,
         "iat": now_ms,
         "exp": now_ms + 10 * 60 * 1000,
@@ -390,8 +396,20 @@ pub(crate) fn mint_ticket(shared: &Shared, uid: &str) -> String {
         "refresh": 3_600_000,
         "expire": now_ms + 7 * 24 * 3600 * 1000,
     });
-    let jwt = shared.keys.tickets.issue_value(&claims).unwrap_or_default();
-    format!("{}/@@/{jwt}", shared.keys.ticket_key_id)
+    let jwt = key.sign(&claims).map_err(|e| e.to_string())?;
+    Ok(format!("{}/@@/{jwt}", key.kid))
+}
+
+/// The custom-login private key file, in the console's format
+/// (`{private_key_id, private_key, env_id}`).
+pub(crate) fn custom_login_key_file(shared: &Shared) -> Result<String, String> {
+    let key = shared.keys.custom_login.get()?;
+    Ok(json!({
+        "private_key_id": key.kid,
+        "private_key": key.private_pem,
+        "env_id": shared.site.env_id,
+    })
+    .to_string())
 }
 
 fn valid_uid(uid: &str) -> bool {
@@ -415,10 +433,14 @@ pub(crate) async fn sign_in_custom(
     let Some((key_id, jwt)) = ticket.split_once("/@@/") else {
         return invalid("a ticket is {private_key_id}/@@/{JWT}");
     };
-    if key_id != shared.keys.ticket_key_id {
+    let key = match shared.keys.custom_login.get() {
+        Ok(key) => key,
+        Err(e) => return internal(e),
+    };
+    if key_id != key.kid {
         return invalid("unknown custom-login key");
     }
-    let Some(claims) = shared.keys.tickets.verify_value(jwt) else {
+    let Some(claims) = key.verify::<serde_json::Value>(jwt) else {
         return invalid("the ticket's signature is not valid");
     };
     let now_ms = (shared.now() * 1000) as i64;

@@ -12,6 +12,7 @@ pub(crate) mod guard;
 pub(crate) mod identity;
 pub(crate) mod rpc;
 pub(crate) mod security;
+pub(crate) mod server_auth;
 pub(crate) mod storage;
 pub(crate) mod uploads;
 pub(crate) mod verification;
@@ -77,6 +78,28 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route(identity::PROVIDER_AUTHORIZE_PATH, get(identity::authorize))
         .route(&format!("{ADMIN_PREFIX}/captcha"), get(captcha::answer))
         .route("/auth/v1/token", post(auth::token))
+        .route(
+            "/auth/v1/token/clientCredential",
+            post(server_auth::client_credential),
+        )
+        .route("/auth/v1/token/introspect", get(server_auth::introspect))
+        .route("/auth/v1/certs", get(server_auth::certs))
+        .route(
+            &format!("{ADMIN_PREFIX}/keys/rotate"),
+            post(admin::rotate_keys),
+        )
+        .route(
+            &format!("{ADMIN_PREFIX}/keys/retire"),
+            post(admin::retire_keys),
+        )
+        .route(
+            &format!("{ADMIN_PREFIX}/custom-login-key"),
+            get(admin::custom_login_key),
+        )
+        .route(
+            &format!("{ADMIN_PREFIX}/server-secret"),
+            get(admin::server_secret),
+        )
         .route(
             "/auth/v1/verification",
             post(verification::send_verification),
@@ -227,6 +250,8 @@ pub(crate) fn authorize_gateway(shared: &Shared, headers: &HeaderMap) -> Result<
         return Ok(Caller::PublishableKey);
     }
     match shared.authenticate(token) {
+        // A server-credential token acts with admin rights, as an API key does.
+        Ok(claims) if claims.scope == "admin" => Ok(Caller::ApiKey),
         Ok(claims) => Ok(Caller::User {
             sub: claims.sub,
             scope: claims.scope,
