@@ -370,6 +370,21 @@ impl Emulator {
             .unwrap_or_default()
     }
 
+    /// The JWKS document `GET /auth/v1/certs` serves now (for offline verification).
+    pub fn jwks(&self) -> String {
+        self.shared
+            .keys
+            .access
+            .jwks()
+            .map(|j| j.to_string())
+            .unwrap_or_default()
+    }
+
+    /// Forgets the recorded requests (so a test counts from here).
+    pub fn clear_requests(&self) {
+        lock(&self.shared.requests).clear();
+    }
+
     /// Adds a new access-token signing key and signs with it from now on; returns its
     /// `kid`. Tokens signed with the older keys keep working (and their keys stay in
     /// the JWKS) until [`Emulator::retire_old_signing_keys`].

@@ -166,6 +166,15 @@ pub(crate) fn operation_name<O>() -> &'static str {
     bare.rsplit("::").next().unwrap_or(bare)
 }
 
+/// The token a credentialed call carries now: the user's, else the admin token.
+fn current_token(state: &ClientState) -> Option<&Secret> {
+    state
+        .session
+        .credentials()
+        .map(|c| &c.access_token)
+        .or(state.server_token.as_ref().map(|t| &t.access_token))
+}
+
 /// Session renewals one call may perform or wait for.
 const MAX_RENEWALS_PER_CALL: u8 = 2;
 
@@ -306,8 +315,12 @@ impl<O: Operation> Call<O> {
                         return Step::Wait { generation, until };
                     }
                     // Woken, or the re-check time came: decide again from the state.
-                    // Another call's renewal counts as this call's.
+                    // Another call's renewal counts as this call's, and a rejected
+                    // token it replaced needs no renewal of this call's own.
                     self.renewals = self.renewals.saturating_add(1);
+                    if self.force_renewal && self.sent_token.as_ref() != current_token(state) {
+                        self.force_renewal = false;
+                    }
                     self.phase = Phase::Ready;
                 }
                 Phase::Store {
@@ -606,11 +619,7 @@ impl<O: Operation> Call<O> {
                     && is_token_rejection(api, server)
                 {
                     self.replayed = true;
-                    let current = state
-                        .session
-                        .credentials()
-                        .map(|c| &c.access_token)
-                        .or(state.server_token.as_ref().map(|t| &t.access_token));
+                    let current = current_token(state);
                     // Another call may have refreshed already: then just replay.
                     self.force_renewal = current == Some(sent);
                     tracing::info!(request_id = self.rid(), code = %server.code, "token rejected; refreshing and replaying once");

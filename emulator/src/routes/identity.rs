@@ -247,8 +247,20 @@ fn user_for_identity(
             AuthError::UserNotFound.answer("no user has this identity and sign-up is disabled")
         );
     }
+    // A custom-login user's id is the uid the app's server chose (the token's `sub`),
+    // unless another user already has that id.
+    let id = if kind == "custom"
+        && store
+            .user(&identity.provider_user_id)
+            .map_err(internal)?
+            .is_none()
+    {
+        identity.provider_user_id.clone()
+    } else {
+        format!("u-{}", random_hex(8))
+    };
     let user = User {
-        id: format!("u-{}", random_hex(8)),
+        id,
         kind: kind.to_owned(),
         created_at: shared.now() as i64,
         username: None,

@@ -113,6 +113,7 @@ pub fn gap_between_first_two(requests: &[RecordedRequest]) -> Duration {
         .unwrap_or_default()
 }
 
+pub mod backend_scenarios;
 pub mod scenarios;
 
 use cloudbase_core::auth::Claims;
@@ -191,6 +192,16 @@ pub trait TestClient: Sized + AuthClient + data::DataClient {
         progress: Option<ProgressFn>,
     ) -> Result<u64, Error>;
     fn call_function(&self, name: &str, data: &serde_json::Value) -> Result<FunctionResult, Error>;
+    fn verify_access_token(
+        &self,
+        token: &str,
+    ) -> Result<cloudbase_core::backend::VerifiedClaims, Error>;
+    fn create_ticket(
+        &self,
+        key: &cloudbase_core::backend::CustomLoginKey,
+        uid: &str,
+    ) -> Result<cloudbase_core::Secret, Error>;
+    fn use_key_set(&self, keys: cloudbase_core::backend::KeySet);
     fn session(&self) -> Session;
     fn device_id(&self) -> String;
     fn debug(&self) -> String;
@@ -326,6 +337,22 @@ impl TestClient for cloudbase_blocking::Client {
     }
     fn call_function(&self, name: &str, data: &serde_json::Value) -> Result<FunctionResult, Error> {
         cloudbase_blocking::Client::call_function(self, name, data)
+    }
+    fn verify_access_token(
+        &self,
+        token: &str,
+    ) -> Result<cloudbase_core::backend::VerifiedClaims, Error> {
+        cloudbase_blocking::Client::verify_access_token(self, token)
+    }
+    fn create_ticket(
+        &self,
+        key: &cloudbase_core::backend::CustomLoginKey,
+        uid: &str,
+    ) -> Result<cloudbase_core::Secret, Error> {
+        cloudbase_blocking::Client::create_ticket(self, key, uid)
+    }
+    fn use_key_set(&self, keys: cloudbase_core::backend::KeySet) {
+        cloudbase_blocking::Client::use_key_set(self, keys)
     }
     fn session(&self) -> Session {
         cloudbase_blocking::Client::session(self)
@@ -490,6 +517,23 @@ impl TestClient for AsyncClient {
     }
     fn call_function(&self, name: &str, data: &serde_json::Value) -> Result<FunctionResult, Error> {
         self.runtime.block_on(self.client.call_function(name, data))
+    }
+    fn verify_access_token(
+        &self,
+        token: &str,
+    ) -> Result<cloudbase_core::backend::VerifiedClaims, Error> {
+        self.runtime
+            .block_on(self.client.verify_access_token(token))
+    }
+    fn create_ticket(
+        &self,
+        key: &cloudbase_core::backend::CustomLoginKey,
+        uid: &str,
+    ) -> Result<cloudbase_core::Secret, Error> {
+        self.client.create_ticket(key, uid)
+    }
+    fn use_key_set(&self, keys: cloudbase_core::backend::KeySet) {
+        self.client.use_key_set(keys)
     }
     fn session(&self) -> Session {
         self.client.session()
