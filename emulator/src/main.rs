@@ -44,6 +44,10 @@ struct Args {
     /// Accept this API key as a bearer with admin rights (repeatable).
     #[arg(long = "api-key", value_name = "KEY")]
     api_keys: Vec<String>,
+    /// Accept this server credential pair at /auth/v1/token/clientCredential, as
+    /// SECRET_ID:SECRET_KEY (repeatable; default: a made-up pair, printed at start).
+    #[arg(long = "server-secret", value_name = "ID:KEY")]
+    server_secrets: Vec<String>,
     /// The token admin routes require in the x-emulator-admin-token header
     /// (default: a random one, printed at start).
     #[arg(long, value_name = "TOKEN", env = "CLOUDBASE_EMULATOR_ADMIN_TOKEN")]
@@ -103,6 +107,12 @@ fn run(args: Args) -> Result<(), String> {
     for key in args.api_keys {
         builder = builder.api_key(key);
     }
+    for pair in args.server_secrets {
+        let (id, key) = pair
+            .split_once(':')
+            .ok_or("--server-secret takes SECRET_ID:SECRET_KEY")?;
+        builder = builder.server_secret(id, key);
+    }
     if let Some(token) = args.admin_token {
         builder = builder.admin_token(token);
     }
@@ -112,6 +122,11 @@ fn run(args: Args) -> Result<(), String> {
         "admin routes ({}/__emulator/…) need the header {ADMIN_TOKEN_HEADER}: {}",
         emulator.base_url(),
         emulator.admin_token()
+    );
+    println!(
+        "server credentials: SecretId {} (the key: GET {}/__emulator/server-secret, or --server-secret)",
+        emulator.server_secret().0,
+        emulator.base_url()
     );
     emulator.wait();
     Ok(())

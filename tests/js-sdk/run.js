@@ -55,6 +55,7 @@ async function main() {
   console.log('callFunction(unknown) fails ok');
 
   await authFlows(auth);
+  await customTicketFlow(auth);
   unwrap('signInAnonymously', await auth.signInAnonymously());
   await modelFlows(app);
   await mysqlFlows(app);
@@ -62,6 +63,19 @@ async function main() {
   await computeFlows(app);
   await adminHooks(app);
   await storageFlows(app);
+}
+
+// A ticket minted by the Rust SDK's backend half (`create_ticket`, RS256 with the
+// emulator's custom-login key file) signs the official client in as that uid.
+async function customTicketFlow(auth) {
+  const ticket = process.env.CLOUDBASE_CUSTOM_TICKET;
+  const uid = process.env.CLOUDBASE_CUSTOM_UID;
+  assert.ok(ticket && uid, 'CLOUDBASE_CUSTOM_TICKET and CLOUDBASE_CUSTOM_UID are set');
+  unwrap('signInWithCustomTicket', await auth.signInWithCustomTicket(() => Promise.resolve(ticket)));
+  const claims = unwrap('getClaims', await auth.getClaims());
+  const sub = claims.data && claims.data.claims && claims.data.claims.sub;
+  assert.equal(sub, uid, `signed in as ${JSON.stringify(claims)}`);
+  console.log('signInWithCustomTicket (ticket from the Rust SDK) ok');
 }
 
 // The admin hooks other languages need: a container proxied to a local server, and

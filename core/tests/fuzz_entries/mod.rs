@@ -46,12 +46,15 @@ pub const TARGETS: &[(&str, Entry)] = &[
     ("postgrest_encoder", postgrest_encoder),
     ("session_machine", session_machine_bytes),
     ("structured_responses", structured::structured_responses),
+    ("token_verifier", token_verifier::token_verifier),
 ];
 
 // Path relative to this file, so the same module resolves when core's corpus test
 // includes this file under another name.
 #[path = "structured.rs"]
 pub mod structured;
+#[path = "token_verifier.rs"]
+pub mod token_verifier;
 
 // ---- input helpers ----
 
