@@ -166,6 +166,8 @@ impl EmulatorBuilder {
         if !self.addr.ip().is_loopback() && self.admin_token.is_none() {
             return Err(EmulatorError::AdminTokenRequired(self.addr));
         }
+        // Key generation (a tenth of a second or more) runs while the rest starts.
+        let access_keys = AccessKeys::new();
         let listener =
             std::net::TcpListener::bind(self.addr).map_err(|source| EmulatorError::Bind {
                 addr: self.addr,
@@ -221,7 +223,7 @@ impl EmulatorBuilder {
                 server_secrets,
             },
             keys: Keys {
-                access: AccessKeys::new(),
+                access: access_keys,
                 custom_login: PendingKey::spawn(format!(
                     "emulator-key-{}",
                     crate::ids::random_hex(4)
@@ -249,6 +251,14 @@ impl EmulatorBuilder {
             requests: Mutex::new(RequestLog::default()),
             recorded: std::sync::Condvar::new(),
         });
+        // The access-token key is generated on a background thread while the rest
+        // starts; serving begins only once it is ready, so a first sign-in never waits
+        // on key generation (with a short client timeout it would time out).
+        shared
+            .keys
+            .access
+            .all()
+            .map_err(EmulatorError::SigningKey)?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("cloudbase-emulator")

@@ -101,6 +101,9 @@ pub enum EmulatorError {
          move it aside or drop those tables: auth state now lives in its own file"
     )]
     LegacyDatabase(PathBuf),
+    /// The access-token signing key could not be generated (no randomness).
+    #[error("could not generate the signing key: {0}")]
+    SigningKey(String),
     /// The data directory for stored files could not be created.
     #[error("could not prepare the storage directory: {0}")]
     Storage(#[source] std::io::Error),
