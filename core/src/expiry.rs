@@ -39,6 +39,15 @@ pub(crate) fn deadline_after(now: SystemTime, delay: Duration) -> SystemTime {
     now.checked_add(delay.min(MAX_LIFETIME)).unwrap_or(now)
 }
 
+/// `now` rounded down to whole seconds (the safe side), so an expiry counted from it
+/// survives persistence in Unix seconds unchanged.
+pub(crate) fn whole_seconds(now: SystemTime) -> SystemTime {
+    now.duration_since(SystemTime::UNIX_EPOCH)
+        .ok()
+        .and_then(|d| SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(d.as_secs())))
+        .unwrap_or(SystemTime::UNIX_EPOCH)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -73,11 +73,7 @@ impl Credentials {
         response: TokenResponse,
         now: SystemTime,
     ) -> Result<Self, crate::error::DecodeError> {
-        let whole = now
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .ok()
-            .and_then(|d| SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(d.as_secs())))
-            .unwrap_or(SystemTime::UNIX_EPOCH);
+        let whole = crate::expiry::whole_seconds(now);
         Ok(Self {
             token_type: response.token_type,
             access_token: response.access_token,

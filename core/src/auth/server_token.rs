@@ -103,12 +103,7 @@ impl OneShot for ObtainServerToken {
         cx: &mut ResponseContext<'_>,
     ) -> Result<ServerToken, Error> {
         let answer: Answer = crate::response::decode_json(response.status(), response.body())?;
-        let whole = cx
-            .now
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .ok()
-            .and_then(|d| SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(d.as_secs())))
-            .unwrap_or(SystemTime::UNIX_EPOCH);
+        let whole = crate::expiry::whole_seconds(cx.now);
         Ok(ServerToken {
             token_type: answer.token_type,
             access_token: answer.access_token,

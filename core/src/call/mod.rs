@@ -175,6 +175,23 @@ fn current_token(state: &ClientState) -> Option<&Secret> {
         .or(state.server_token.as_ref().map(|t| &t.access_token))
 }
 
+/// What an operation may see and change when it reads an answer (or answers locally).
+fn response_context<'a>(
+    request_id: &'a Option<String>,
+    state: &'a mut ClientState,
+    now: SystemTime,
+) -> ResponseContext<'a> {
+    ResponseContext {
+        now,
+        request_id: request_id.as_deref().unwrap_or_default(),
+        session: &mut state.session,
+        config: &state.config,
+        captcha_cache: &mut state.captcha_cache,
+        #[cfg(feature = "backend")]
+        key_cache: &mut state.key_cache,
+    }
+}
+
 /// Session renewals one call may perform or wait for.
 const MAX_RENEWALS_PER_CALL: u8 = 2;
 
@@ -263,15 +280,7 @@ impl<O: Operation> Call<O> {
     pub fn poll(&mut self, state: &mut ClientState, now: SystemTime) -> Step<O::Output> {
         let mut step = self.advance(state, now);
         if let Step::Done(Err(error)) = step {
-            let mut cx = ResponseContext {
-                now,
-                request_id: self.request_id.as_deref().unwrap_or_default(),
-                session: &mut state.session,
-                config: &state.config,
-                captcha_cache: &mut state.captcha_cache,
-                #[cfg(feature = "backend")]
-                key_cache: &mut state.key_cache,
-            };
+            let mut cx = response_context(&self.request_id, state, now);
             step = Step::Done(self.op.recover(error, &mut cx));
         }
         if matches!(step, Step::Done(_))
@@ -465,30 +474,11 @@ impl<O: Operation> Call<O> {
             return self.prepare_server_token(state, now);
         }
         let creds = state.session.credentials()?;
-        let margin = state.config.refresh_margin();
-        let expired = now >= creds.expires_at;
-        // Renew for the margin once per call; again only for a rejected or expired
-        // token, and never more than MAX_RENEWALS_PER_CALL times.
-        let near_expiry = creds.expires_within(now, margin) && self.renewals == 0;
-        let wants_renewal = self.force_renewal || expired || near_expiry;
-        // After a passing refresh failure the old token is used only while it is valid;
-        // once it expires, the next send tries renewing again.
-        if !wants_renewal || (self.renewal_failed && !expired) {
-            return None;
+        let expires_at = creds.expires_at;
+        if let Some(step) = self.renewal_due(state, now, Some(expires_at)) {
+            return step;
         }
-        if self.renewals >= MAX_RENEWALS_PER_CALL {
-            return if expired {
-                Some(self.finish(Err(SessionError::SessionExpired.into())))
-            } else {
-                None
-            };
-        }
-        self.renewal_failed = false;
-        if state.refresh.in_flight() {
-            let (generation, until) = state.wait_for_refresh(now);
-            self.phase = Phase::AwaitingRenewal { generation, until };
-            return Some(Step::Wait { generation, until });
-        }
+        let creds = state.session.credentials()?;
         match Renewal::for_credentials(creds) {
             Some(renewal) => {
                 let ticket = state.refresh.start();
@@ -515,6 +505,45 @@ impl<O: Operation> Call<O> {
             None if now < creds.expires_at && !self.force_renewal => None,
             None => Some(self.finish(Err(SessionError::SessionExpired.into()))),
         }
+    }
+
+    /// Whether the token expiring at `expires_at` (`None`: no token yet) is renewed
+    /// before this send: `None` to go on and renew, `Some(None)` to send as it is,
+    /// `Some(step)` to hand out (wait for another call's renewal, or the session is
+    /// over). Shared by user sessions and server-credential tokens.
+    fn renewal_due(
+        &mut self,
+        state: &mut ClientState,
+        now: SystemTime,
+        expires_at: Option<SystemTime>,
+    ) -> Option<Option<Step<O::Output>>> {
+        let margin = state.config.refresh_margin();
+        let expired = expires_at.is_none_or(|t| now >= t);
+        // Renew for the margin once per call; again only for a rejected or expired
+        // token, and never more than MAX_RENEWALS_PER_CALL times.
+        let near_expiry = expires_at
+            .is_some_and(|t| now.checked_add(margin).is_none_or(|m| m >= t))
+            && self.renewals == 0;
+        let wants_renewal = self.force_renewal || expired || near_expiry;
+        // After a passing renewal failure the old token is used only while it is
+        // valid; once it expires, the next send tries renewing again.
+        if !wants_renewal || (self.renewal_failed && !expired) {
+            return Some(None);
+        }
+        if self.renewals >= MAX_RENEWALS_PER_CALL {
+            return Some(if expired {
+                Some(self.finish(Err(SessionError::SessionExpired.into())))
+            } else {
+                None
+            });
+        }
+        self.renewal_failed = false;
+        if state.refresh.in_flight() {
+            let (generation, until) = state.wait_for_refresh(now);
+            self.phase = Phase::AwaitingRenewal { generation, until };
+            return Some(Some(Step::Wait { generation, until }));
+        }
+        None
     }
 
     /// A renewal failed: fall back to anonymous sign-in, end the session, keep using
@@ -629,15 +658,7 @@ impl<O: Operation> Call<O> {
             }
             return Some(self.finish(Err(e)));
         }
-        let mut cx = ResponseContext {
-            now,
-            request_id: self.request_id.as_deref().unwrap_or_default(),
-            session: &mut state.session,
-            config: &state.config,
-            captcha_cache: &mut state.captcha_cache,
-            #[cfg(feature = "backend")]
-            key_cache: &mut state.key_cache,
-        };
+        let mut cx = response_context(&self.request_id, state, now);
         match self.op.on_response(response, &mut cx) {
             Ok(Progress::Done(output)) => Some(self.finish(Ok(output))),
             Ok(Progress::Next) => {
@@ -667,15 +688,7 @@ impl<O: Operation> Call<O> {
         state: &mut ClientState,
         now: SystemTime,
     ) -> Option<Result<O::Output, Error>> {
-        let mut cx = ResponseContext {
-            now,
-            request_id: self.request_id.as_deref().unwrap_or_default(),
-            session: &mut state.session,
-            config: &state.config,
-            captcha_cache: &mut state.captcha_cache,
-            #[cfg(feature = "backend")]
-            key_cache: &mut state.key_cache,
-        };
+        let mut cx = response_context(&self.request_id, state, now);
         self.op.finish_locally(&mut cx)
     }
 

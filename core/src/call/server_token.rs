@@ -3,10 +3,10 @@
 
 use std::time::SystemTime;
 
-use super::{Call, MAX_RENEWALS_PER_CALL, Phase, Step};
+use super::{Call, Phase, Step};
 use crate::auth::ObtainServerToken;
 use crate::client_state::ClientState;
-use crate::error::{Error, SessionError};
+use crate::error::Error;
 use crate::operation::Operation;
 
 impl<O: Operation> Call<O> {
@@ -17,29 +17,9 @@ impl<O: Operation> Call<O> {
         state: &mut ClientState,
         now: SystemTime,
     ) -> Option<Step<O::Output>> {
-        let margin = state.config.refresh_margin();
-        let token = state.server_token.as_ref();
-        let expired = token.is_none_or(|t| now >= t.expires_at);
-        // As for sessions: renew for the margin once per call, again only for a
-        // rejected or expired token.
-        let near_expiry =
-            token.is_some_and(|t| t.expires_within(now, margin)) && self.renewals == 0;
-        let wants_renewal = self.force_renewal || expired || near_expiry;
-        if !wants_renewal || (self.renewal_failed && !expired) {
-            return None;
-        }
-        if self.renewals >= MAX_RENEWALS_PER_CALL {
-            return if expired {
-                Some(self.finish(Err(SessionError::SessionExpired.into())))
-            } else {
-                None
-            };
-        }
-        self.renewal_failed = false;
-        if state.refresh.in_flight() {
-            let (generation, until) = state.wait_for_refresh(now);
-            self.phase = Phase::AwaitingRenewal { generation, until };
-            return Some(Step::Wait { generation, until });
+        let expires_at = state.server_token.as_ref().map(|t| t.expires_at);
+        if let Some(step) = self.renewal_due(state, now, expires_at) {
+            return step;
         }
         let ticket = state.refresh.start();
         tracing::debug!(
