@@ -242,6 +242,20 @@ wire_enum! {
         DatabaseTransactionConflict = "DATABASE_TRANSACTION_CONFLICT",
         /// The AI token quota is used up: not retried.
         ExceedTokenQuotaLimit = "EXCEED_TOKEN_QUOTA_LIMIT",
+        /// AI: the model's configuration (e.g. the vendor's API key) is missing in the environment; not retried.
+        AiModelConfigMissing = "AI_MODEL_CONFIG_MISSING",
+        /// AI: the call's parameters are invalid (the caller's to fix).
+        AiModelParamInvalid = "AI_MODEL_PARAM_INVALID",
+        /// AI: `model` is missing from the body.
+        AiModelParamRequired = "AI_MODEL_PARAM_REQUIRED",
+        /// AI: the model is not supported or not enabled for this provider group.
+        AiModelNotSupported = "AI_MODEL_NOT_SUPPORTED",
+        /// AI: no such model, or no such provider group.
+        AiModelNotFound = "AI_MODEL_NOT_FOUND",
+        /// AI: the model is switched off in the console (may clear after about 2 minutes); not retried automatically.
+        AiModelDisabled = "AI_MODEL_DISABLED",
+        /// AI: the upstream model request failed.
+        AiModelRequestFailed = "AI_MODEL_REQUEST_FAILED",
     }
 }
 

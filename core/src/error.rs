@@ -478,6 +478,18 @@ pub enum DecodeError {
         /// The value sent.
         seconds: u64,
     },
+    /// A streaming call was answered with something other than an event stream (and
+    /// not with an error envelope).
+    #[error("expected an event stream, got HTTP {status} with Content-Type {content_type:?}")]
+    NotAnEventStream {
+        /// HTTP status of the answer.
+        status: StatusCode,
+        /// Its `Content-Type`.
+        content_type: String,
+    },
+    /// An event stream could not be read (a line or event over the size limit).
+    #[error("unreadable event stream: {0}")]
+    EventStream(String),
     /// The server answered with a redirect, which the SDK never follows (a redirect
     /// from an API gateway means a misconfigured base URL or a proxy in the way).
     #[error("unexpected redirect (HTTP {status}) to {location:?}; redirects are not followed")]
@@ -544,6 +556,14 @@ pub enum TransportErrorKind {
         /// The limit in bytes.
         limit: u64,
     },
+    /// An event stream broke after it had started: the call is not replayed (it may
+    /// have run), and this says how far it got.
+    StreamBroken {
+        /// Body bytes received before the break.
+        received_bytes: u64,
+        /// Items (deltas, records) handed out before the break.
+        received_items: u64,
+    },
     /// Anything else the HTTP library reported (TLS, invalid URL…).
     Other,
 }
@@ -561,6 +581,7 @@ impl TransportErrorKind {
             TransportErrorKind::Connect
                 | TransportErrorKind::Timeout
                 | TransportErrorKind::ConnectionLost
+                | TransportErrorKind::StreamBroken { .. }
         )
     }
 }
@@ -571,6 +592,13 @@ impl std::fmt::Display for TransportErrorKind {
             TransportErrorKind::Connect => f.write_str("could not connect"),
             TransportErrorKind::Timeout => f.write_str("timed out"),
             TransportErrorKind::ConnectionLost => f.write_str("connection lost"),
+            TransportErrorKind::StreamBroken {
+                received_bytes,
+                received_items,
+            } => write!(
+                f,
+                "the stream broke after {received_bytes} bytes and {received_items} items"
+            ),
             TransportErrorKind::ResponseTooLarge { limit } => {
                 write!(f, "response larger than the {limit}-byte limit")
             }
@@ -622,6 +650,11 @@ impl TransportError {
 
     pub(crate) fn with_attempts(mut self, attempts: u32) -> Self {
         self.attempts = attempts;
+        self
+    }
+
+    pub(crate) fn with_kind(mut self, kind: TransportErrorKind) -> Self {
+        self.kind = kind;
         self
     }
 

@@ -33,6 +33,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod ai;
 pub mod auth;
 #[cfg(feature = "backend")]
 pub mod backend;
@@ -67,8 +68,10 @@ pub mod response;
 pub mod retry;
 mod secret;
 pub mod session;
+pub mod sse;
 pub mod storage;
 pub mod store;
+pub mod stream;
 pub mod transfer;
 mod transport_options;
 mod verification_options;

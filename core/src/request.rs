@@ -120,6 +120,7 @@ pub struct RequestSpec {
     pub(crate) streamed_body: Option<u64>,
     /// A successful body goes to the caller's download sink.
     pub(crate) streamed_response: bool,
+    pub(crate) event_stream: bool,
 }
 
 impl RequestSpec {
@@ -143,6 +144,7 @@ impl RequestSpec {
             bearer_override: None,
             streamed_body: None,
             streamed_response: false,
+            event_stream: false,
         }
     }
 
@@ -184,6 +186,19 @@ impl RequestSpec {
     /// sink instead of memory (marked with [`StreamedResponse`]).
     pub fn streamed_response(mut self) -> Self {
         self.streamed_response = true;
+        self
+    }
+
+    /// Asks for an event stream (`Accept: text/event-stream`, which also keeps the
+    /// gateway from cutting long answers, ai.md §1): the adapter keeps a 2xx
+    /// `text/event-stream` body for a [`StreamReader`](crate::stream::StreamReader)
+    /// (marked with [`EventStreamResponse`](crate::stream::EventStreamResponse)).
+    pub fn event_stream(mut self) -> Self {
+        self.event_stream = true;
+        self.headers.insert(
+            http::header::ACCEPT,
+            HeaderValue::from_static("text/event-stream"),
+        );
         self
     }
 
@@ -422,6 +437,9 @@ pub(crate) fn build(spec: &RequestSpec, env: &Envelope<'_>) -> Result<HttpReques
     }
     if spec.streamed_response {
         builder = builder.extension(StreamedResponse);
+    }
+    if spec.event_stream {
+        builder = builder.extension(crate::stream::EventStreamResponse);
     }
     Ok(builder
         .body(spec.body.clone())

@@ -1,0 +1,320 @@
+//! A streamed chat answer: server-sent `chat.completion.chunk` events → typed
+//! deltas, the end marker, errors inside the stream; and the collector that
+//! assembles the final message with every tool call.
+
+use std::collections::VecDeque;
+
+use serde::Deserialize;
+
+use super::chat::{ChatCompletion, FinishReason, FunctionCall, Message, Role, ToolCall, Usage};
+use super::provider::from_title_case;
+use crate::error::{DecodeError, Error};
+use crate::sse::SseDecoder;
+use crate::stream::{StreamDecoder, error_in};
+
+/// A piece of a tool call as one chunk carries it (`index` says which call).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct ToolCallDelta {
+    /// Which call of the answer this piece belongs to.
+    #[serde(default)]
+    pub index: u32,
+    /// The call's id, when this piece carries it.
+    #[serde(default)]
+    pub id: Option<String>,
+    /// The function, when this piece carries part of it.
+    #[serde(default)]
+    pub function: Option<FunctionDelta>,
+}
+
+/// Part of a function call: its name, and a fragment of its arguments.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct FunctionDelta {
+    /// The name, when carried.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// The next fragment of the arguments' JSON text.
+    #[serde(default)]
+    pub arguments: Option<String>,
+}
+
+/// One chunk of a streamed answer.
+#[derive(Clone, Debug, Default, PartialEq)]
+#[non_exhaustive]
+pub struct ChatDelta {
+    /// The next text.
+    pub content: Option<String>,
+    /// The next reasoning text (deep-reasoning models).
+    pub reasoning: Option<String>,
+    /// Pieces of tool calls.
+    pub tool_calls: Vec<ToolCallDelta>,
+    /// Why the model stopped, on the last chunk.
+    pub finish_reason: Option<FinishReason>,
+    /// Tokens used, when this chunk says.
+    pub usage: Option<Usage>,
+    /// The answer's id, when sent.
+    pub id: Option<String>,
+    /// The model, when sent.
+    pub model: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Chunk {
+    #[serde(default)]
+    id: Option<String>,
+    #[serde(default)]
+    model: Option<String>,
+    #[serde(default)]
+    choices: Vec<ChunkChoice>,
+    #[serde(default)]
+    usage: Option<Usage>,
+}
+
+#[derive(Deserialize)]
+struct ChunkChoice {
+    #[serde(default)]
+    delta: Option<ChunkDelta>,
+    // Some providers send `message` instead of `delta` in stream chunks.
+    #[serde(default)]
+    message: Option<ChunkDelta>,
+    #[serde(default)]
+    finish_reason: Option<FinishReason>,
+}
+
+#[derive(Deserialize, Default)]
+struct ChunkDelta {
+    #[serde(default)]
+    content: Option<String>,
+    #[serde(default)]
+    reasoning_content: Option<String>,
+    #[serde(default)]
+    tool_calls: Option<Vec<ToolCallDelta>>,
+}
+
+/// Decodes a streamed chat answer ([`StreamDecoder`]): `data: {chunk}` events become
+/// [`ChatDelta`]s, `data: [DONE]` ends the stream, an event carrying an error (`{code,
+/// message}` or `{error}`) ends it with a typed [`Error::Server`]. Data that is not
+/// JSON is skipped, as the official SDK does.
+#[derive(Debug)]
+pub struct ChatStreamDecoder {
+    sse: SseDecoder,
+    title_case: bool,
+    ready: VecDeque<Result<ChatDelta, Error>>,
+    finished: bool,
+    saw_done: bool,
+}
+
+impl ChatStreamDecoder {
+    /// A decoder; `title_case` for hunyuan's TitleCase chunks.
+    pub fn new(title_case: bool) -> Self {
+        Self {
+            sse: SseDecoder::new(),
+            title_case,
+            ready: VecDeque::new(),
+            finished: false,
+            saw_done: false,
+        }
+    }
+
+    /// Whether the stream ended with `[DONE]` (rather than just ending).
+    pub fn saw_done(&self) -> bool {
+        self.saw_done
+    }
+
+    fn on_data(&mut self, data: &str) {
+        if data.trim() == "[DONE]" {
+            self.finished = true;
+            self.saw_done = true;
+            return;
+        }
+        let Ok(mut value) = serde_json::from_str::<serde_json::Value>(data) else {
+            tracing::warn!(len = data.len(), "skipping a stream event that is not JSON");
+            return;
+        };
+        if self.title_case {
+            value = from_title_case(value);
+        }
+        if let Some(e) = error_in(&value, http::StatusCode::OK, None) {
+            self.ready.push_back(Err(e));
+            self.finished = true;
+            return;
+        }
+        let chunk: Chunk = match serde_json::from_value(value) {
+            Ok(c) => c,
+            Err(e) => {
+                self.ready.push_back(Err(DecodeError::Json {
+                    status: http::StatusCode::OK,
+                    path: ".".into(),
+                    message: format!("not a chat chunk: {e}"),
+                    snippet: String::new(),
+                    source: Some(e.into()),
+                }
+                .into()));
+                self.finished = true;
+                return;
+            }
+        };
+        let mut delta = ChatDelta {
+            usage: chunk.usage,
+            id: chunk.id,
+            model: chunk.model,
+            ..ChatDelta::default()
+        };
+        if let Some(choice) = chunk.choices.into_iter().next() {
+            let d = choice.delta.or(choice.message).unwrap_or_default();
+            delta.content = d.content;
+            delta.reasoning = d.reasoning_content;
+            delta.tool_calls = d.tool_calls.unwrap_or_default();
+            delta.finish_reason = choice.finish_reason;
+        }
+        self.ready.push_back(Ok(delta));
+    }
+}
+
+impl StreamDecoder for ChatStreamDecoder {
+    type Item = ChatDelta;
+
+    fn feed(&mut self, chunk: &[u8]) -> Result<(), Error> {
+        if self.finished {
+            return Ok(());
+        }
+        self.sse
+            .feed(chunk)
+            .map_err(|e| DecodeError::EventStream(e.to_string()))?;
+        while !self.finished {
+            let Some(event) = self.sse.next_event() else {
+                break;
+            };
+            self.on_data(&event.data);
+        }
+        Ok(())
+    }
+
+    fn next_item(&mut self) -> Option<Result<ChatDelta, Error>> {
+        self.ready.pop_front()
+    }
+
+    fn is_finished(&self) -> bool {
+        self.finished && self.ready.is_empty()
+    }
+}
+
+/// Assembles a streamed answer: the text, the reasoning, every tool call (by index,
+/// from any chunk: ids and names as last sent, argument fragments joined), the last
+/// finish reason and the last usage.
+///
+/// ```
+/// use cloudbase_core::ai::{ChatCollector, ChatDelta};
+///
+/// let mut collector = ChatCollector::new();
+/// let mut delta = ChatDelta::default();
+/// delta.content = Some("Hello".into());
+/// collector.push(&delta);
+/// assert_eq!(collector.finish().text(), "Hello");
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct ChatCollector {
+    text: String,
+    reasoning: String,
+    calls: Vec<ToolCall>,
+    finish_reason: Option<FinishReason>,
+    usage: Option<Usage>,
+    id: Option<String>,
+    model: Option<String>,
+}
+
+/// Tool calls an answer may assemble (far more than any model makes).
+const MAX_TOOL_CALLS: u32 = 128;
+
+impl ChatCollector {
+    /// An empty collector.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a delta.
+    pub fn push(&mut self, delta: &ChatDelta) {
+        if let Some(t) = &delta.content {
+            self.text.push_str(t);
+        }
+        if let Some(r) = &delta.reasoning {
+            self.reasoning.push_str(r);
+        }
+        for piece in &delta.tool_calls {
+            if piece.index >= MAX_TOOL_CALLS {
+                continue;
+            }
+            let at = piece.index as usize;
+            while self.calls.len() <= at {
+                self.calls.push(ToolCall {
+                    id: String::new(),
+                    kind: "function".into(),
+                    function: FunctionCall {
+                        name: String::new(),
+                        arguments: String::new(),
+                    },
+                });
+            }
+            let call = &mut self.calls[at];
+            if let Some(id) = piece.id.as_ref().filter(|s| !s.is_empty()) {
+                id.clone_into(&mut call.id);
+            }
+            if let Some(f) = &piece.function {
+                if let Some(name) = f.name.as_ref().filter(|s| !s.is_empty()) {
+                    name.clone_into(&mut call.function.name);
+                }
+                if let Some(args) = &f.arguments {
+                    call.function.arguments.push_str(args);
+                }
+            }
+        }
+        if delta.finish_reason.is_some() {
+            self.finish_reason.clone_from(&delta.finish_reason);
+        }
+        if let Some(u) = delta
+            .usage
+            .filter(|u| u.total_tokens > 0 || u.completion_tokens > 0)
+        {
+            self.usage = Some(u);
+        }
+        if delta.id.is_some() {
+            self.id.clone_from(&delta.id);
+        }
+        if delta.model.is_some() {
+            self.model.clone_from(&delta.model);
+        }
+    }
+
+    /// The text so far.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// The assembled answer.
+    pub fn finish(self) -> ChatCompletion {
+        let calls: Vec<ToolCall> = self
+            .calls
+            .into_iter()
+            .filter(|c| !c.function.name.is_empty() || !c.id.is_empty())
+            .collect();
+        let finish_reason = match self.finish_reason {
+            // A provider that labels a tool-calling stream `stop` still called tools.
+            Some(FinishReason::Stop) | None if !calls.is_empty() => Some(FinishReason::ToolCalls),
+            other => other,
+        };
+        ChatCompletion {
+            id: self.id,
+            model: self.model,
+            message: Message {
+                role: Role::Assistant,
+                content: (!self.text.is_empty() || calls.is_empty()).then_some(self.text),
+                tool_calls: calls,
+                tool_call_id: None,
+            },
+            reasoning: (!self.reasoning.is_empty()).then_some(self.reasoning),
+            finish_reason,
+            usage: self.usage,
+        }
+    }
+}

@@ -1,0 +1,20 @@
+//! AI (`/v1/ai/…` models, `/v1/aibot/…` agents; docs/protocol/ai.md): chat with a
+//! model — whole or streamed — and agents' streamed messages, through the same
+//! session machine as every call.
+
+mod agent;
+mod bots;
+mod chat;
+mod chat_stream;
+mod provider;
+
+pub use agent::{
+    AgUiEvent, AgUiMessage, AgUiRun, AgentDecoder, AgentEvent, AgentRecord, AgentReply, AgentUsage,
+    OpenAgentStream, RecordKind, SendMessage,
+};
+pub use bots::{BotCall, BotList, BotSummary};
+pub use chat::{
+    Chat, ChatCompletion, ChatRequest, FinishReason, FunctionCall, Message, OpenChatStream, Role,
+    Tool, ToolCall, Usage,
+};
+pub use chat_stream::{ChatCollector, ChatDelta, ChatStreamDecoder, FunctionDelta, ToolCallDelta};
