@@ -27,7 +27,7 @@ pub use cloudbase_core::prelude::*;
 pub use cloudbase_core::store::{MemoryStore, SessionStore};
 /// The operations and types of each area, at the paths users import them from (the
 /// same modules as `cloudbase_core`'s, so one crate is all a user depends on).
-pub use cloudbase_core::{auth, functions, models, rdb, storage, transfer};
+pub use cloudbase_core::{auth, functions, models, rdb, sse, storage, stream, transfer};
 /// The session file, shared safely between processes (the `cloudbase-store` crate).
 pub use cloudbase_store::FileStore;
 /// `next()` and the other stream adapters for [`Records`] and [`AuthEvents`] (the
@@ -37,14 +37,20 @@ pub use futures_util::StreamExt;
 /// [`Client::with_http_client`]).
 pub use reqwest;
 
+pub mod ai;
 mod data;
+mod event_stream;
 mod services;
 mod streaming;
 use cloudbase_core::persistence::StoreReply;
 use cloudbase_core::request::{StreamedBody, StreamedResponse};
+use cloudbase_core::stream::{
+    EventStreamBody, EventStreamResponse, StreamDecoder, is_event_stream,
+};
 use cloudbase_core::transfer::{Transfer, UploadSource};
 use cloudbase_core::{ClientState, HttpRequest, HttpResponse, SharedState, Step};
 pub use data::{Models, Mysql, Records};
+pub use event_stream::EventStream;
 pub use services::{
     Apis, BucketHandle, Container, CopyFileRequest, DownloadFileRequest, ServiceRequest, Storage,
     UploadFileRequest,
@@ -238,6 +244,35 @@ impl Client {
         op: O,
         transfer: &Transfer,
     ) -> Result<O::Output, Error> {
+        self.run(op, transfer, &mut None).await
+    }
+
+    /// Runs an operation whose answer may be an event stream
+    /// ([`EventStreamResponse`](cloudbase_core::stream::EventStreamResponse)), then
+    /// reads the stream through `decoder`: items come as the `Stream` is polled, and
+    /// no byte is read before it is (backpressure). Each chunk must arrive within
+    /// `download_idle_timeout`; dropping the stream closes the connection.
+    pub async fn open_stream<O, D>(&self, op: O, decoder: D) -> Result<EventStream<D>, Error>
+    where
+        O: Operation<Output = ()>,
+        D: StreamDecoder,
+    {
+        let mut body = None;
+        self.run(op, &Transfer::new(), &mut body).await?;
+        let body = body.ok_or(Error::Internal("a stream was opened without its body"))?;
+        Ok(EventStream::new(
+            body,
+            decoder,
+            self.transport.download_idle_timeout,
+        ))
+    }
+
+    async fn run<O: Operation>(
+        &self,
+        op: O,
+        transfer: &Transfer,
+        stream_body: &mut Option<reqwest::Response>,
+    ) -> Result<O::Output, Error> {
         let mut call = self.state.start(op);
         // The shared store's lock, while a coordinated renewal holds it.
         let mut store_lock = None;
@@ -247,7 +282,7 @@ impl Client {
                 self.persist().await;
             }
             match step {
-                Step::Send(request) => match self.send(request, transfer).await {
+                Step::Send(request) => match self.send(request, transfer, stream_body).await {
                     Ok(response) => call.on_response(SystemTime::now(), response),
                     Err(failure) => call.on_failure(failure),
                 },
@@ -353,8 +388,11 @@ impl Client {
         &self,
         request: HttpRequest,
         transfer: &Transfer,
+        stream_body: &mut Option<reqwest::Response>,
     ) -> Result<HttpResponse, TransportError> {
-        let stream_response = request.extensions().get::<StreamedResponse>().is_some();
+        let event_stream = request.extensions().get::<EventStreamResponse>().is_some();
+        let stream_response =
+            event_stream || request.extensions().get::<StreamedResponse>().is_some();
         let streamed_body = request.extensions().get::<StreamedBody>().copied();
         let mut request = reqwest::Request::try_from(request)
             .map_err(|e| TransportError::new(TransportErrorKind::Other, e))?;
@@ -396,7 +434,22 @@ impl Client {
                 "the HTTP client followed a redirect; redirects are never taken",
             ));
         }
-        if stream_response && response.status().is_success() {
+        if event_stream {
+            if is_event_stream(response.status(), response.headers()) {
+                let mut head = http::Response::builder()
+                    .status(response.status())
+                    .version(response.version());
+                if let Some(headers) = head.headers_mut() {
+                    headers.clone_from(response.headers());
+                }
+                let mut head = head
+                    .body(Vec::new())
+                    .map_err(|e| TransportError::new(TransportErrorKind::Other, e))?;
+                head.extensions_mut().insert(EventStreamBody);
+                *stream_body = Some(response);
+                return Ok(head);
+            }
+        } else if stream_response && response.status().is_success() {
             return streaming::receive(response, transfer, t).await;
         }
         let limit = self.transport.max_response_bytes;

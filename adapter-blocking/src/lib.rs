@@ -27,19 +27,25 @@ pub use cloudbase_core::prelude::*;
 pub use cloudbase_core::store::{MemoryStore, SessionStore};
 /// The operations and types of each area, at the paths users import them from (the
 /// same modules as `cloudbase_core`'s, so one crate is all a user depends on).
-pub use cloudbase_core::{auth, functions, models, rdb, storage, transfer};
+pub use cloudbase_core::{auth, functions, models, rdb, sse, storage, stream, transfer};
 /// The session file, shared safely between processes (the `cloudbase-store` crate).
 pub use cloudbase_store::FileStore;
 /// The HTTP library this client sends with, at the version it uses (for
 /// [`Client::with_http_client`]).
 pub use ureq;
 
+pub mod ai;
 mod data;
+mod event_stream;
 mod streaming;
 use cloudbase_core::request::{StreamedBody, StreamedResponse};
+use cloudbase_core::stream::{
+    EventStreamBody, EventStreamResponse, StreamDecoder, is_event_stream,
+};
 use cloudbase_core::transfer::{Transfer, UploadSource};
 use cloudbase_core::{ClientState, HttpRequest, HttpResponse, SharedState, Step};
 pub use data::{Models, Mysql, Records};
+pub use event_stream::EventStream;
 pub use services::{
     Apis, BucketHandle, Container, CopyFileRequest, DownloadFileRequest, ServiceRequest, Storage,
     UploadFileRequest,
@@ -238,6 +244,31 @@ impl Client {
         op: O,
         transfer: &Transfer,
     ) -> Result<O::Output, Error> {
+        self.run(op, transfer, &mut None)
+    }
+
+    /// Runs an operation whose answer may be an event stream
+    /// ([`EventStreamResponse`](cloudbase_core::stream::EventStreamResponse)), then
+    /// reads the stream through `decoder`: items come as the iterator is advanced,
+    /// and no byte is read before it asks (backpressure). Each read waits at most
+    /// `download_idle_timeout`; dropping the iterator closes the connection.
+    pub fn open_stream<O, D>(&self, op: O, decoder: D) -> Result<EventStream<D>, Error>
+    where
+        O: Operation<Output = ()>,
+        D: StreamDecoder,
+    {
+        let mut body = None;
+        self.run(op, &Transfer::new(), &mut body)?;
+        let body = body.ok_or(Error::Internal("a stream was opened without its body"))?;
+        Ok(EventStream::new(body, decoder))
+    }
+
+    fn run<O: Operation>(
+        &self,
+        op: O,
+        transfer: &Transfer,
+        stream_body: &mut Option<ureq::Body>,
+    ) -> Result<O::Output, Error> {
         let mut call = self.state.start(op);
         // The shared store's lock, while a coordinated renewal holds it.
         let mut store_lock = None;
@@ -247,7 +278,7 @@ impl Client {
                 self.persist();
             }
             match step {
-                Step::Send(request) => match self.send(request, transfer) {
+                Step::Send(request) => match self.send(request, transfer, stream_body) {
                     Ok(response) => call.on_response(SystemTime::now(), response),
                     Err(failure) => call.on_failure(failure),
                 },
@@ -333,8 +364,11 @@ impl Client {
         &self,
         request: HttpRequest,
         transfer: &Transfer,
+        stream_body: &mut Option<ureq::Body>,
     ) -> Result<HttpResponse, TransportError> {
-        let stream_response = request.extensions().get::<StreamedResponse>().is_some();
+        let event_stream = request.extensions().get::<EventStreamResponse>().is_some();
+        let stream_response =
+            event_stream || request.extensions().get::<StreamedResponse>().is_some();
         // An answer to HEAD has no body, whatever its headers say (a Content-Encoding
         // there describes the GET body): nothing is read or decoded.
         let head = request.method() == http::Method::HEAD;
@@ -361,7 +395,14 @@ impl Client {
             None => self.agent.run(self.with_rules(request)).map_err(classify)?,
         };
         let (parts, body) = response.into_parts();
-        if stream_response && parts.status.is_success() {
+        if event_stream {
+            if is_event_stream(parts.status, &parts.headers) {
+                *stream_body = Some(body);
+                let mut head = http::Response::from_parts(parts, Vec::new());
+                head.extensions_mut().insert(EventStreamBody);
+                return Ok(head);
+            }
+        } else if stream_response && parts.status.is_success() {
             return streaming::receive(parts, body, transfer, &self.transport);
         }
         if head {

@@ -457,6 +457,12 @@ macro_rules! client_methods {
             self.state.unsubscribe(id);
         }
 
+        /// AI: chat with models (whole or streamed) and message agents, with this
+        /// client's session or key (`/v1/ai/…`, `/v1/aibot/…`).
+        pub fn ai(&self) -> ai::Ai {
+            ai::Ai { client: self.clone() }
+        }
+
         /// Data models (`/v1/model/...`) in the `prod` data environment; `.env(…)`
         /// switches to `pre`.
         pub fn models(&self) -> Models {

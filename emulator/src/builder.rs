@@ -247,6 +247,7 @@ impl EmulatorBuilder {
                 verification_limit: (5, Duration::from_secs(60)),
             }),
             auth: Mutex::new(AuthState::new()),
+            ai: Mutex::new(Default::default()),
             faults: Mutex::new(Vec::new()),
             requests: Mutex::new(RequestLog::default()),
             recorded: std::sync::Condvar::new(),

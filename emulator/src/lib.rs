@@ -34,6 +34,7 @@
 // usual axum idiom; the size of `Response` does not matter on this path.
 #![allow(clippy::result_large_err)]
 
+mod ai_script;
 mod builder;
 mod data;
 mod faults;
@@ -52,6 +53,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use ai_script::{ModelScript, ScriptError, ScriptStep};
 pub use builder::EmulatorBuilder;
 pub use faults::{FaultAction, FaultRule, RECORDED_BODY_LIMIT, RecordedRequest};
 pub use handlers::{Caller, FunctionHandler, FunctionRequest, FunctionResponse, RdbFunction};
@@ -371,6 +373,28 @@ impl Emulator {
             .first()
             .cloned()
             .unwrap_or_default()
+    }
+
+    /// Registers (or replaces) a scripted model: `POST /v1/ai/{any provider}/…` with
+    /// `"model": name` answers the script (streamed or whole). The built-in model
+    /// `echo` answers the last user message back.
+    pub fn register_model(&self, name: impl Into<String>, script: ModelScript) {
+        lock(&self.shared.ai).models.insert(name.into(), script);
+    }
+
+    /// Registers (or replaces) a scripted agent `bot_id`: its `send-message` answers
+    /// the script (text records for classic bodies, AG-UI events for AG-UI ones).
+    /// The built-in agent `echo-bot` answers the message back.
+    pub fn register_agent(&self, bot_id: impl Into<String>, script: ModelScript) {
+        let bot_id = bot_id.into();
+        let info = serde_json::json!({"botId": bot_id, "name": bot_id, "introduction": "scripted", "type": "text"});
+        lock(&self.shared.ai).agents.insert(
+            bot_id,
+            routes::aibot::Agent {
+                info,
+                script: Some(script),
+            },
+        );
     }
 
     /// The JWKS document `GET /auth/v1/certs` serves now (for offline verification).

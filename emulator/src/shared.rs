@@ -61,6 +61,14 @@ pub(crate) struct Settings {
     pub verification_limit: (u32, Duration),
 }
 
+/// The AI routes' state.
+#[derive(Default)]
+pub(crate) struct AiState {
+    pub models: HashMap<String, crate::ai_script::ModelScript>,
+    pub agents: HashMap<String, crate::routes::aibot::Agent>,
+    pub conversations: HashMap<String, Vec<serde_json::Value>>,
+}
+
 /// The keys tokens are signed with.
 pub(crate) struct Keys {
     /// Access tokens (RS256, published at `/auth/v1/certs`).
@@ -84,6 +92,8 @@ pub(crate) struct Shared {
     pub files: FileStore,
     pub handlers: RwLock<Handlers>,
     pub settings: Mutex<Settings>,
+    /// Scripted models, agents and conversations (memory only).
+    pub ai: Mutex<AiState>,
     /// Captcha, OAuth and provider-token state (memory only).
     pub auth: Mutex<AuthState>,
     pub faults: Mutex<Vec<FaultRule>>,

@@ -248,3 +248,51 @@ impl OneShot for BotCall {
         Ok(value)
     }
 }
+
+/// `GET /v1/aibot/bots`, read as the documented [`BotList`].
+#[derive(Clone, Debug)]
+#[must_use]
+pub struct ListBots(BotCall);
+
+impl ListBots {
+    /// Page `page_number` (from 1) of `page_size` agents.
+    pub fn new(page_size: u32, page_number: u32) -> Result<Self, BuildError> {
+        Ok(Self(BotCall::list(page_size, page_number)?))
+    }
+
+    /// Adds a query filter (`name`, `introduction`, `information`, `enable`).
+    pub fn filter(self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        Self(self.0.filter(name, value))
+    }
+}
+
+impl OneShot for ListBots {
+    type Output = BotList;
+
+    fn request(&self, cx: &RequestContext<'_>) -> Result<RequestSpec, Error> {
+        self.0.request(cx)
+    }
+
+    fn is_idempotent(&self) -> bool {
+        true
+    }
+
+    fn parse(
+        &self,
+        response: HttpResponse,
+        cx: &mut ResponseContext<'_>,
+    ) -> Result<BotList, Error> {
+        let status = response.status();
+        let value = self.0.parse(response, cx)?;
+        serde_json::from_value(value).map_err(|e| {
+            crate::error::DecodeError::Json {
+                status,
+                path: ".".into(),
+                message: e.to_string(),
+                snippet: String::new(),
+                source: Some(e.into()),
+            }
+            .into()
+        })
+    }
+}

@@ -12,7 +12,7 @@ pub use agent::{
     AgUiEvent, AgUiMessage, AgUiRun, AgentDecoder, AgentEvent, AgentRecord, AgentReply, AgentUsage,
     OpenAgentStream, RecordKind, SendMessage,
 };
-pub use bots::{BotCall, BotList, BotSummary};
+pub use bots::{BotCall, BotList, BotSummary, ListBots};
 pub use chat::{
     Chat, ChatCompletion, ChatRequest, FinishReason, FunctionCall, Message, OpenChatStream, Role,
     Tool, ToolCall, Usage,

@@ -219,3 +219,54 @@ pub(crate) async fn server_secret(State(shared): State<Arc<Shared>>) -> Response
         .unwrap_or_default();
     Json(serde_json::json!({ "secret_id": id, "secret_key": key })).into_response()
 }
+
+fn script_from(body: &Bytes) -> Result<crate::ai_script::ModelScript, Response> {
+    serde_json::from_slice(body).map_err(|e| {
+        (
+            StatusCode::BAD_REQUEST,
+            Json(serde_json::json!({ "message": format!("invalid script: {e}") })),
+        )
+            .into_response()
+    })
+}
+
+/// `POST /__emulator/ai/models/{name}` with a script `{error?: {status, code,
+/// message}, steps: [{kind: "text", text} | {kind: "tool_call", id, name, arguments}
+/// | {kind: "error_event", code, message} | {kind: "raw", data} | {kind: "stall", ms}
+/// | {kind: "break"}]}`: the model `name` answers it.
+pub(crate) async fn register_model(
+    State(shared): State<Arc<Shared>>,
+    axum::extract::Path(name): axum::extract::Path<String>,
+    body: Bytes,
+) -> Response {
+    match script_from(&body) {
+        Ok(script) => {
+            lock(&shared.ai).models.insert(name, script);
+            StatusCode::NO_CONTENT.into_response()
+        }
+        Err(r) => r,
+    }
+}
+
+/// `POST /__emulator/ai/agents/{botId}` with a script (as for models): the agent
+/// `botId` answers it.
+pub(crate) async fn register_agent(
+    State(shared): State<Arc<Shared>>,
+    axum::extract::Path(bot_id): axum::extract::Path<String>,
+    body: Bytes,
+) -> Response {
+    match script_from(&body) {
+        Ok(script) => {
+            let info = serde_json::json!({"botId": bot_id, "name": bot_id, "introduction": "scripted", "type": "text"});
+            lock(&shared.ai).agents.insert(
+                bot_id,
+                crate::routes::aibot::Agent {
+                    info,
+                    script: Some(script),
+                },
+            );
+            StatusCode::NO_CONTENT.into_response()
+        }
+        Err(r) => r,
+    }
+}

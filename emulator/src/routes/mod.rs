@@ -2,6 +2,8 @@
 
 pub(crate) mod account;
 pub(crate) mod admin;
+pub(crate) mod ai;
+pub(crate) mod aibot;
 pub(crate) mod auth;
 pub(crate) mod auth_wire;
 pub(crate) mod captcha;
@@ -111,6 +113,32 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/auth/v1/revoke", post(auth::revoke))
         .route("/auth/v1/user/signout", post(auth::sign_out_with_redirect))
         .route("/v1/functions/{name}", any(functions::call))
+        .route("/v1/ai/{*rest}", post(ai::chat))
+        .route("/v1/aibot/bots", get(aibot::bots).post(aibot::bots))
+        .route(
+            "/v1/aibot/bots/{bot_id}",
+            get(aibot::bot).patch(aibot::bot).delete(aibot::bot),
+        )
+        .route(
+            "/v1/aibot/bots/{bot_id}/conversation",
+            get(aibot::conversations).post(aibot::conversations),
+        )
+        .route(
+            "/v1/aibot/bots/{bot_id}/conversation/{conversation_id}",
+            delete(aibot::conversations),
+        )
+        .route(
+            "/v1/aibot/bots/{bot_id}/{action}",
+            post(aibot::send_message),
+        )
+        .route(
+            &format!("{ADMIN_PREFIX}/ai/models/{{name}}"),
+            post(admin::register_model),
+        )
+        .route(
+            &format!("{ADMIN_PREFIX}/ai/agents/{{bot_id}}"),
+            post(admin::register_agent),
+        )
         .route("/v1/cloudrun/{*rest}", any(functions::service))
         .route("/v1/apis/{*rest}", any(functions::service))
         .route("/v1/storages/{op}", post(storage::classic))

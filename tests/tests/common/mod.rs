@@ -113,6 +113,7 @@ pub fn gap_between_first_two(requests: &[RecordedRequest]) -> Duration {
         .unwrap_or_default()
 }
 
+pub mod ai_scenarios;
 pub mod backend_scenarios;
 pub mod scenarios;
 
@@ -202,6 +203,22 @@ pub trait TestClient: Sized + AuthClient + data::DataClient {
         uid: &str,
     ) -> Result<cloudbase_core::Secret, Error>;
     fn use_key_set(&self, keys: cloudbase_core::backend::KeySet);
+    fn ai_chat(
+        &self,
+        request: cloudbase_core::ai::ChatRequest,
+    ) -> Result<cloudbase_core::ai::ChatCompletion, Error>;
+    /// Opens a chat stream and reads every item.
+    fn ai_stream(
+        &self,
+        request: cloudbase_core::ai::ChatRequest,
+    ) -> Result<Vec<Result<cloudbase_core::ai::ChatDelta, Error>>, Error>;
+    /// Sends an agent message and reads every item.
+    fn agent_stream(
+        &self,
+        message: cloudbase_core::ai::SendMessage,
+    ) -> Result<Vec<Result<cloudbase_core::ai::AgentEvent, Error>>, Error>;
+    fn ai_bot(&self, call: cloudbase_core::ai::BotCall) -> Result<serde_json::Value, Error>;
+    fn ai_list_bots(&self) -> Result<cloudbase_core::ai::BotList, Error>;
     fn session(&self) -> Session;
     fn device_id(&self) -> String;
     fn debug(&self) -> String;
@@ -353,6 +370,30 @@ impl TestClient for cloudbase_blocking::Client {
     }
     fn use_key_set(&self, keys: cloudbase_core::backend::KeySet) {
         cloudbase_blocking::Client::use_key_set(self, keys)
+    }
+    fn ai_chat(
+        &self,
+        request: cloudbase_core::ai::ChatRequest,
+    ) -> Result<cloudbase_core::ai::ChatCompletion, Error> {
+        self.ai().chat(request)
+    }
+    fn ai_stream(
+        &self,
+        request: cloudbase_core::ai::ChatRequest,
+    ) -> Result<Vec<Result<cloudbase_core::ai::ChatDelta, Error>>, Error> {
+        Ok(self.ai().stream_chat(request)?.collect())
+    }
+    fn agent_stream(
+        &self,
+        message: cloudbase_core::ai::SendMessage,
+    ) -> Result<Vec<Result<cloudbase_core::ai::AgentEvent, Error>>, Error> {
+        Ok(self.ai().send_message(message)?.collect())
+    }
+    fn ai_bot(&self, call: cloudbase_core::ai::BotCall) -> Result<serde_json::Value, Error> {
+        self.ai().bot(call)
+    }
+    fn ai_list_bots(&self) -> Result<cloudbase_core::ai::BotList, Error> {
+        self.ai().list_bots(10, 1)
     }
     fn session(&self) -> Session {
         cloudbase_blocking::Client::session(self)
@@ -534,6 +575,38 @@ impl TestClient for AsyncClient {
     }
     fn use_key_set(&self, keys: cloudbase_core::backend::KeySet) {
         self.client.use_key_set(keys)
+    }
+    fn ai_chat(
+        &self,
+        request: cloudbase_core::ai::ChatRequest,
+    ) -> Result<cloudbase_core::ai::ChatCompletion, Error> {
+        self.runtime.block_on(self.client.ai().chat(request))
+    }
+    fn ai_stream(
+        &self,
+        request: cloudbase_core::ai::ChatRequest,
+    ) -> Result<Vec<Result<cloudbase_core::ai::ChatDelta, Error>>, Error> {
+        use futures_util::StreamExt;
+        self.runtime.block_on(async {
+            let stream = self.client.ai().stream_chat(request).await?;
+            Ok(stream.collect().await)
+        })
+    }
+    fn agent_stream(
+        &self,
+        message: cloudbase_core::ai::SendMessage,
+    ) -> Result<Vec<Result<cloudbase_core::ai::AgentEvent, Error>>, Error> {
+        use futures_util::StreamExt;
+        self.runtime.block_on(async {
+            let stream = self.client.ai().send_message(message).await?;
+            Ok(stream.collect().await)
+        })
+    }
+    fn ai_bot(&self, call: cloudbase_core::ai::BotCall) -> Result<serde_json::Value, Error> {
+        self.runtime.block_on(self.client.ai().bot(call))
+    }
+    fn ai_list_bots(&self) -> Result<cloudbase_core::ai::BotList, Error> {
+        self.runtime.block_on(self.client.ai().list_bots(10, 1))
     }
     fn session(&self) -> Session {
         self.client.session()

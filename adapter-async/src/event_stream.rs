@@ -1,0 +1,100 @@
+//! A response that arrives as server-sent events, as a [`Stream`] of typed items.
+
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::Bytes;
+use cloudbase_core::stream::{Pull, StreamDecoder, StreamReader};
+use cloudbase_core::{Error, TransportError, TransportErrorKind};
+use futures_util::Stream;
+
+type Body = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>;
+
+/// A streamed answer: each poll hands out the next item, reading from the
+/// connection only when nothing decoded is waiting (a slow consumer holds the server
+/// back). Each chunk must arrive within the idle timeout. Dropping it closes the
+/// connection.
+///
+/// A stream that breaks after it started ends with an [`Error::Transport`] of kind
+/// [`StreamBroken`](TransportErrorKind::StreamBroken) (how many bytes and items
+/// arrived); it is not replayed, as the call may have run.
+pub struct EventStream<D: StreamDecoder> {
+    reader: StreamReader<D>,
+    body: Body,
+    idle: Duration,
+    timer: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl<D: StreamDecoder> std::fmt::Debug for EventStream<D> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (bytes, items) = self.reader.received();
+        f.debug_struct("EventStream")
+            .field("received_bytes", &bytes)
+            .field("received_items", &items)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<D: StreamDecoder> EventStream<D> {
+    pub(crate) fn new(response: reqwest::Response, decoder: D, idle: Duration) -> Self {
+        Self {
+            reader: StreamReader::new(decoder),
+            body: Box::pin(response.bytes_stream()),
+            idle,
+            timer: None,
+        }
+    }
+
+    /// Body bytes and items received so far.
+    pub fn received(&self) -> (u64, u64) {
+        self.reader.received()
+    }
+}
+
+// Nothing inside is pinned structurally (the body is boxed), so the stream can move.
+impl<D: StreamDecoder> Unpin for EventStream<D> {}
+
+impl<D: StreamDecoder> Stream for EventStream<D> {
+    type Item = Result<D::Item, Error>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        loop {
+            match this.reader.pull() {
+                Pull::Item(item) => return Poll::Ready(Some(item)),
+                Pull::End => return Poll::Ready(None),
+                Pull::NeedBytes => {}
+            }
+            match this.body.as_mut().poll_next(cx) {
+                Poll::Ready(Some(Ok(chunk))) => {
+                    this.timer = None;
+                    this.reader.on_chunk(&chunk);
+                }
+                Poll::Ready(Some(Err(e))) => {
+                    this.timer = None;
+                    return Poll::Ready(Some(Err(this.reader.on_failure(crate::classify(e)))));
+                }
+                Poll::Ready(None) => {
+                    this.timer = None;
+                    this.reader.on_eof();
+                }
+                Poll::Pending => {
+                    let idle = this.idle;
+                    let timer = this
+                        .timer
+                        .get_or_insert_with(|| Box::pin(tokio::time::sleep(idle)));
+                    if timer.as_mut().poll(cx).is_ready() {
+                        this.timer = None;
+                        let failure = TransportError::new(
+                            TransportErrorKind::Timeout,
+                            "no stream data within the idle timeout",
+                        );
+                        return Poll::Ready(Some(Err(this.reader.on_failure(failure))));
+                    }
+                    return Poll::Pending;
+                }
+            }
+        }
+    }
+}

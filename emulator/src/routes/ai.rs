@@ -1,0 +1,285 @@
+//! `/v1/ai/{provider}/…`: a deterministic fake model provider (docs/protocol/ai.md
+//! §2–§4). The built-in model `echo` answers the last user message back, streamed
+//! word by word in separate writes with the real framing (`data: {chunk}`, a blank
+//! line, `data: [DONE]`); other models are scripts a test registered. Usage is
+//! counted in words.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::Response;
+use serde_json::{Value, json};
+
+use super::{authorize_gateway, gateway_error, json_response};
+use crate::ai_script::{ModelScript, ScriptStep};
+use crate::{Shared, lock};
+
+/// What the body of a streamed answer is made of.
+pub(crate) enum Frame {
+    Bytes(Vec<u8>),
+    Stall(Duration),
+    Break,
+}
+
+/// A streamed `text/event-stream` answer of `frames`, each its own write.
+pub(crate) fn sse_response(frames: Vec<Frame>, headers: &HeaderMap) -> Response {
+    let frames: VecDeque<Frame> = frames.into();
+    let body = futures_util::stream::unfold(frames, |mut frames| async move {
+        loop {
+            match frames.pop_front()? {
+                Frame::Stall(d) => tokio::time::sleep(d).await,
+                Frame::Break => {
+                    return Some((
+                        Err(std::io::Error::new(
+                            std::io::ErrorKind::ConnectionAborted,
+                            "scripted break",
+                        )),
+                        VecDeque::new(),
+                    ));
+                }
+                Frame::Bytes(b) => {
+                    // A moment between events, so each leaves in its own TCP write.
+                    tokio::time::sleep(Duration::from_millis(1)).await;
+                    return Some((Ok::<_, std::io::Error>(Bytes::from(b)), frames));
+                }
+            }
+        }
+    });
+    let mut response = Response::new(Body::from_stream(body));
+    let h = response.headers_mut();
+    h.insert(
+        axum::http::header::CONTENT_TYPE,
+        HeaderValue::from_static("text/event-stream; charset=utf-8"),
+    );
+    h.insert(
+        axum::http::header::CACHE_CONTROL,
+        HeaderValue::from_static("no-cache"),
+    );
+    if let Some(id) = headers.get("x-request-id") {
+        h.insert("x-request-id", id.clone());
+    }
+    response
+}
+
+/// `data: {json}\n\n`.
+pub(crate) fn event(value: &Value) -> Frame {
+    Frame::Bytes(format!("data: {value}\n\n").into_bytes())
+}
+
+pub(crate) fn words(text: &str) -> u64 {
+    text.split_whitespace().count() as u64
+}
+
+/// The echo script: the last user message, word by word (the pieces join back to
+/// the message exactly).
+pub(crate) fn echo_script(text: &str) -> ModelScript {
+    ModelScript::steps(text.split_inclusive(' ').map(ScriptStep::text))
+}
+
+fn last_user_text(body: &Value) -> String {
+    body["messages"]
+        .as_array()
+        .and_then(|m| m.iter().rev().find(|m| m["role"] == "user"))
+        .and_then(|m| m["content"].as_str())
+        .unwrap_or("")
+        .to_owned()
+}
+
+fn prompt_words(body: &Value) -> u64 {
+    body["messages"]
+        .as_array()
+        .map(|m| {
+            m.iter()
+                .map(|m| words(m["content"].as_str().unwrap_or("")))
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+/// `finish_reason` → `FinishReason`, recursively (hunyuan's TitleCase).
+fn title_case(value: Value) -> Value {
+    fn key(k: &str) -> String {
+        k.split('_')
+            .map(|w| {
+                let mut c = w.chars();
+                c.next()
+                    .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                    .unwrap_or_default()
+            })
+            .collect()
+    }
+    match value {
+        Value::Object(m) => Value::Object(
+            m.into_iter()
+                .map(|(k, v)| (key(&k), title_case(v)))
+                .collect(),
+        ),
+        Value::Array(a) => Value::Array(a.into_iter().map(title_case).collect()),
+        other => other,
+    }
+}
+
+/// `POST /v1/ai/{provider}/…/chat/completions` (and `/v1/ai/hunyuan`).
+pub(crate) async fn chat(
+    State(shared): State<Arc<Shared>>,
+    Path(rest): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Err(r) = authorize_gateway(&shared, &headers) {
+        return r;
+    }
+    let hunyuan = rest == "hunyuan";
+    if !hunyuan && !rest.ends_with("chat/completions") {
+        return gateway_error(
+            StatusCode::NOT_FOUND,
+            "RESOURCE_NOT_FOUND",
+            &format!("/v1/ai/{rest} is not a chat endpoint of cloudbase-emulator"),
+            &headers,
+        );
+    }
+    let Ok(body) = serde_json::from_slice::<Value>(&body) else {
+        return gateway_error(
+            StatusCode::BAD_REQUEST,
+            "AI_MODEL_PARAM_INVALID",
+            "the body is not JSON",
+            &headers,
+        );
+    };
+    let Some(model) = body["model"].as_str().filter(|m| !m.is_empty()) else {
+        return gateway_error(
+            StatusCode::BAD_REQUEST,
+            "AI_MODEL_PARAM_REQUIRED",
+            "model is required",
+            &headers,
+        );
+    };
+    let script = if model == "echo" {
+        echo_script(&last_user_text(&body))
+    } else {
+        match lock(&shared.ai).models.get(model).cloned() {
+            Some(s) => s,
+            None => {
+                return gateway_error(
+                    StatusCode::NOT_FOUND,
+                    "AI_MODEL_NOT_FOUND",
+                    &format!("model {model} is not registered (the built-in one is echo)"),
+                    &headers,
+                );
+            }
+        }
+    };
+    if let Some(e) = &script.error {
+        let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
+        return gateway_error(status, &e.code, &e.message, &headers);
+    }
+    let id = format!("chatcmpl-{}", crate::ids::random_hex(8));
+    let created = shared.now();
+    let prompt = prompt_words(&body);
+    let shape = |v: Value| if hunyuan { title_case(v) } else { v };
+    if body["stream"] != json!(true) {
+        let mut text = String::new();
+        let mut calls = Vec::new();
+        for step in &script.steps {
+            match step {
+                ScriptStep::Text { text: t } => text.push_str(t),
+                ScriptStep::ToolCall { id, name, arguments } => calls.push(json!({
+                    "id": id, "type": "function", "function": {"name": name, "arguments": arguments},
+                })),
+                ScriptStep::ErrorEvent { code, message } => {
+                    return gateway_error(StatusCode::OK, code, message, &headers);
+                }
+                _ => {}
+            }
+        }
+        let finish = if calls.is_empty() {
+            "stop"
+        } else {
+            "tool_calls"
+        };
+        let mut message = json!({"role": "assistant", "content": text});
+        if !calls.is_empty() {
+            message["tool_calls"] = Value::Array(calls);
+        }
+        let completion = words(&text);
+        let answer = json!({
+            "id": id, "object": "chat.completion", "created": created, "model": model,
+            "choices": [{"index": 0, "message": message, "finish_reason": finish}],
+            "usage": {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion},
+        });
+        let answer = if hunyuan {
+            json!({"Response": title_case(answer)})
+        } else {
+            answer
+        };
+        return json_response(StatusCode::OK, &answer);
+    }
+    let chunk = |delta: Value, finish: Value| {
+        shape(json!({
+            "id": id, "object": "chat.completion.chunk", "created": created, "model": model,
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+        }))
+    };
+    let mut frames = Vec::new();
+    let mut completion = 0;
+    let mut tool_index = 0u32;
+    let mut broke = false;
+    for step in &script.steps {
+        match step {
+            ScriptStep::Text { text } => {
+                completion += words(text);
+                frames.push(event(&chunk(
+                    json!({"role": "assistant", "content": text}),
+                    Value::Null,
+                )));
+            }
+            ScriptStep::ToolCall {
+                id,
+                name,
+                arguments,
+            } => {
+                let cut = (0..=arguments.len() / 2)
+                    .rev()
+                    .find(|i| arguments.is_char_boundary(*i))
+                    .unwrap_or(0);
+                let (first, second) = arguments.split_at(cut);
+                frames.push(event(&chunk(
+                    json!({"role": "assistant", "content": null, "tool_calls": [{
+                        "index": tool_index, "id": id, "type": "function",
+                        "function": {"name": name, "arguments": first},
+                    }]}),
+                    Value::Null,
+                )));
+                frames.push(event(&chunk(
+                    json!({"tool_calls": [{"index": tool_index, "function": {"arguments": second}}]}),
+                    Value::Null,
+                )));
+                tool_index += 1;
+            }
+            ScriptStep::ErrorEvent { code, message } => {
+                frames.push(event(&json!({"code": code, "message": message})));
+            }
+            ScriptStep::Raw { data } => frames.push(Frame::Bytes(data.clone().into_bytes())),
+            ScriptStep::RawBytes { bytes } => frames.push(Frame::Bytes(bytes.clone())),
+            ScriptStep::Stall { ms } => frames.push(Frame::Stall(Duration::from_millis(*ms))),
+            ScriptStep::Break => {
+                frames.push(Frame::Break);
+                broke = true;
+                break;
+            }
+        }
+    }
+    if !broke {
+        let finish = if tool_index > 0 { "tool_calls" } else { "stop" };
+        let mut last = chunk(json!({}), json!(finish));
+        let usage = json!({"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion});
+        last[if hunyuan { "Usage" } else { "usage" }] = shape(usage);
+        frames.push(event(&last));
+        frames.push(Frame::Bytes(b"data: [DONE]\n\n".to_vec()));
+    }
+    sse_response(frames, &headers)
+}

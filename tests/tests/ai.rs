@@ -1,0 +1,25 @@
+//! AI on both adapters against the in-process emulator.
+#![allow(clippy::unwrap_used, missing_docs)]
+
+mod common;
+
+macro_rules! for_both_adapters {
+    ($($name:ident),* $(,)?) => {
+        mod blocking {
+            $(#[test] fn $name() { super::common::ai_scenarios::$name::<cloudbase_blocking::Client>() })*
+        }
+        mod async_reqwest {
+            $(#[test] fn $name() { super::common::ai_scenarios::$name::<super::common::AsyncClient>() })*
+        }
+    };
+}
+
+for_both_adapters!(
+    chat_whole_and_streamed_echo_the_message,
+    every_tool_call_is_assembled_from_any_chunk,
+    errors_before_and_inside_streams_are_typed,
+    framing_cut_anywhere_and_mixed_line_endings_parse,
+    an_expired_token_is_refreshed_and_the_stream_replayed,
+    agents_stream_classic_records_and_ag_ui_events,
+    agent_management_round_trip,
+);
