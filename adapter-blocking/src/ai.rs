@@ -49,6 +49,18 @@ impl Ai {
         self.client.open_stream(op, decoder)
     }
 
+    /// Runs a chat with tools: every tool call of each answer is run by its
+    /// registered function and the results sent back, until the model answers
+    /// without tools or the loop's `max_steps` is reached.
+    pub fn run_tools(&self, mut tool_loop: ToolLoop) -> Result<ToolLoopResult, Error> {
+        loop {
+            let completion = self.chat(tool_loop.request())?;
+            if let LoopStep::Done(result) = tool_loop.on_completion(completion) {
+                return Ok(result);
+            }
+        }
+    }
+
     /// Sends a message to an agent and streams its reply.
     pub fn send_message(&self, message: SendMessage) -> Result<AgentStream, Error> {
         let op = OpenAgentStream::send_message(message);

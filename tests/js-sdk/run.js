@@ -57,12 +57,37 @@ async function main() {
   await authFlows(auth);
   await customTicketFlow(auth);
   unwrap('signInAnonymously', await auth.signInAnonymously());
+  await aiFlows(app);
   await modelFlows(app);
   await mysqlFlows(app);
   await rpcFlows(app);
   await computeFlows(app);
   await adminHooks(app);
   await storageFlows(app);
+}
+
+// app.ai() against the emulator's fake provider: the echo model, whole and
+// streamed, and the echo-bot agent.
+async function aiFlows(app) {
+  const ai = app.ai();
+  const model = ai.createModel('cloudbase');
+  const whole = await model.generateText({ model: 'echo', messages: [{ role: 'user', content: 'hello from js' }] });
+  assert.equal(whole.text, 'hello from js', `generateText: ${JSON.stringify(whole)}`);
+  console.log('ai generateText ok');
+  const streamed = await model.streamText({ model: 'echo', messages: [{ role: 'user', content: 'streamed 世界 reply' }] });
+  let text = '';
+  for await (const piece of streamed.textStream) text += piece;
+  assert.equal(text, 'streamed 世界 reply');
+  const usage = await streamed.usage;
+  assert.equal(usage.completion_tokens, 3, `usage ${JSON.stringify(usage)}`);
+  console.log('ai streamText ok');
+  const reply = await ai.bot.sendMessage({ botId: 'echo-bot', msg: 'agent hi' });
+  let said = '';
+  for await (const piece of reply.textStream) said += piece;
+  assert.equal(said, 'agent hi');
+  const list = await ai.bot.list({ pageSize: 10, pageNumber: 1 });
+  assert.ok(list.botList.some((b) => b.botId === 'echo-bot'), `bot.list ${JSON.stringify(list)}`);
+  console.log('ai bot.sendMessage and bot.list ok');
 }
 
 // A ticket minted by the Rust SDK's backend half (`create_ticket`, RS256 with the

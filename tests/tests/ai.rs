@@ -22,4 +22,5 @@ for_both_adapters!(
     an_expired_token_is_refreshed_and_the_stream_replayed,
     agents_stream_classic_records_and_ag_ui_events,
     agent_management_round_trip,
+    the_tool_loop_runs_every_call_then_answers,
 );

@@ -7,6 +7,7 @@ mod bots;
 mod chat;
 mod chat_stream;
 mod provider;
+mod tools;
 
 pub use agent::{
     AgUiEvent, AgUiMessage, AgUiRun, AgentDecoder, AgentEvent, AgentRecord, AgentReply, AgentUsage,
@@ -18,3 +19,4 @@ pub use chat::{
     Tool, ToolCall, Usage,
 };
 pub use chat_stream::{ChatCollector, ChatDelta, ChatStreamDecoder, FunctionDelta, ToolCallDelta};
+pub use tools::{LoopStep, ToolBox, ToolFn, ToolLoop, ToolLoopResult};

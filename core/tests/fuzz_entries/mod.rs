@@ -47,10 +47,13 @@ pub const TARGETS: &[(&str, Entry)] = &[
     ("session_machine", session_machine_bytes),
     ("structured_responses", structured::structured_responses),
     ("token_verifier", token_verifier::token_verifier),
+    ("sse_stream", sse_stream::sse_stream),
 ];
 
 // Path relative to this file, so the same module resolves when core's corpus test
 // includes this file under another name.
+#[path = "sse_stream.rs"]
+pub mod sse_stream;
 #[path = "structured.rs"]
 pub mod structured;
 #[path = "token_verifier.rs"]

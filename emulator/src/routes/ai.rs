@@ -123,7 +123,8 @@ fn title_case(value: Value) -> Value {
     }
 }
 
-/// `POST /v1/ai/{provider}/…/chat/completions` (and `/v1/ai/hunyuan`).
+/// `POST /v1/ai/{provider}/…/chat/completions` (and `/v1/ai/hunyuan`). A
+/// conversation that ends with tool results is answered `results: …` by any model.
 pub(crate) async fn chat(
     State(shared): State<Arc<Shared>>,
     Path(rest): Path<String>,
@@ -158,7 +159,21 @@ pub(crate) async fn chat(
             &headers,
         );
     };
-    let script = if model == "echo" {
+    // After tool results, any model answers with them (so a tool loop ends):
+    // "results: {r1}; {r2}".
+    let tool_results: Vec<&str> = body["messages"]
+        .as_array()
+        .map(|m| {
+            let trailing = m.iter().rev().take_while(|m| m["role"] == "tool").count();
+            m[m.len() - trailing..]
+                .iter()
+                .filter_map(|m| m["content"].as_str())
+                .collect()
+        })
+        .unwrap_or_default();
+    let script = if !tool_results.is_empty() {
+        echo_script(&format!("results: {}", tool_results.join("; ")))
+    } else if model == "echo" {
         echo_script(&last_user_text(&body))
     } else {
         match lock(&shared.ai).models.get(model).cloned() {

@@ -353,3 +353,44 @@ pub fn agent_management_round_trip<C: TestClient>() {
     assert!(BotCall::list(0, 1).is_err());
     assert!(BotCall::get("../admin").is_err());
 }
+
+pub fn the_tool_loop_runs_every_call_then_answers<C: TestClient>() {
+    use cloudbase_core::ai::{ToolBox, ToolLoop};
+    let emu = emulator();
+    emu.register_model(
+        "planner",
+        ModelScript::steps([
+            ScriptStep::tool_call("c1", "add", r#"{"a":2,"b":3}"#),
+            ScriptStep::tool_call("c2", "add", r#"{"a":10,"b":-4}"#),
+        ]),
+    );
+    let c = signed_in::<C>(&emu);
+    let tools = ToolBox::new().register("add", "adds", json!({"type": "object"}), |args| {
+        Ok(json!(
+            args["a"].as_i64().unwrap_or(0) + args["b"].as_i64().unwrap_or(0)
+        ))
+    });
+    let request = ChatRequest::new("cloudbase", "planner").message(Message::user("sums?"));
+    let result = c
+        .ai_run_tools(ToolLoop::new(request.clone(), tools.clone()))
+        .unwrap();
+    assert_eq!(result.completion.text(), "results: 5; 6", "both calls ran");
+    assert_eq!(result.steps, 2);
+    assert!(!result.stopped_at_max_steps);
+    let second: serde_json::Value =
+        serde_json::from_slice(&emu.requests_to("/v1/ai/cloudbase/chat/completions")[1].body)
+            .unwrap();
+    let roles: Vec<&str> = second["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["role"].as_str().unwrap())
+        .collect();
+    assert_eq!(roles, ["user", "assistant", "tool", "tool"]);
+    assert_eq!(second["messages"][2]["tool_call_id"], "c1");
+    let capped = c
+        .ai_run_tools(ToolLoop::new(request, tools).max_steps(1))
+        .unwrap();
+    assert!(capped.stopped_at_max_steps);
+    assert_eq!(capped.completion.tool_calls().len(), 2);
+}

@@ -219,6 +219,10 @@ pub trait TestClient: Sized + AuthClient + data::DataClient {
     ) -> Result<Vec<Result<cloudbase_core::ai::AgentEvent, Error>>, Error>;
     fn ai_bot(&self, call: cloudbase_core::ai::BotCall) -> Result<serde_json::Value, Error>;
     fn ai_list_bots(&self) -> Result<cloudbase_core::ai::BotList, Error>;
+    fn ai_run_tools(
+        &self,
+        tool_loop: cloudbase_core::ai::ToolLoop,
+    ) -> Result<cloudbase_core::ai::ToolLoopResult, Error>;
     fn session(&self) -> Session;
     fn device_id(&self) -> String;
     fn debug(&self) -> String;
@@ -394,6 +398,12 @@ impl TestClient for cloudbase_blocking::Client {
     }
     fn ai_list_bots(&self) -> Result<cloudbase_core::ai::BotList, Error> {
         self.ai().list_bots(10, 1)
+    }
+    fn ai_run_tools(
+        &self,
+        tool_loop: cloudbase_core::ai::ToolLoop,
+    ) -> Result<cloudbase_core::ai::ToolLoopResult, Error> {
+        self.ai().run_tools(tool_loop)
     }
     fn session(&self) -> Session {
         cloudbase_blocking::Client::session(self)
@@ -607,6 +617,12 @@ impl TestClient for AsyncClient {
     }
     fn ai_list_bots(&self) -> Result<cloudbase_core::ai::BotList, Error> {
         self.runtime.block_on(self.client.ai().list_bots(10, 1))
+    }
+    fn ai_run_tools(
+        &self,
+        tool_loop: cloudbase_core::ai::ToolLoop,
+    ) -> Result<cloudbase_core::ai::ToolLoopResult, Error> {
+        self.runtime.block_on(self.client.ai().run_tools(tool_loop))
     }
     fn session(&self) -> Session {
         self.client.session()
