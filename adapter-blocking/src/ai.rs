@@ -56,7 +56,7 @@ impl Ai {
         loop {
             let completion = self.chat(tool_loop.request())?;
             if let LoopStep::Done(result) = tool_loop.on_completion(completion) {
-                return Ok(result);
+                return Ok(*result);
             }
         }
     }

@@ -103,7 +103,7 @@ pub enum LoopStep {
     /// Send [`ToolLoop::request`] again.
     Continue,
     /// The model answered without tools (or `max_steps` was reached).
-    Done(ToolLoopResult),
+    Done(Box<ToolLoopResult>),
 }
 
 /// The loop's outcome.
@@ -179,13 +179,13 @@ impl ToolLoop {
         if calls.is_empty() || at_max {
             let mut messages = self.request.messages().to_vec();
             messages.push(completion.message.clone());
-            return LoopStep::Done(ToolLoopResult {
+            return LoopStep::Done(Box::new(ToolLoopResult {
                 stopped_at_max_steps: !calls.is_empty(),
                 completion,
                 steps: self.steps,
                 usage: self.usage,
                 messages,
-            });
+            }));
         }
         let mut request = std::mem::replace(&mut self.request, ChatRequest::new("", ""))
             .message(completion.message);
