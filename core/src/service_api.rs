@@ -133,6 +133,15 @@ macro_rules! service_handles {
             pub $($async)? fn send(self) -> Result<$crate::functions::ServiceResponse, $crate::Error> {
                 self.client.execute(self.call?) $($await)*
             }
+
+            /// Sends the request (with `Accept: text/event-stream`) and reads a
+            /// streamed answer as server-sent events, each as it arrives. An answer
+            /// that is not an event stream is an error (with the service's error
+            /// envelope when it sent one).
+            pub $($async)? fn stream(self) -> Result<crate::EventStream<$crate::stream::SseEventDecoder>, $crate::Error> {
+                let op = $crate::functions::OpenServiceStream::new(self.call?);
+                self.client.open_stream(op, $crate::stream::SseEventDecoder::default()) $($await)*
+            }
         }
 
         /// An HTTP API; from [`Client::apis`]. Methods return the answer as is.

@@ -223,6 +223,12 @@ impl SseDecoder {
         self.ready.pop_front()
     }
 
+    /// Bytes held for unfinished lines and events (not counting ready events): what
+    /// the decoder costs beyond the chunk being fed.
+    pub fn buffered_bytes(&self) -> usize {
+        self.line.len() + self.data.len() + self.event.len()
+    }
+
     /// Whether an event is ready.
     pub fn has_event(&self) -> bool {
         !self.ready.is_empty()

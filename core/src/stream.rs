@@ -252,3 +252,28 @@ pub fn error_in(
         postgrest: None,
     }))
 }
+
+/// The plainest decoder: every server-sent event as it is (Cloud Run services that
+/// stream). The stream ends when the body does.
+#[derive(Debug, Default)]
+pub struct SseEventDecoder {
+    sse: crate::sse::SseDecoder,
+}
+
+impl StreamDecoder for SseEventDecoder {
+    type Item = crate::sse::SseEvent;
+
+    fn feed(&mut self, chunk: &[u8]) -> Result<(), Error> {
+        self.sse
+            .feed(chunk)
+            .map_err(|e| DecodeError::EventStream(e.to_string()).into())
+    }
+
+    fn next_item(&mut self) -> Option<Result<crate::sse::SseEvent, Error>> {
+        self.sse.next_event().map(Ok)
+    }
+
+    fn is_finished(&self) -> bool {
+        false
+    }
+}

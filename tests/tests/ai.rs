@@ -23,4 +23,5 @@ for_both_adapters!(
     agents_stream_classic_records_and_ag_ui_events,
     agent_management_round_trip,
     the_tool_loop_runs_every_call_then_answers,
+    a_cloud_run_service_streams_events,
 );

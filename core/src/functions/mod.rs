@@ -7,7 +7,7 @@ mod service;
 
 pub use call_function::{CallFunction, validate_function_name};
 pub(crate) use service::checked_header;
-pub use service::{ServiceCall, validate_service_name};
+pub use service::{OpenServiceStream, ServiceCall, validate_service_name};
 
 use http::HeaderMap;
 use http::header::CONTENT_TYPE;

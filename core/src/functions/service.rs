@@ -446,3 +446,37 @@ mod tests {
         assert!(post.idempotent().is_idempotent());
     }
 }
+
+/// Opens a Cloud Run service's (or HTTP API's) streamed answer: the same request as
+/// [`ServiceCall`] with `Accept: text/event-stream`; the adapter reads the events.
+/// Retried only as the call's own method allows, and never after the stream began.
+#[derive(Clone, Debug)]
+#[must_use]
+pub struct OpenServiceStream(ServiceCall);
+
+impl OpenServiceStream {
+    /// Streams `call`'s answer.
+    pub fn new(call: ServiceCall) -> Self {
+        Self(call)
+    }
+}
+
+impl crate::operation::Operation for OpenServiceStream {
+    type Output = ();
+
+    fn request(&self, cx: &RequestContext<'_>) -> Result<RequestSpec, Error> {
+        Ok(OneShot::request(&self.0, cx)?.event_stream())
+    }
+
+    fn is_idempotent(&self) -> bool {
+        OneShot::is_idempotent(&self.0)
+    }
+
+    fn on_response(
+        &mut self,
+        response: HttpResponse,
+        _cx: &mut ResponseContext<'_>,
+    ) -> Result<crate::operation::Progress<()>, Error> {
+        crate::stream::check_opened(&response).map(crate::operation::Progress::Done)
+    }
+}

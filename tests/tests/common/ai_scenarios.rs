@@ -394,3 +394,42 @@ pub fn the_tool_loop_runs_every_call_then_answers<C: TestClient>() {
     assert!(capped.stopped_at_max_steps);
     assert_eq!(capped.completion.tool_calls().len(), 2);
 }
+
+pub fn a_cloud_run_service_streams_events<C: TestClient>() {
+    let emu = emulator();
+    emu.register_container("ticker", |_req| {
+        cloudbase_emulator::FunctionResponse::bytes(
+            "text/event-stream",
+            b"event: tick\ndata: 1\n\n: comment\ndata: 2\r\nid: 7\r\n\r\n".to_vec(),
+        )
+    });
+    emu.register_container("plain", |_req| {
+        cloudbase_emulator::FunctionResponse::json(&json!({"ok": true}))
+    });
+    let c = signed_in::<C>(&emu);
+    let events: Vec<_> = c
+        .service_stream("ticker", "/events")
+        .unwrap()
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(events.len(), 2);
+    assert_eq!(
+        (events[0].event.as_str(), events[0].data.as_str()),
+        ("tick", "1")
+    );
+    assert_eq!(
+        (events[1].data.as_str(), events[1].id.as_deref()),
+        ("2", Some("7"))
+    );
+    let r = &emu.requests_to("/v1/cloudrun/ticker/events")[0];
+    assert_eq!(r.header("accept"), Some("text/event-stream"));
+    let e = c.service_stream("plain", "/").unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::Decode(cloudbase_core::DecodeError::NotAnEventStream { .. })
+        ),
+        "{e:?}"
+    );
+}

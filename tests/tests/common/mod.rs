@@ -219,6 +219,12 @@ pub trait TestClient: Sized + AuthClient + data::DataClient {
     ) -> Result<Vec<Result<cloudbase_core::ai::AgentEvent, Error>>, Error>;
     fn ai_bot(&self, call: cloudbase_core::ai::BotCall) -> Result<serde_json::Value, Error>;
     fn ai_list_bots(&self) -> Result<cloudbase_core::ai::BotList, Error>;
+    /// `GET` a Cloud Run service's path as an event stream, every item read.
+    fn service_stream(
+        &self,
+        name: &str,
+        path: &str,
+    ) -> Result<Vec<Result<cloudbase_core::sse::SseEvent, Error>>, Error>;
     fn ai_run_tools(
         &self,
         tool_loop: cloudbase_core::ai::ToolLoop,
@@ -398,6 +404,13 @@ impl TestClient for cloudbase_blocking::Client {
     }
     fn ai_list_bots(&self) -> Result<cloudbase_core::ai::BotList, Error> {
         self.ai().list_bots(10, 1)
+    }
+    fn service_stream(
+        &self,
+        name: &str,
+        path: &str,
+    ) -> Result<Vec<Result<cloudbase_core::sse::SseEvent, Error>>, Error> {
+        Ok(self.container(name).get(path).stream()?.collect())
     }
     fn ai_run_tools(
         &self,
@@ -617,6 +630,17 @@ impl TestClient for AsyncClient {
     }
     fn ai_list_bots(&self) -> Result<cloudbase_core::ai::BotList, Error> {
         self.runtime.block_on(self.client.ai().list_bots(10, 1))
+    }
+    fn service_stream(
+        &self,
+        name: &str,
+        path: &str,
+    ) -> Result<Vec<Result<cloudbase_core::sse::SseEvent, Error>>, Error> {
+        use futures_util::StreamExt;
+        self.runtime.block_on(async {
+            let stream = self.client.container(name).get(path).stream().await?;
+            Ok(stream.collect().await)
+        })
     }
     fn ai_run_tools(
         &self,
