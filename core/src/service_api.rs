@@ -5,8 +5,11 @@
 /// `BucketHandle`, plus `Client::{call_container, apis, storage}`. The adapter's
 /// `Client` provides `execute`, `execute_transfer` and `source_len`.
 /// Blocking: `service_handles!(,)`; async: `service_handles!(async, .await)`.
+/// The adapter also provides `open_stream` and its own `EventStream` (the iterator
+/// or the `Stream`), which `crate::EventStream` names at the call site on purpose.
 #[macro_export]
 #[doc(hidden)]
+#[allow(clippy::crate_in_macro_def)]
 macro_rules! service_handles {
     ($($async:ident)?, $($await:tt)*) => {
         impl Client {

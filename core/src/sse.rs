@@ -131,7 +131,8 @@ impl SseDecoder {
 
     fn feed_bytes(&mut self, chunk: &[u8]) -> Result<(), SseError> {
         let mut rest = chunk;
-        if self.after_cr {
+        // An empty chunk says nothing about the byte after a CR.
+        if self.after_cr && !rest.is_empty() {
             self.after_cr = false;
             if let [b'\n', tail @ ..] = rest {
                 rest = tail;
@@ -270,6 +271,19 @@ mod tests {
         let events = all(b"data: 1\r\n\r\ndata: 2\n\ndata: 3\r\rdata: 4\n\n");
         let data: Vec<&str> = events.iter().map(|e| e.data.as_str()).collect();
         assert_eq!(data, ["1", "2", "3", "4"]);
+    }
+
+    #[test]
+    fn an_empty_chunk_between_a_cr_and_its_lf_changes_nothing() {
+        // Found by the sse_stream fuzz target: the empty chunk used to forget the CR,
+        // so its LF ended a second (blank) line and split the event.
+        let mut d = SseDecoder::new();
+        for chunk in [&b"data: a\r"[..], b"", b"\ndata: b\n\n"] {
+            d.feed(chunk).unwrap();
+        }
+        let e = d.next_event().unwrap();
+        assert_eq!(e.data, "a\nb");
+        assert!(d.next_event().is_none());
     }
 
     #[test]
