@@ -66,6 +66,12 @@ impl Ai {
         }
     }
 
+    /// Generates images (`images/generations` or `images/ar/generations`, by the
+    /// provider and model, as the official SDK chooses).
+    pub async fn generate_image(&self, request: ImageRequest) -> Result<ImageResult, Error> {
+        self.client.execute(GenerateImage::new(request)).await
+    }
+
     /// Sends a message to an agent and streams its reply.
     pub async fn send_message(&self, message: SendMessage) -> Result<AgentStream, Error> {
         let op = OpenAgentStream::send_message(message);

@@ -195,10 +195,15 @@ pub fn tour() -> Result<Option<Emulator>, Box<dyn std::error::Error>> {
             "Compute and files: a container, an API, a 5 MiB upload and download",
         );
         compute_and_files_tour(&client)?;
+        step(
+            7,
+            "AI: a streamed answer as it arrives, then a tool call round trip",
+        );
+        ai_tour(&client, emulator)?;
     }
 
     step(
-        7,
+        8,
         "Errors are typed: calling a function that does not exist",
     );
     match client.call_function("no-such-function", &json!({})) {
@@ -212,7 +217,7 @@ pub fn tour() -> Result<Option<Emulator>, Box<dyn std::error::Error>> {
         Ok(_) => println!("    unexpectedly, it exists"),
     }
 
-    step(8, "Bad input is refused before anything is sent");
+    step(9, "Bad input is refused before anything is sent");
     match client.call_function("../admin", &json!({})) {
         Err(e @ Error::Build(_)) => println!("    refused: {e}"),
         other => println!("    unexpected: {other:?}"),
@@ -381,5 +386,53 @@ fn data_tour(client: &Client, emulator: &Emulator) -> Result<(), Box<dyn std::er
         Err(e @ Error::Build(_)) => println!("    a delete without a filter is refused: {e}"),
         other => println!("    unexpected: {other:?}"),
     }
+    Ok(())
+}
+
+fn ai_tour(client: &Client, emulator: &Emulator) -> Result<(), Box<dyn std::error::Error>> {
+    use cloudbase_blocking::ai::{ChatRequest, Message, ToolBox, ToolLoop, collect_chat};
+    use std::io::Write;
+
+    // The emulator's built-in model `echo` streams the last message back word by word.
+    let request = ChatRequest::new("cloudbase", "echo").message(Message::user(
+        "Streaming works: each word arrives as its own event.",
+    ));
+    print!("    ");
+    for delta in client.ai().stream_chat(request.clone())? {
+        print!("{}", delta?.content.unwrap_or_default());
+        std::io::stdout().flush()?;
+    }
+    println!();
+    let whole = collect_chat(client.ai().stream_chat(request)?)?;
+    println!(
+        "    collected: {} words, finish reason {:?}",
+        whole.usage.map(|u| u.completion_tokens).unwrap_or(0),
+        whole.finish_reason
+    );
+
+    // A scripted model asks for a tool; the Rust function answers; the model replies.
+    emulator.register_model(
+        "weather-bot",
+        cloudbase_emulator::ModelScript::steps([cloudbase_emulator::ScriptStep::tool_call(
+            "call-1",
+            "temperature",
+            r#"{"city":"Shenzhen"}"#,
+        )]),
+    );
+    let tools = ToolBox::new().register(
+        "temperature",
+        "The temperature of a city, in °C",
+        json!({"type": "object", "properties": {"city": {"type": "string"}}}),
+        |args| Ok(json!({"city": args["city"], "celsius": 27})),
+    );
+    let result = client.ai().run_tools(ToolLoop::new(
+        ChatRequest::new("cloudbase", "weather-bot").message(Message::user("How warm is it?")),
+        tools,
+    ))?;
+    println!(
+        "    after {} steps the model said: {}",
+        result.steps,
+        result.completion.text()
+    );
     Ok(())
 }

@@ -24,4 +24,5 @@ for_both_adapters!(
     agent_management_round_trip,
     the_tool_loop_runs_every_call_then_answers,
     a_cloud_run_service_streams_events,
+    images_are_generated_on_the_official_paths,
 );

@@ -6,6 +6,7 @@ mod agent;
 mod bots;
 mod chat;
 mod chat_stream;
+mod images;
 mod provider;
 mod tools;
 
@@ -19,4 +20,5 @@ pub use chat::{
     Tool, ToolCall, Usage,
 };
 pub use chat_stream::{ChatCollector, ChatDelta, ChatStreamDecoder, FunctionDelta, ToolCallDelta};
+pub use images::{GenerateImage, GeneratedImage, ImageRequest, ImageResult};
 pub use tools::{LoopStep, ToolBox, ToolFn, ToolLoop, ToolLoopResult};

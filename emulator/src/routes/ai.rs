@@ -134,6 +134,9 @@ pub(crate) async fn chat(
     if let Err(r) = authorize_gateway(&shared, &headers) {
         return r;
     }
+    if rest.ends_with("images/generations") || rest.ends_with("images/ar/generations") {
+        return images(&shared, &body, &headers);
+    }
     let hunyuan = rest == "hunyuan";
     if !hunyuan && !rest.ends_with("chat/completions") {
         return gateway_error(
@@ -297,4 +300,65 @@ pub(crate) async fn chat(
         frames.push(Frame::Bytes(b"data: [DONE]\n\n".to_vec()));
     }
     sse_response(frames, &headers)
+}
+
+/// `…/images/generations` and `…/images/ar/generations`: `n` (default 1) images of
+/// the prompt, as URLs under the emulator (`/__ai/images/{id}.png`, a 1×1 PNG).
+fn images(shared: &Shared, body: &[u8], headers: &HeaderMap) -> Response {
+    let Ok(body) = serde_json::from_slice::<Value>(body) else {
+        return gateway_error(
+            StatusCode::BAD_REQUEST,
+            "AI_MODEL_PARAM_INVALID",
+            "the body is not JSON",
+            headers,
+        );
+    };
+    if body["model"].as_str().is_none_or(str::is_empty) {
+        return gateway_error(
+            StatusCode::BAD_REQUEST,
+            "AI_MODEL_PARAM_REQUIRED",
+            "model is required",
+            headers,
+        );
+    }
+    let Some(prompt) = body["prompt"].as_str().filter(|p| !p.is_empty()) else {
+        return gateway_error(
+            StatusCode::BAD_REQUEST,
+            "AI_MODEL_PARAM_INVALID",
+            "prompt is required",
+            headers,
+        );
+    };
+    let n = body["n"].as_u64().unwrap_or(1).clamp(1, 4);
+    let data: Vec<Value> = (0..n)
+        .map(|_| {
+            json!({
+                "url": format!("{}/__ai/images/{}.png", shared.site.base_url, crate::ids::random_hex(8)),
+                "revised_prompt": prompt,
+            })
+        })
+        .collect();
+    json_response(
+        StatusCode::OK,
+        &json!({"id": format!("img-{}", crate::ids::random_hex(6)), "created": shared.now(), "data": data}),
+    )
+}
+
+/// A 1×1 transparent PNG.
+const PIXEL: &[u8] = &[
+    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52,
+    0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1f, 0x15, 0xc4,
+    0x89, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0x00, 0x01, 0x00, 0x00,
+    0x05, 0x00, 0x01, 0x0d, 0x0a, 0x2d, 0xb4, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae,
+    0x42, 0x60, 0x82,
+];
+
+/// `GET /__ai/images/{name}`: the generated images' bytes.
+pub(crate) async fn image_file() -> Response {
+    let mut r = Response::new(Body::from(PIXEL));
+    r.headers_mut().insert(
+        axum::http::header::CONTENT_TYPE,
+        HeaderValue::from_static("image/png"),
+    );
+    r
 }

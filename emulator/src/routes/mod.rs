@@ -114,6 +114,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/auth/v1/user/signout", post(auth::sign_out_with_redirect))
         .route("/v1/functions/{name}", any(functions::call))
         .route("/v1/ai/{*rest}", post(ai::chat))
+        .route("/__ai/images/{name}", get(ai::image_file))
         .route("/v1/aibot/bots", get(aibot::bots).post(aibot::bots))
         .route(
             "/v1/aibot/bots/{bot_id}",

@@ -433,3 +433,45 @@ pub fn a_cloud_run_service_streams_events<C: TestClient>() {
         "{e:?}"
     );
 }
+
+pub fn images_are_generated_on_the_official_paths<C: TestClient>() {
+    use cloudbase_core::ai::{GenerateImage, ImageRequest};
+    let emu = emulator();
+    let c = signed_in::<C>(&emu);
+    let classic = c
+        .execute(GenerateImage::new(
+            ImageRequest::new("hunyuan-image", "hunyuan-image-v2.1", "a cat").field("n", json!(2)),
+        ))
+        .unwrap();
+    assert_eq!(classic.images.len(), 2);
+    assert_eq!(classic.images[0].revised_prompt.as_deref(), Some("a cat"));
+    assert_eq!(
+        emu.requests_to("/v1/ai/hunyuan-image/images/generations")
+            .len(),
+        1
+    );
+    c.execute(GenerateImage::new(ImageRequest::new(
+        "hunyuan-image",
+        "HY-Image-v3.0",
+        "a dog",
+    )))
+    .unwrap();
+    assert_eq!(
+        emu.requests_to("/v1/ai/hunyuan-image/images/ar/generations")
+            .len(),
+        1
+    );
+    let refused = GenerateImage::new(
+        ImageRequest::new("hunyuan-image", "HY-Image-v3.0-I2I-ToB-v1.0.1", "x")
+            .field("image_urls", json!(["a", "b"])),
+    );
+    assert!(matches!(c.execute(refused), Err(Error::Build(_))));
+    assert!(matches!(
+        c.execute(GenerateImage::new(ImageRequest::new(
+            "p",
+            "m",
+            "x".repeat(8193)
+        ))),
+        Err(Error::Build(_))
+    ));
+}
