@@ -11,11 +11,14 @@
 //! - adapters: throughput vs raw reqwest (64 concurrent) and raw ureq (8 threads)
 //!   against the same fixed-response loopback server (goal ≥ 0.97×);
 //! - MySQL REST: the query path vs the `postgrest` crate, same server (goal ≥ 1.0×);
+//! - streams: a 10,000-event chat stream through each adapter vs the raw client plus
+//!   a hand-written SSE split (goal ≥ 0.95×);
 //! - memory: peak heap while decoding a 100,000-row model list, relative to the body
 //!   (goal ≤ 3×).
 
 mod common;
 mod server;
+mod streams;
 
 use common::{Todo, drive, now, signed_in_state, todo_body};
 
@@ -631,7 +634,7 @@ fn memory_row() -> Row {
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let quick = args.iter().any(|a| a == "quick");
-    // `core`, `adapters` or `memory` run one section (for profiling); default all.
+    // `core`, `adapters`, `streams` or `memory` run one section (for profiling); default all.
     let only = |section: &str| {
         let named: Vec<&String> = args.iter().filter(|a| *a != "quick").collect();
         named.is_empty() || named.iter().any(|a| *a == section)
@@ -650,6 +653,9 @@ fn main() {
     }
     if only("adapters") {
         rows.extend(adapter_rows(rounds, total));
+    }
+    if only("streams") {
+        rows.extend(streams::stream_rows(rounds * 6));
     }
     if only("memory") {
         rows.push(memory_row());

@@ -4,6 +4,15 @@
 
 use std::collections::VecDeque;
 
+/// A line as text: valid UTF-8 as is (the fast, common case), anything else with
+/// U+FFFD for the bad bytes, as the standard's decoder does.
+fn utf8(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => std::borrow::Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(bytes),
+    }
+}
+
 /// One event: the `data` lines joined with `\n`, and the last `event`, `id` and
 /// `retry` fields seen.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -17,6 +26,32 @@ pub struct SseEvent {
     pub id: Option<String>,
     /// `retry:` in milliseconds, when this event carried one.
     pub retry: Option<u64>,
+}
+
+/// An event as dispatched, borrowed from the decoder ([`SseDecoder::feed_with`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SseEventRef<'a> {
+    /// `event:` (empty when none was given).
+    pub event: &'a str,
+    /// The `data:` lines, joined with `\n`.
+    pub data: &'a str,
+    /// The last `id:` seen so far.
+    pub id: Option<&'a str>,
+    /// `retry:` of this event.
+    pub retry: Option<u64>,
+}
+
+impl SseEventRef<'_> {
+    /// An owned copy.
+    pub fn to_owned(self) -> SseEvent {
+        SseEvent {
+            event: self.event.to_owned(),
+            data: self.data.to_owned(),
+            id: self.id.map(str::to_owned),
+            retry: self.retry,
+        }
+    }
 }
 
 /// Why the stream cannot be read.
@@ -104,7 +139,24 @@ impl SseDecoder {
 
     /// Feeds the next chunk; complete events become available from
     /// [`SseDecoder::next_event`].
-    pub fn feed(&mut self, mut chunk: &[u8]) -> Result<(), SseError> {
+    pub fn feed(&mut self, chunk: &[u8]) -> Result<(), SseError> {
+        let mut ready = std::mem::take(&mut self.ready);
+        let result = self.feed_with(chunk, &mut |e: SseEventRef<'_>| {
+            ready.push_back(e.to_owned())
+        });
+        self.ready = ready;
+        result
+    }
+
+    /// Feeds the next chunk, handing each complete event to `on_event` as it is
+    /// dispatched, borrowed (no copy of its data): for decoders that read events
+    /// straight into their own types. Events fed this way are not queued for
+    /// [`SseDecoder::next_event`].
+    pub fn feed_with(
+        &mut self,
+        mut chunk: &[u8],
+        on_event: &mut dyn FnMut(SseEventRef<'_>),
+    ) -> Result<(), SseError> {
         self.bytes_fed = self.bytes_fed.saturating_add(chunk.len() as u64);
         if !self.started {
             // A UTF-8 BOM may start the stream (and only the stream); it can be cut too.
@@ -122,14 +174,18 @@ impl SseDecoder {
                 // Not a BOM after all: those bytes are the line's.
                 let kept = std::mem::take(&mut self.line);
                 self.started = true;
-                self.feed_bytes(&kept)?;
+                self.feed_bytes(&kept, on_event)?;
             }
             self.started = true;
         }
-        self.feed_bytes(chunk)
+        self.feed_bytes(chunk, on_event)
     }
 
-    fn feed_bytes(&mut self, chunk: &[u8]) -> Result<(), SseError> {
+    fn feed_bytes(
+        &mut self,
+        chunk: &[u8],
+        on_event: &mut dyn FnMut(SseEventRef<'_>),
+    ) -> Result<(), SseError> {
         let mut rest = chunk;
         // An empty chunk says nothing about the byte after a CR.
         if self.after_cr && !rest.is_empty() {
@@ -138,11 +194,24 @@ impl SseDecoder {
                 rest = tail;
             }
         }
-        while let Some(at) = rest.iter().position(|b| *b == b'\n' || *b == b'\r') {
+        while let Some(at) = memchr::memchr2(b'\n', b'\r', rest) {
             let (head, tail) = rest.split_at(at);
-            self.push_line_bytes(head)?;
-            let line = std::mem::take(&mut self.line);
-            self.process_line(&String::from_utf8_lossy(&line))?;
+            if self.line.is_empty() {
+                // The whole line is in this chunk: read it in place.
+                if head.len() > self.max_event_bytes {
+                    return Err(SseError::TooLarge {
+                        limit: self.max_event_bytes,
+                    });
+                }
+                self.process_line(&utf8(head), on_event)?;
+            } else {
+                self.push_line_bytes(head)?;
+                let line = std::mem::take(&mut self.line);
+                self.process_line(&utf8(&line), on_event)?;
+                // Keep the buffer's capacity for the next straddling line.
+                self.line = line;
+                self.line.clear();
+            }
             let ended_by_cr = tail[0] == b'\r';
             rest = &tail[1..];
             if ended_by_cr {
@@ -166,9 +235,13 @@ impl SseDecoder {
         Ok(())
     }
 
-    fn process_line(&mut self, line: &str) -> Result<(), SseError> {
+    fn process_line(
+        &mut self,
+        line: &str,
+        on_event: &mut dyn FnMut(SseEventRef<'_>),
+    ) -> Result<(), SseError> {
         if line.is_empty() {
-            self.dispatch();
+            self.dispatch(on_event);
             return Ok(());
         }
         if line.starts_with(':') {
@@ -204,19 +277,19 @@ impl SseDecoder {
     }
 
     /// A blank line: the event assembled so far is complete (an event with no data
-    /// is not dispatched, as the standard says).
-    fn dispatch(&mut self) {
-        let event = std::mem::take(&mut self.event);
+    /// is not dispatched, as the standard says). The buffers keep their capacity.
+    fn dispatch(&mut self, on_event: &mut dyn FnMut(SseEventRef<'_>)) {
         let retry = self.retry.take();
-        if !std::mem::take(&mut self.has_data) {
-            return;
+        if std::mem::take(&mut self.has_data) {
+            on_event(SseEventRef {
+                event: &self.event,
+                data: &self.data,
+                id: self.last_id.as_deref(),
+                retry,
+            });
         }
-        self.ready.push_back(SseEvent {
-            event,
-            data: std::mem::take(&mut self.data),
-            id: self.last_id.clone(),
-            retry,
-        });
+        self.event.clear();
+        self.data.clear();
     }
 
     /// The next complete event, if one is ready.

@@ -53,22 +53,34 @@ pub struct ChatDelta {
     pub finish_reason: Option<FinishReason>,
     /// Tokens used, when this chunk says.
     pub usage: Option<Usage>,
-    /// The answer's id, when sent.
+    /// The answer's id, on the first delta (when sent).
     pub id: Option<String>,
-    /// The model, when sent.
+    /// The model, on the first delta (when sent).
     pub model: Option<String>,
 }
 
 #[derive(Deserialize)]
 struct Chunk {
+    // An error envelope in the stream (`{code, message}` or `{error}`); read in the
+    // same pass as a chunk, so a normal chunk is parsed once, straight into its type.
     #[serde(default)]
-    id: Option<String>,
+    code: Option<serde_json::Value>,
     #[serde(default)]
-    model: Option<String>,
+    error: Option<serde_json::Value>,
     #[serde(default)]
     choices: Vec<ChunkChoice>,
     #[serde(default)]
     usage: Option<Usage>,
+}
+
+/// The answer's id and model, read from the first chunk only (they repeat on every
+/// chunk; reading them once keeps a chunk to one typed parse).
+#[derive(Deserialize)]
+struct Names {
+    #[serde(default)]
+    id: Option<String>,
+    #[serde(default)]
+    model: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -103,6 +115,7 @@ pub struct ChatStreamDecoder {
     ready: VecDeque<Result<ChatDelta, Error>>,
     finished: bool,
     saw_done: bool,
+    named: bool,
 }
 
 impl ChatStreamDecoder {
@@ -114,6 +127,7 @@ impl ChatStreamDecoder {
             ready: VecDeque::new(),
             finished: false,
             saw_done: false,
+            named: false,
         }
     }
 
@@ -128,39 +142,37 @@ impl ChatStreamDecoder {
             self.saw_done = true;
             return;
         }
-        let Ok(mut value) = serde_json::from_str::<serde_json::Value>(data) else {
-            tracing::warn!(len = data.len(), "skipping a stream event that is not JSON");
-            return;
+        let chunk = if self.title_case {
+            None
+        } else {
+            serde_json::from_str::<Chunk>(data).ok()
         };
-        if self.title_case {
-            value = from_title_case(value);
-        }
-        if let Some(e) = error_in(&value, http::StatusCode::OK, None) {
-            self.ready.push_back(Err(e));
-            self.finished = true;
-            return;
-        }
-        let chunk: Chunk = match serde_json::from_value(value) {
-            Ok(c) => c,
-            Err(e) => {
-                self.ready.push_back(Err(DecodeError::Json {
-                    status: http::StatusCode::OK,
-                    path: ".".into(),
-                    message: format!("not a chat chunk: {e}"),
-                    snippet: String::new(),
-                    source: Some(e.into()),
-                }
-                .into()));
-                self.finished = true;
-                return;
-            }
+        let chunk = match chunk {
+            Some(c) if c.code.is_none() && c.error.is_none() => c,
+            // TitleCase, an error envelope, or not a chunk: the general path.
+            _ => match self.read_value(data) {
+                Some(c) => c,
+                None => return,
+            },
         };
         let mut delta = ChatDelta {
             usage: chunk.usage,
-            id: chunk.id,
-            model: chunk.model,
             ..ChatDelta::default()
         };
+        if !self.named {
+            self.named = true;
+            let names: Option<Names> = if self.title_case {
+                serde_json::from_str::<serde_json::Value>(data)
+                    .ok()
+                    .and_then(|v| serde_json::from_value(from_title_case(v)).ok())
+            } else {
+                serde_json::from_str(data).ok()
+            };
+            if let Some(n) = names {
+                delta.id = n.id;
+                delta.model = n.model;
+            }
+        }
         if let Some(choice) = chunk.choices.into_iter().next() {
             let d = choice.delta.or(choice.message).unwrap_or_default();
             delta.content = d.content;
@@ -172,6 +184,41 @@ impl ChatStreamDecoder {
     }
 }
 
+impl ChatStreamDecoder {
+    /// Reads `data` as any JSON: an error it carries ends the stream; a chunk is
+    /// returned; anything else is skipped (not JSON) or a decode error (JSON, but no
+    /// chunk).
+    fn read_value(&mut self, data: &str) -> Option<Chunk> {
+        let Ok(mut value) = serde_json::from_str::<serde_json::Value>(data) else {
+            tracing::warn!(len = data.len(), "skipping a stream event that is not JSON");
+            return None;
+        };
+        if self.title_case {
+            value = from_title_case(value);
+        }
+        if let Some(e) = error_in(&value, http::StatusCode::OK, None) {
+            self.ready.push_back(Err(e));
+            self.finished = true;
+            return None;
+        }
+        match serde_json::from_value::<Chunk>(value) {
+            Ok(c) => Some(c),
+            Err(e) => {
+                self.ready.push_back(Err(DecodeError::Json {
+                    status: http::StatusCode::OK,
+                    path: ".".into(),
+                    message: format!("not a chat chunk: {e}"),
+                    snippet: String::new(),
+                    source: Some(e.into()),
+                }
+                .into()));
+                self.finished = true;
+                None
+            }
+        }
+    }
+}
+
 impl StreamDecoder for ChatStreamDecoder {
     type Item = ChatDelta;
 
@@ -179,16 +226,15 @@ impl StreamDecoder for ChatStreamDecoder {
         if self.finished {
             return Ok(());
         }
-        self.sse
-            .feed(chunk)
-            .map_err(|e| DecodeError::EventStream(e.to_string()))?;
-        while !self.finished {
-            let Some(event) = self.sse.next_event() else {
-                break;
-            };
-            self.on_data(&event.data);
-        }
-        Ok(())
+        // Events are read in place as they complete (no copy of their data).
+        let mut sse = std::mem::take(&mut self.sse);
+        let result = sse.feed_with(chunk, &mut |event| {
+            if !self.finished {
+                self.on_data(event.data);
+            }
+        });
+        self.sse = sse;
+        result.map_err(|e| DecodeError::EventStream(e.to_string()).into())
     }
 
     fn next_item(&mut self) -> Option<Result<ChatDelta, Error>> {

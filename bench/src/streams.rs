@@ -1,0 +1,253 @@
+//! Streams: a 10,000-event chat stream through each adapter vs the raw HTTP client
+//! plus a hand-written SSE split (`\n\n`, `data: `, serde_json of the delta).
+
+use std::time::Instant;
+
+use futures_util::StreamExt;
+use serde::Deserialize;
+
+use crate::{Row, median, server};
+
+const EVENTS: usize = 10_000;
+
+/// The stream's body: `EVENTS` chunks of a few words, then `[DONE]`.
+pub(crate) fn body() -> Vec<u8> {
+    let mut out = String::new();
+    for i in 0..EVENTS {
+        out.push_str(&format!(
+            "data: {{\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"m\",\"choices\":[{{\"index\":0,\"delta\":{{\"role\":\"assistant\",\"content\":\"word {i} \"}},\"finish_reason\":null}}]}}\n\n"
+        ));
+    }
+    out.push_str("data: [DONE]\n\n");
+    out.into_bytes()
+}
+
+#[derive(Deserialize)]
+struct Chunk {
+    choices: Vec<Choice>,
+}
+#[derive(Deserialize)]
+struct Choice {
+    delta: Delta,
+}
+#[derive(Deserialize)]
+struct Delta {
+    #[serde(default)]
+    content: Option<String>,
+}
+
+/// The hand-written reference: split events at blank lines, parse each `data:`.
+struct HandSplit {
+    buf: Vec<u8>,
+    bytes: usize,
+    done: bool,
+}
+
+impl HandSplit {
+    fn feed(&mut self, chunk: &[u8]) {
+        self.buf.extend_from_slice(chunk);
+        let mut start = 0;
+        while let Some(at) = self.buf[start..].windows(2).position(|w| w == b"\n\n") {
+            let event = &self.buf[start..start + at];
+            start += at + 2;
+            let Some(data) = event.strip_prefix(b"data: ") else {
+                continue;
+            };
+            if data == b"[DONE]" {
+                self.done = true;
+                break;
+            }
+            if let Ok(c) = serde_json::from_slice::<Chunk>(data) {
+                self.bytes += c
+                    .choices
+                    .first()
+                    .and_then(|c| c.delta.content.as_ref())
+                    .map_or(0, String::len);
+            }
+        }
+        self.buf.drain(..start);
+    }
+}
+
+fn request_body() -> Vec<u8> {
+    br#"{"model":"m","messages":[{"role":"user","content":"hi"}],"stream":true}"#.to_vec()
+}
+
+/// Core alone: the body through the stream reader in 16 KiB chunks vs the hand split.
+fn decode_row(rounds: usize) -> Row {
+    use cloudbase_core::stream::{Pull, StreamReader};
+    let body = body();
+    let ours = || {
+        let start = Instant::now();
+        let mut reader = StreamReader::new(cloudbase_core::ai::ChatStreamDecoder::new(false));
+        let mut chunks = body.chunks(16 * 1024);
+        let mut n = 0usize;
+        loop {
+            match reader.pull() {
+                Pull::Item(d) => n += d.expect("delta").content.map_or(0, |c| c.len()),
+                Pull::NeedBytes => match chunks.next() {
+                    Some(c) => reader.on_chunk(c),
+                    None => reader.on_eof(),
+                },
+                Pull::End => break,
+            }
+        }
+        assert!(n > 0);
+        EVENTS as f64 / start.elapsed().as_secs_f64()
+    };
+    let hand = || {
+        let start = Instant::now();
+        let mut split = HandSplit {
+            buf: Vec::new(),
+            bytes: 0,
+            done: false,
+        };
+        for c in body.chunks(16 * 1024) {
+            split.feed(c);
+        }
+        assert!(split.bytes > 0);
+        EVENTS as f64 / start.elapsed().as_secs_f64()
+    };
+    let (a, b) = alternate(rounds, ours, hand);
+    crate::throughput_row(
+        "stream decode (core): 10,000 events vs hand SSE split",
+        a,
+        b,
+        "≥ 0.95×",
+        0.95,
+    )
+}
+
+pub(crate) fn stream_rows(rounds: usize) -> Vec<Row> {
+    let url = server::start(vec![("/v1/ai/", "text/event-stream", "", body())]);
+    let config = || {
+        cloudbase_core::Config::builder("bench-env")
+            .base_url(url.as_str())
+            .api_key("bench-api-key")
+            .build()
+            .expect("config")
+    };
+    let request = || {
+        cloudbase_core::ai::ChatRequest::new("cloudbase", "m")
+            .message(cloudbase_core::ai::Message::user("hi"))
+    };
+    let chat_url = format!("{url}/v1/ai/cloudbase/chat/completions");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let mut rows = vec![decode_row(rounds)];
+
+    // Async: ours vs reqwest + hand split; events per second of one stream, medians.
+    let ours = cloudbase_async::Client::new(config()).expect("client");
+    let raw = reqwest::Client::new();
+    let ours_async = || {
+        rt.block_on(async {
+            let start = Instant::now();
+            let mut stream = ours.ai().stream_chat(request()).await.expect("stream");
+            let mut n = 0usize;
+            while let Some(d) = stream.next().await {
+                n += d.expect("delta").content.map_or(0, |c| c.len());
+            }
+            assert!(n > 0);
+            EVENTS as f64 / start.elapsed().as_secs_f64()
+        })
+    };
+    let raw_async = || {
+        rt.block_on(async {
+            let start = Instant::now();
+            let response = raw
+                .post(&chat_url)
+                .header("authorization", "Bearer bench-api-key")
+                .header("content-type", "application/json")
+                .header("accept", "text/event-stream")
+                .body(request_body())
+                .send()
+                .await
+                .expect("send");
+            let mut body = response.bytes_stream();
+            let mut split = HandSplit {
+                buf: Vec::new(),
+                bytes: 0,
+                done: false,
+            };
+            while let Some(chunk) = body.next().await {
+                split.feed(&chunk.expect("chunk"));
+                if split.done {
+                    break;
+                }
+            }
+            assert!(split.bytes > 0);
+            EVENTS as f64 / start.elapsed().as_secs_f64()
+        })
+    };
+    let (a, b) = alternate(rounds, ours_async, raw_async);
+    rows.push(crate::throughput_row(
+        "stream: async, 10,000 events vs reqwest + hand SSE",
+        a,
+        b,
+        "≥ 0.95×",
+        0.95,
+    ));
+
+    // Blocking: ours vs ureq + hand split.
+    let ours = cloudbase_blocking::Client::new(config()).expect("client");
+    let agent: ureq::Agent = ureq::Agent::config_builder().build().into();
+    let ours_blocking = || {
+        let start = Instant::now();
+        let mut n = 0usize;
+        for d in ours.ai().stream_chat(request()).expect("stream") {
+            n += d.expect("delta").content.map_or(0, |c| c.len());
+        }
+        assert!(n > 0);
+        EVENTS as f64 / start.elapsed().as_secs_f64()
+    };
+    let raw_blocking = || {
+        use std::io::Read;
+        let start = Instant::now();
+        let response = agent
+            .post(&chat_url)
+            .header("authorization", "Bearer bench-api-key")
+            .header("content-type", "application/json")
+            .header("accept", "text/event-stream")
+            .send(&request_body()[..])
+            .expect("send");
+        let mut reader = response.into_body().into_reader();
+        let mut buf = vec![0u8; 16 * 1024];
+        let mut split = HandSplit {
+            buf: Vec::new(),
+            bytes: 0,
+            done: false,
+        };
+        while !split.done {
+            let n = reader.read(&mut buf).expect("read");
+            if n == 0 {
+                break;
+            }
+            split.feed(&buf[..n]);
+        }
+        assert!(split.bytes > 0);
+        EVENTS as f64 / start.elapsed().as_secs_f64()
+    };
+    let (a, b) = alternate(rounds, ours_blocking, raw_blocking);
+    rows.push(crate::throughput_row(
+        "stream: blocking, 10,000 events vs ureq + hand SSE",
+        a,
+        b,
+        "≥ 0.95×",
+        0.95,
+    ));
+    rows
+}
+
+fn alternate(rounds: usize, mut a: impl FnMut() -> f64, mut b: impl FnMut() -> f64) -> (f64, f64) {
+    a();
+    b();
+    let (mut x, mut y) = (Vec::new(), Vec::new());
+    for _ in 0..rounds {
+        x.push(a());
+        y.push(b());
+    }
+    (median(x), median(y))
+}
