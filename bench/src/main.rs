@@ -576,7 +576,8 @@ fn adapter_rows(rounds: usize, total: usize) -> Vec<Row> {
 
 /// The memory figure comes from `bench-memory`, a separate binary with a counting
 /// allocator, so that allocator does not slow (and skew) the timings here.
-fn memory_row() -> Row {
+/// Runs `bench-memory [args]` (built first) and returns the numbers of its line.
+fn bench_memory(args: &[&str]) -> Vec<f64> {
     // `cargo run` builds only this binary: build the other one the same way first
     // (a no-op when it is fresh).
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
@@ -597,6 +598,7 @@ fn memory_row() -> Row {
     let exe = std::env::current_exe().expect("own path");
     let tool = exe.with_file_name(format!("bench-memory{}", std::env::consts::EXE_SUFFIX));
     let output = std::process::Command::new(&tool)
+        .args(args)
         .output()
         .unwrap_or_else(|e| {
             panic!(
@@ -609,15 +611,22 @@ fn memory_row() -> Row {
         "bench-memory failed: {}",
         String::from_utf8_lossy(&output.stderr)
     );
-    // One line: `<ours bytes> <baseline bytes> <body bytes>`.
-    let text = String::from_utf8_lossy(&output.stdout);
-    let n: Vec<f64> = text
+    text_numbers(&output.stdout)
+}
+
+fn text_numbers(out: &[u8]) -> Vec<f64> {
+    String::from_utf8_lossy(out)
         .split_whitespace()
         .filter_map(|x| x.parse().ok())
-        .collect();
+        .collect()
+}
+
+fn memory_rows() -> Vec<Row> {
+    // One line: `<ours bytes> <baseline bytes> <body bytes>`.
+    let n = bench_memory(&[]);
     let (ours, base, len) = (n[0], n[1], n[2]);
     let ratio = ours / len;
-    Row {
+    let list = Row {
         what: "memory: 100,000-row model list (peak / body)",
         ours: format!("{:.1} MiB", ours / 1048576.0),
         baseline: format!(
@@ -628,7 +637,19 @@ fn memory_row() -> Row {
         ratio,
         goal: "≤ 3× body",
         met: ratio <= 3.0,
-    }
+    };
+    // A 100 MB stream: peak heap above the hand-written split, in chunks.
+    let n = bench_memory(&["stream"]);
+    let (ours, base, chunk) = (n[0], n[1], n[2]);
+    let stream = Row {
+        what: "memory: 100 MB chat stream (peak above the hand split)",
+        ours: format!("{:.1} KiB", ours / 1024.0),
+        baseline: format!("{:.1} KiB (chunk {:.0} KiB)", base / 1024.0, chunk / 1024.0),
+        ratio: (ours - base).max(0.0) / chunk,
+        goal: "≤ 2 chunks",
+        met: ours <= base + 2.0 * chunk,
+    };
+    vec![list, stream]
 }
 
 fn main() {
@@ -658,7 +679,7 @@ fn main() {
         rows.extend(streams::stream_rows(rounds * 6));
     }
     if only("memory") {
-        rows.push(memory_row());
+        rows.extend(memory_rows());
     }
 
     println!("\n| benchmark | ours (median) | baseline (median) | ratio | goal | met |");
