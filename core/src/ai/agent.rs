@@ -179,6 +179,24 @@ impl OpenAgentStream {
         }
     }
 
+    /// `POST /v1/aibot/generate-bot` (a bot draft from a description, streamed;
+    /// undocumented, the official SDK's `bot.generateBot`).
+    pub fn generate_bot(draft: serde_json::Map<String, serde_json::Value>) -> Self {
+        Self {
+            path: "aibot/generate-bot".into(),
+            body: draft,
+        }
+    }
+
+    /// `POST /v1/aibot/preview` (a draft bot answering `msg`, streamed; undocumented,
+    /// the official SDK's `bot.getPreview`).
+    pub fn preview(draft: serde_json::Map<String, serde_json::Value>) -> Self {
+        Self {
+            path: "aibot/preview".into(),
+            body: draft,
+        }
+    }
+
     /// The decoder for the body.
     pub fn decoder(&self) -> AgentDecoder {
         AgentDecoder::new()

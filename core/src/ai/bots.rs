@@ -201,6 +201,29 @@ impl BotCall {
         ))
     }
 
+    /// `POST …/speech-to-text` with `{engSerViceType, voiceFormat, url}`.
+    pub fn speech_to_text(bot_id: &str, request: serde_json::Value) -> Result<Self, BuildError> {
+        Ok(Self::new(Method::POST, bot_path(bot_id, "speech-to-text")?).with_body(request))
+    }
+
+    /// `POST …/text-to-speech` with `{voiceType, text}`: a task.
+    pub fn text_to_speech(bot_id: &str, request: serde_json::Value) -> Result<Self, BuildError> {
+        Ok(Self::new(Method::POST, bot_path(bot_id, "text-to-speech")?).with_body(request))
+    }
+
+    /// `GET …/text-to-speech?taskId=`: the task's result.
+    pub fn text_to_speech_result(bot_id: &str, task_id: &str) -> Result<Self, BuildError> {
+        let mut call = Self::new(Method::GET, bot_path(bot_id, "text-to-speech")?);
+        call.query = vec![("taskId".into(), task_id.to_owned())];
+        Ok(call)
+    }
+
+    /// `POST /v1/aibot/generate-image` with `{prompt, …}` (undocumented; the official
+    /// SDK's `bot.generateImage`).
+    pub fn generate_image(request: serde_json::Value) -> Self {
+        Self::new(Method::POST, "aibot/generate-image".into()).with_body(request)
+    }
+
     /// Sets a body field (on calls with a body).
     pub fn field(mut self, name: &str, value: serde_json::Value) -> Self {
         if let Some(serde_json::Value::Object(map)) = &mut self.body {
