@@ -189,6 +189,21 @@ pub fn decode_json<T: DeserializeOwned>(status: StatusCode, body: &[u8]) -> Resu
     })
 }
 
+/// Reads an already-parsed JSON value as `T` (answers checked for an error envelope
+/// first).
+pub fn decode_value<T: DeserializeOwned>(
+    status: StatusCode,
+    value: serde_json::Value,
+) -> Result<T, DecodeError> {
+    serde_json::from_value(value).map_err(|e| DecodeError::Json {
+        status,
+        path: ".".into(),
+        message: e.to_string(),
+        snippet: String::new(),
+        source: Some(e.into()),
+    })
+}
+
 /// The start of a body, with the values of credential-looking keys masked. A body
 /// that is not valid JSON but mentions such a key is withheld entirely.
 pub fn snippet(body: &[u8]) -> String {

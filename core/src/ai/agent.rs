@@ -5,7 +5,6 @@
 use std::collections::VecDeque;
 
 use http::Method;
-use serde::Deserialize;
 
 use super::chat::Role;
 use super::provider::check_path_part;
@@ -241,21 +240,9 @@ pub enum RecordKind {
     Other(String),
 }
 
-/// Tokens an agent used (`promptTokens`, `completionTokens`, `totalTokens`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase")]
-#[non_exhaustive]
-pub struct AgentUsage {
-    /// Input tokens.
-    #[serde(default)]
-    pub prompt_tokens: u64,
-    /// Output tokens (grows over the stream).
-    #[serde(default)]
-    pub completion_tokens: u64,
-    /// Both.
-    #[serde(default)]
-    pub total_tokens: u64,
-}
+/// Tokens an agent used: [`Usage`](super::Usage), read from `promptTokens`,
+/// `completionTokens`, `totalTokens`.
+pub type AgentUsage = super::chat::Usage;
 
 /// A classic agent's record.
 #[derive(Clone, Debug, PartialEq)]

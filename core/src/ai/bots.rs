@@ -307,15 +307,6 @@ impl OneShot for ListBots {
     ) -> Result<BotList, Error> {
         let status = response.status();
         let value = self.0.parse(response, cx)?;
-        serde_json::from_value(value).map_err(|e| {
-            crate::error::DecodeError::Json {
-                status,
-                path: ".".into(),
-                message: e.to_string(),
-                snippet: String::new(),
-                source: Some(e.into()),
-            }
-            .into()
-        })
+        Ok(crate::response::decode_value(status, value)?)
     }
 }

@@ -189,14 +189,14 @@ impl From<FinishReason> for String {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Usage {
-    /// Tokens of the input.
-    #[serde(default)]
+    /// Tokens of the input (`prompt_tokens`; agents send `promptTokens`).
+    #[serde(default, alias = "promptTokens")]
     pub prompt_tokens: u64,
-    /// Tokens of the answer.
-    #[serde(default)]
+    /// Tokens of the answer (`completion_tokens`, `completionTokens`).
+    #[serde(default, alias = "completionTokens")]
     pub completion_tokens: u64,
-    /// Both.
-    #[serde(default)]
+    /// Both (`total_tokens`, `totalTokens`).
+    #[serde(default, alias = "totalTokens")]
     pub total_tokens: u64,
 }
 
@@ -492,13 +492,7 @@ impl OneShot for Chat {
         if let Some(e) = crate::stream::error_in(&value, status, None) {
             return Err(e);
         }
-        let answer: Answer = serde_json::from_value(value).map_err(|e| DecodeError::Json {
-            status,
-            path: ".".into(),
-            message: e.to_string(),
-            snippet: String::new(),
-            source: Some(e.into()),
-        })?;
+        let answer: Answer = crate::response::decode_value(status, value)?;
         let choice = answer
             .choices
             .into_iter()

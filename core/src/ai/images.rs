@@ -5,7 +5,7 @@ use http::Method;
 use serde::Deserialize;
 
 use super::provider::check_path_part;
-use crate::error::{BuildError, DecodeError, Error};
+use crate::error::{BuildError, Error};
 use crate::operation::{OneShot, RequestContext, ResponseContext};
 use crate::request::{Access, Api, HttpResponse, RequestIdStyle, RequestSpec};
 
@@ -163,15 +163,6 @@ impl OneShot for GenerateImage {
         if let Some(e) = crate::stream::error_in(&value, status, None) {
             return Err(e);
         }
-        serde_json::from_value(value).map_err(|e| {
-            DecodeError::Json {
-                status,
-                path: ".".into(),
-                message: e.to_string(),
-                snippet: String::new(),
-                source: Some(e.into()),
-            }
-            .into()
-        })
+        Ok(crate::response::decode_value(status, value)?)
     }
 }
