@@ -248,7 +248,7 @@ impl Client {
     }
 
     /// Runs an operation whose answer may be an event stream
-    /// ([`EventStreamResponse`](cloudbase_core::stream::EventStreamResponse)), then
+    /// ([`EventStreamResponse`]), then
     /// reads the stream through `decoder`: items come as the `Stream` is polled, and
     /// no byte is read before it is (backpressure). Each chunk must arrive within
     /// `download_idle_timeout`; dropping the stream closes the connection.

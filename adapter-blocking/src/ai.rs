@@ -6,9 +6,9 @@ use crate::{Client, EventStream};
 
 pub use cloudbase_core::ai::*;
 
-/// A streamed chat answer: [`ChatDelta`](cloudbase_core::ai::ChatDelta)s as they arrive.
+/// A streamed chat answer: [`ChatDelta`]s as they arrive.
 pub type ChatStream = EventStream<ChatStreamDecoder>;
-/// An agent's streamed reply: [`AgentEvent`](cloudbase_core::ai::AgentEvent)s.
+/// An agent's streamed reply: [`AgentEvent`]s.
 pub type AgentStream = EventStream<AgentDecoder>;
 
 /// AI calls of a client (`client.ai()`): models under `/v1/ai/…`, agents under

@@ -248,7 +248,7 @@ impl Client {
     }
 
     /// Runs an operation whose answer may be an event stream
-    /// ([`EventStreamResponse`](cloudbase_core::stream::EventStreamResponse)), then
+    /// ([`EventStreamResponse`]), then
     /// reads the stream through `decoder`: items come as the iterator is advanced,
     /// and no byte is read before it asks (backpressure). Each read waits at most
     /// `download_idle_timeout`; dropping the iterator closes the connection.
