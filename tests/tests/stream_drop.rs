@@ -94,3 +94,85 @@ fn async_dropping_the_stream_closes_the_connection() {
     assert_eq!(closed.recv_timeout(SAFETY), Ok(true));
     drop(client);
 }
+
+/// Serves an endless stream of events until a write blocks for `stall` (the client
+/// stopped reading and the socket buffers are full) or `limit` bytes went out; sends
+/// the bytes written.
+fn flooding_server(limit: usize, stall: Duration) -> (String, mpsc::Receiver<usize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let (stream, _) = listener.accept().unwrap();
+        let mut reader = BufReader::new(stream.try_clone().unwrap());
+        let mut length = 0usize;
+        let mut line = String::new();
+        loop {
+            line.clear();
+            reader.read_line(&mut line).unwrap();
+            if line.trim_end().is_empty() {
+                break;
+            }
+            if let Some((k, v)) = line.split_once(':')
+                && k.eq_ignore_ascii_case("content-length")
+            {
+                length = v.trim().parse().unwrap();
+            }
+        }
+        let mut body = vec![0; length];
+        reader.read_exact(&mut body).unwrap();
+        let mut out = stream;
+        out.set_write_timeout(Some(stall)).unwrap();
+        out.write_all(b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n\r\n")
+            .unwrap();
+        let event =
+            b"data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"more\"}}]}\n\n".repeat(256);
+        let mut written = 0;
+        while written < limit {
+            if out.write_all(&event).is_err() {
+                break;
+            }
+            written += event.len();
+        }
+        let _ = tx.send(written);
+    });
+    (url, rx)
+}
+
+/// 256 MiB offered; a consumer that stops after one item must hold the server back.
+const FLOOD: usize = 256 * 1024 * 1024;
+
+#[test]
+fn blocking_a_paused_consumer_holds_the_server_back() {
+    let (url, written) = flooding_server(FLOOD, Duration::from_secs(2));
+    let client = cloudbase_blocking::Client::new(config(&url)).unwrap();
+    let mut stream = client.ai().stream_chat(request()).unwrap();
+    assert!(stream.next().unwrap().is_ok());
+    let sent = written.recv_timeout(SAFETY).unwrap();
+    assert!(
+        sent < FLOOD / 4,
+        "the server wrote {sent} bytes to a paused consumer"
+    );
+    let (bytes, _) = stream.received();
+    assert!(bytes < 1024 * 1024, "the client read {bytes} bytes ahead");
+}
+
+#[test]
+fn async_a_paused_consumer_holds_the_server_back() {
+    use futures_util::StreamExt;
+    let (url, written) = flooding_server(FLOOD, Duration::from_secs(2));
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let client = cloudbase_async::Client::new(config(&url)).unwrap();
+    let stream = rt.block_on(async {
+        let mut stream = client.ai().stream_chat(request()).await.unwrap();
+        assert!(stream.next().await.unwrap().is_ok());
+        stream
+    });
+    let sent = written.recv_timeout(SAFETY).unwrap();
+    assert!(
+        sent < FLOOD / 4,
+        "the server wrote {sent} bytes to a paused consumer"
+    );
+    let (bytes, _) = stream.received();
+    assert!(bytes < 1024 * 1024, "the client read {bytes} bytes ahead");
+}
