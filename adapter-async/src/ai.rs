@@ -72,6 +72,29 @@ impl Ai {
         self.client.execute(GenerateImage::new(request)).await
     }
 
+    /// Sends an Anthropic Messages or Responses request for its whole answer (the
+    /// vendor's JSON).
+    pub async fn send_protocol(
+        &self,
+        request: ProtocolRequest,
+    ) -> Result<cloudbase_core::serde_json::Value, Error> {
+        self.client.execute(SendProtocol::new(request)).await
+    }
+
+    /// Streams an Anthropic Messages or Responses request: the vendor's native
+    /// events (`event:` names kept); [`text_delta`] reads their text.
+    pub async fn stream_protocol(
+        &self,
+        request: ProtocolRequest,
+    ) -> Result<EventStream<cloudbase_core::stream::SseEventDecoder>, Error> {
+        self.client
+            .open_stream(
+                OpenProtocolStream::new(request),
+                cloudbase_core::stream::SseEventDecoder::default(),
+            )
+            .await
+    }
+
     /// Sends a message to an agent and streams its reply.
     pub async fn send_message(&self, message: SendMessage) -> Result<AgentStream, Error> {
         let op = OpenAgentStream::send_message(message);

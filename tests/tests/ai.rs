@@ -25,4 +25,5 @@ for_both_adapters!(
     the_tool_loop_runs_every_call_then_answers,
     a_cloud_run_service_streams_events,
     images_are_generated_on_the_official_paths,
+    anthropic_messages_and_responses_on_the_same_base,
 );

@@ -7,6 +7,7 @@ mod bots;
 mod chat;
 mod chat_stream;
 mod images;
+mod protocols;
 mod provider;
 mod tools;
 
@@ -21,4 +22,5 @@ pub use chat::{
 };
 pub use chat_stream::{ChatCollector, ChatDelta, ChatStreamDecoder, FunctionDelta, ToolCallDelta};
 pub use images::{GenerateImage, GeneratedImage, ImageRequest, ImageResult};
+pub use protocols::{OpenProtocolStream, Protocol, ProtocolRequest, SendProtocol, text_delta};
 pub use tools::{LoopStep, ToolBox, ToolFn, ToolLoop, ToolLoopResult};

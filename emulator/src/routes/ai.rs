@@ -137,6 +137,9 @@ pub(crate) async fn chat(
     if rest.ends_with("images/generations") || rest.ends_with("images/ar/generations") {
         return images(&shared, &body, &headers);
     }
+    if rest.ends_with("v1/messages") || rest.ends_with("responses") {
+        return other_protocol(&shared, rest.ends_with("responses"), &body, &headers);
+    }
     let hunyuan = rest == "hunyuan";
     if !hunyuan && !rest.ends_with("chat/completions") {
         return gateway_error(
@@ -361,4 +364,149 @@ pub(crate) async fn image_file() -> Response {
         HeaderValue::from_static("image/png"),
     );
     r
+}
+
+/// The text of a message's `content`: a string, or text blocks.
+fn content_text(content: &Value) -> String {
+    match content {
+        Value::String(s) => s.clone(),
+        Value::Array(blocks) => blocks
+            .iter()
+            .filter_map(|b| b["text"].as_str())
+            .collect::<Vec<_>>()
+            .join(""),
+        _ => String::new(),
+    }
+}
+
+/// Anthropic Messages (`…/v1/messages`) and OpenAI Responses (`…/responses`): the
+/// same models, answered in the vendor's shapes and native stream events.
+fn other_protocol(shared: &Shared, responses: bool, body: &[u8], headers: &HeaderMap) -> Response {
+    let Ok(body) = serde_json::from_slice::<Value>(body) else {
+        return gateway_error(
+            StatusCode::BAD_REQUEST,
+            "AI_MODEL_PARAM_INVALID",
+            "the body is not JSON",
+            headers,
+        );
+    };
+    let Some(model) = body["model"].as_str().filter(|m| !m.is_empty()) else {
+        return gateway_error(
+            StatusCode::BAD_REQUEST,
+            "AI_MODEL_PARAM_REQUIRED",
+            "model is required",
+            headers,
+        );
+    };
+    let prompt = if responses {
+        match &body["input"] {
+            Value::String(s) => s.clone(),
+            Value::Array(items) => items
+                .iter()
+                .rev()
+                .find(|m| m["role"] == "user")
+                .map(|m| content_text(&m["content"]))
+                .unwrap_or_default(),
+            _ => String::new(),
+        }
+    } else {
+        body["messages"]
+            .as_array()
+            .and_then(|m| m.iter().rev().find(|m| m["role"] == "user"))
+            .map(|m| content_text(&m["content"]))
+            .unwrap_or_default()
+    };
+    let script = if model == "echo" {
+        echo_script(&prompt)
+    } else {
+        match lock(&shared.ai).models.get(model).cloned() {
+            Some(s) => s,
+            None => {
+                return gateway_error(
+                    StatusCode::NOT_FOUND,
+                    "AI_MODEL_NOT_FOUND",
+                    &format!("model {model} is not registered"),
+                    headers,
+                );
+            }
+        }
+    };
+    if let Some(e) = &script.error {
+        let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
+        return gateway_error(status, &e.code, &e.message, headers);
+    }
+    let pieces: Vec<String> = script
+        .steps
+        .iter()
+        .filter_map(|s| match s {
+            ScriptStep::Text { text } => Some(text.clone()),
+            _ => None,
+        })
+        .collect();
+    let text: String = pieces.concat();
+    let (input, output) = (words(&prompt), words(&text));
+    let id = crate::ids::random_hex(8);
+    let named = |name: &str, data: Value| {
+        Frame::Bytes(format!("event: {name}\ndata: {data}\n\n").into_bytes())
+    };
+    let stream = body["stream"] == json!(true);
+    if responses {
+        let response = json!({
+            "id": format!("resp_{id}"), "object": "response", "model": model, "status": "completed",
+            "output": [{"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": text}]}],
+            "usage": {"input_tokens": input, "output_tokens": output, "total_tokens": input + output},
+        });
+        if !stream {
+            return json_response(StatusCode::OK, &response);
+        }
+        let mut frames = vec![named(
+            "response.created",
+            json!({"type": "response.created", "response": {"id": format!("resp_{id}"), "model": model, "status": "in_progress"}}),
+        )];
+        for p in &pieces {
+            frames.push(named(
+                "response.output_text.delta",
+                json!({"type": "response.output_text.delta", "delta": p}),
+            ));
+        }
+        frames.push(named(
+            "response.output_text.done",
+            json!({"type": "response.output_text.done", "text": text}),
+        ));
+        frames.push(named(
+            "response.completed",
+            json!({"type": "response.completed", "response": response}),
+        ));
+        return sse_response(frames, headers);
+    }
+    if !stream {
+        return json_response(
+            StatusCode::OK,
+            &json!({
+                "id": format!("msg_{id}"), "type": "message", "role": "assistant", "model": model,
+                "content": [{"type": "text", "text": text}], "stop_reason": "end_turn",
+                "usage": {"input_tokens": input, "output_tokens": output},
+            }),
+        );
+    }
+    let mut frames = vec![
+        named(
+            "message_start",
+            json!({"type": "message_start", "message": {"id": format!("msg_{id}"), "type": "message", "role": "assistant", "model": model, "content": [], "usage": {"input_tokens": input, "output_tokens": 0}}}),
+        ),
+        named(
+            "content_block_start",
+            json!({"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}),
+        ),
+    ];
+    for p in &pieces {
+        frames.push(named("content_block_delta", json!({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": p}})));
+    }
+    frames.push(named(
+        "content_block_stop",
+        json!({"type": "content_block_stop", "index": 0}),
+    ));
+    frames.push(named("message_delta", json!({"type": "message_delta", "delta": {"stop_reason": "end_turn"}, "usage": {"output_tokens": output}})));
+    frames.push(named("message_stop", json!({"type": "message_stop"})));
+    sse_response(frames, headers)
 }

@@ -475,3 +475,60 @@ pub fn images_are_generated_on_the_official_paths<C: TestClient>() {
         Err(Error::Build(_))
     ));
 }
+
+pub fn anthropic_messages_and_responses_on_the_same_base<C: TestClient>() {
+    use cloudbase_core::ai::{OpenProtocolStream, ProtocolRequest, SendProtocol, text_delta};
+    use cloudbase_core::stream::SseEventDecoder;
+    let emu = emulator();
+    let c = signed_in::<C>(&emu);
+    let anthropic = || {
+        ProtocolRequest::anthropic_messages(json!({
+            "model": "echo", "max_tokens": 64,
+            "messages": [{"role": "user", "content": [{"type": "text", "text": "hi claude"}]}],
+        }))
+    };
+    let whole = c.execute(SendProtocol::new(anthropic())).unwrap();
+    assert_eq!(whole["content"][0]["text"], "hi claude");
+    assert_eq!(emu.requests_to("/v1/ai/cloudbase/v1/messages").len(), 1);
+    let events = c
+        .execute_stream(
+            OpenProtocolStream::new(anthropic()),
+            SseEventDecoder::default(),
+        )
+        .unwrap();
+    let names: Vec<String> = events
+        .iter()
+        .map(|e| e.as_ref().unwrap().event.clone())
+        .collect();
+    assert_eq!(names.first().map(String::as_str), Some("message_start"));
+    assert_eq!(names.last().map(String::as_str), Some("message_stop"));
+    let text: String = events
+        .iter()
+        .filter_map(|e| text_delta(e.as_ref().unwrap()))
+        .collect();
+    assert_eq!(text, "hi claude");
+
+    let responses =
+        || ProtocolRequest::responses(json!({"model": "echo", "input": "hi responses"}));
+    let whole = c.execute(SendProtocol::new(responses())).unwrap();
+    assert_eq!(whole["output"][0]["content"][0]["text"], "hi responses");
+    let events = c
+        .execute_stream(
+            OpenProtocolStream::new(responses()),
+            SseEventDecoder::default(),
+        )
+        .unwrap();
+    let text: String = events
+        .iter()
+        .filter_map(|e| text_delta(e.as_ref().unwrap()))
+        .collect();
+    assert_eq!(text, "hi responses");
+    assert_eq!(emu.requests_to("/v1/ai/cloudbase/responses").len(), 2);
+    // Errors in the vendor's shape are typed.
+    let e = c
+        .execute(SendProtocol::new(ProtocolRequest::responses(
+            json!({"model": "nope", "input": "x"}),
+        )))
+        .unwrap_err();
+    assert_eq!(e.gateway_code(), Some(&GatewayErrorCode::AiModelNotFound));
+}

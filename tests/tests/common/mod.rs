@@ -219,6 +219,11 @@ pub trait TestClient: Sized + AuthClient + data::DataClient {
     ) -> Result<Vec<Result<cloudbase_core::ai::AgentEvent, Error>>, Error>;
     fn ai_bot(&self, call: cloudbase_core::ai::BotCall) -> Result<serde_json::Value, Error>;
     fn ai_list_bots(&self) -> Result<cloudbase_core::ai::BotList, Error>;
+    /// Opens any event stream and reads every item.
+    fn execute_stream<O, D>(&self, op: O, decoder: D) -> Result<Vec<Result<D::Item, Error>>, Error>
+    where
+        O: Operation<Output = ()> + Send,
+        D: cloudbase_core::stream::StreamDecoder;
     /// `GET` a Cloud Run service's path as an event stream, every item read.
     fn service_stream(
         &self,
@@ -404,6 +409,13 @@ impl TestClient for cloudbase_blocking::Client {
     }
     fn ai_list_bots(&self) -> Result<cloudbase_core::ai::BotList, Error> {
         self.ai().list_bots(10, 1)
+    }
+    fn execute_stream<O, D>(&self, op: O, decoder: D) -> Result<Vec<Result<D::Item, Error>>, Error>
+    where
+        O: Operation<Output = ()> + Send,
+        D: cloudbase_core::stream::StreamDecoder,
+    {
+        Ok(self.open_stream(op, decoder)?.collect())
     }
     fn service_stream(
         &self,
@@ -630,6 +642,17 @@ impl TestClient for AsyncClient {
     }
     fn ai_list_bots(&self) -> Result<cloudbase_core::ai::BotList, Error> {
         self.runtime.block_on(self.client.ai().list_bots(10, 1))
+    }
+    fn execute_stream<O, D>(&self, op: O, decoder: D) -> Result<Vec<Result<D::Item, Error>>, Error>
+    where
+        O: Operation<Output = ()> + Send,
+        D: cloudbase_core::stream::StreamDecoder,
+    {
+        use futures_util::StreamExt;
+        self.runtime.block_on(async {
+            let stream = self.client.open_stream(op, decoder).await?;
+            Ok(stream.collect().await)
+        })
     }
     fn service_stream(
         &self,
