@@ -4,70 +4,12 @@
 use std::time::Instant;
 
 use futures_util::StreamExt;
-use serde::Deserialize;
 
 use crate::{Row, median, server};
 
-const EVENTS: usize = 10_000;
-
-/// The stream's body: `EVENTS` chunks of a few words, then `[DONE]`.
-pub(crate) fn body() -> Vec<u8> {
-    let mut out = String::new();
-    for i in 0..EVENTS {
-        out.push_str(&format!(
-            "data: {{\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"m\",\"choices\":[{{\"index\":0,\"delta\":{{\"role\":\"assistant\",\"content\":\"word {i} \"}},\"finish_reason\":null}}]}}\n\n"
-        ));
-    }
-    out.push_str("data: [DONE]\n\n");
-    out.into_bytes()
-}
-
-#[derive(Deserialize)]
-struct Chunk {
-    choices: Vec<Choice>,
-}
-#[derive(Deserialize)]
-struct Choice {
-    delta: Delta,
-}
-#[derive(Deserialize)]
-struct Delta {
-    #[serde(default)]
-    content: Option<String>,
-}
-
-/// The hand-written reference: split events at blank lines, parse each `data:`.
-struct HandSplit {
-    buf: Vec<u8>,
-    bytes: usize,
-    done: bool,
-}
-
-impl HandSplit {
-    fn feed(&mut self, chunk: &[u8]) {
-        self.buf.extend_from_slice(chunk);
-        let mut start = 0;
-        while let Some(at) = self.buf[start..].windows(2).position(|w| w == b"\n\n") {
-            let event = &self.buf[start..start + at];
-            start += at + 2;
-            let Some(data) = event.strip_prefix(b"data: ") else {
-                continue;
-            };
-            if data == b"[DONE]" {
-                self.done = true;
-                break;
-            }
-            if let Ok(c) = serde_json::from_slice::<Chunk>(data) {
-                self.bytes += c
-                    .choices
-                    .first()
-                    .and_then(|c| c.delta.content.as_ref())
-                    .map_or(0, String::len);
-            }
-        }
-        self.buf.drain(..start);
-    }
-}
+#[path = "streams_body.rs"]
+mod streams_body;
+use streams_body::{EVENTS, HandSplit, body};
 
 fn request_body() -> Vec<u8> {
     br#"{"model":"m","messages":[{"role":"user","content":"hi"}],"stream":true}"#.to_vec()

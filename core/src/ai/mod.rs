@@ -20,7 +20,9 @@ pub use chat::{
     Chat, ChatCompletion, ChatRequest, FinishReason, FunctionCall, Message, OpenChatStream, Role,
     Tool, ToolCall, Usage,
 };
-pub use chat_stream::{ChatCollector, ChatDelta, ChatStreamDecoder, FunctionDelta, ToolCallDelta};
+pub use chat_stream::{
+    AnswerNames, ChatCollector, ChatDelta, ChatStreamDecoder, FunctionDelta, ToolCallDelta,
+};
 pub use images::{GenerateImage, GeneratedImage, ImageRequest, ImageResult};
 pub use protocols::{OpenProtocolStream, Protocol, ProtocolRequest, SendProtocol, text_delta};
 pub use tools::{LoopStep, ToolBox, ToolFn, ToolLoop, ToolLoopResult};
