@@ -242,6 +242,13 @@ impl Shared {
         lock(&self.requests).clear();
         lock(&self.settings).clock_offset_secs = 0;
         *lock(&self.auth) = AuthState::new();
+        {
+            // Agents and conversations made through the API are data; scripted models
+            // and agents are registrations, kept like registered functions.
+            let mut ai = lock(&self.ai);
+            ai.agents.retain(|_, a| a.script.is_some());
+            ai.conversations.clear();
+        }
         if let Err(e) = lock(&self.store).reset() {
             tracing::warn!("emulator reset failed: {e}");
         }

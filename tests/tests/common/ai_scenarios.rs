@@ -338,6 +338,16 @@ pub fn agent_management_round_trip<C: TestClient>() {
         .unwrap();
     c.ai_bot(BotCall::delete(&id).unwrap()).unwrap();
     assert!(c.ai_bot(BotCall::get(&id).unwrap()).is_err());
+    // A reset forgets agents made through the API and keeps scripted ones.
+    let kept = c.ai_bot(BotCall::create(json!({"name": "Temp"}))).unwrap();
+    emu.register_agent("scripted", ModelScript::steps([ScriptStep::text("hi")]));
+    emu.reset();
+    let c = signed_in::<C>(&emu);
+    assert!(
+        c.ai_bot(BotCall::get(kept["botId"].as_str().unwrap()).unwrap())
+            .is_err()
+    );
+    assert!(c.ai_bot(BotCall::get("scripted").unwrap()).is_ok());
     // Queries are percent-encoded (the official SDK sends them raw).
     let _ = c.ai_bot(BotCall::list(10, 1).unwrap().filter("name", "a&b=c"));
     let r = emu
