@@ -322,6 +322,12 @@ impl Client {
         }
     }
 
+    /// The time now: the adapter reads the clock (core never does).
+    #[cfg_attr(not(feature = "backend"), allow(dead_code))]
+    fn clock(&self) -> SystemTime {
+        SystemTime::now()
+    }
+
     /// Writes the newest session change, if one waits: off the runtime's workers
     /// (the store does blocking file I/O), outside the state lock.
     async fn persist(&self) {

@@ -303,6 +303,12 @@ impl Client {
         }
     }
 
+    /// The time now: the adapter reads the clock (core never does).
+    #[cfg_attr(not(feature = "backend"), allow(dead_code))]
+    fn clock(&self) -> SystemTime {
+        SystemTime::now()
+    }
+
     /// Writes the newest session change, if one waits (outside the state lock).
     fn persist(&self) {
         if let Some(task) = self.state.take_persist() {

@@ -412,7 +412,7 @@ macro_rules! client_methods {
         /// [`Self::create_ticket`] with the ticket's `refresh` and `expire` chosen.
         #[cfg(feature = "backend")]
         pub fn create_ticket_with_options(&self, key: &$crate::backend::CustomLoginKey, uid: &str, options: &$crate::backend::TicketOptions) -> Result<$crate::Secret, $crate::Error> {
-            Ok($crate::backend::create_ticket(key, self.state.env_id(), uid, options, std::time::SystemTime::now())?)
+            Ok($crate::backend::create_ticket(key, self.state.env_id(), uid, options, self.clock())?)
         }
 
         /// The session's scope (`anonymous`, `user`, …), `None` when signed out (the

@@ -207,6 +207,17 @@ pub fn check_opened(response: &HttpResponse) -> Result<(), Error> {
     .into())
 }
 
+/// An AI answer read whole as JSON: an error envelope in it (any status) is the
+/// typed error, else the value.
+pub fn json_answer(response: &HttpResponse) -> Result<serde_json::Value, Error> {
+    let status = response.status();
+    let value: serde_json::Value = crate::response::decode_json(status, response.body())?;
+    match error_in(&value, status, None) {
+        Some(e) => Err(e),
+        None => Ok(value),
+    }
+}
+
 /// The error an answer or a stream event reports, if it reports one: a gateway
 /// `{code, message, requestId}` with a code other than `NORMAL`, or an OpenAI-style
 /// `{error: {message, code|type}}` / `{error: "text"}`.

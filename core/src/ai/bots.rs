@@ -260,15 +260,10 @@ impl OneShot for BotCall {
         response: HttpResponse,
         _cx: &mut ResponseContext<'_>,
     ) -> Result<serde_json::Value, Error> {
-        let status = response.status();
         if response.body().is_empty() {
             return Ok(serde_json::Value::Null);
         }
-        let value: serde_json::Value = crate::response::decode_json(status, response.body())?;
-        if let Some(e) = crate::stream::error_in(&value, status, None) {
-            return Err(e);
-        }
-        Ok(value)
+        crate::stream::json_answer(&response)
     }
 }
 

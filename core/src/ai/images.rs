@@ -159,10 +159,7 @@ impl OneShot for GenerateImage {
         _cx: &mut ResponseContext<'_>,
     ) -> Result<ImageResult, Error> {
         let status = response.status();
-        let value: serde_json::Value = crate::response::decode_json(status, response.body())?;
-        if let Some(e) = crate::stream::error_in(&value, status, None) {
-            return Err(e);
-        }
+        let value = crate::stream::json_answer(&response)?;
         Ok(crate::response::decode_value(status, value)?)
     }
 }

@@ -127,13 +127,8 @@ impl OneShot for SendProtocol {
         response: HttpResponse,
         _cx: &mut ResponseContext<'_>,
     ) -> Result<serde_json::Value, Error> {
-        let status = response.status();
-        let value: serde_json::Value = crate::response::decode_json(status, response.body())?;
         // Anthropic reports errors as `{type: "error", error: {type, message}}`.
-        if let Some(e) = crate::stream::error_in(&value, status, None) {
-            return Err(e);
-        }
-        Ok(value)
+        crate::stream::json_answer(&response)
     }
 }
 

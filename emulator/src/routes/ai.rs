@@ -123,6 +123,33 @@ fn title_case(value: Value) -> Value {
     }
 }
 
+/// The script model `model` answers `prompt` with: `echo`'s, or a registered one.
+/// An unknown model, or a script's error before the stream, is the answer instead.
+fn script_for(
+    shared: &Shared,
+    model: &str,
+    prompt: &str,
+    headers: &HeaderMap,
+) -> Result<ModelScript, Response> {
+    let script = if model == "echo" {
+        echo_script(prompt)
+    } else {
+        lock(&shared.ai).models.get(model).cloned().ok_or_else(|| {
+            gateway_error(
+                StatusCode::NOT_FOUND,
+                "AI_MODEL_NOT_FOUND",
+                &format!("model {model} is not registered (the built-in one is echo)"),
+                headers,
+            )
+        })?
+    };
+    if let Some(e) = &script.error {
+        let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
+        return Err(gateway_error(status, &e.code, &e.message, headers));
+    }
+    Ok(script)
+}
+
 /// `POST /v1/ai/{provider}/…/chat/completions` (and `/v1/ai/hunyuan`). A
 /// conversation that ends with tool results is answered `results: …` by any model.
 pub(crate) async fn chat(
@@ -179,25 +206,12 @@ pub(crate) async fn chat(
         .unwrap_or_default();
     let script = if !tool_results.is_empty() {
         echo_script(&format!("results: {}", tool_results.join("; ")))
-    } else if model == "echo" {
-        echo_script(&last_user_text(&body))
     } else {
-        match lock(&shared.ai).models.get(model).cloned() {
-            Some(s) => s,
-            None => {
-                return gateway_error(
-                    StatusCode::NOT_FOUND,
-                    "AI_MODEL_NOT_FOUND",
-                    &format!("model {model} is not registered (the built-in one is echo)"),
-                    &headers,
-                );
-            }
+        match script_for(&shared, model, &last_user_text(&body), &headers) {
+            Ok(s) => s,
+            Err(r) => return r,
         }
     };
-    if let Some(e) = &script.error {
-        let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
-        return gateway_error(status, &e.code, &e.message, &headers);
-    }
     let id = format!("chatcmpl-{}", crate::ids::random_hex(8));
     let created = shared.now();
     let prompt = prompt_words(&body);
@@ -416,25 +430,10 @@ fn other_protocol(shared: &Shared, responses: bool, body: &[u8], headers: &Heade
             .map(|m| content_text(&m["content"]))
             .unwrap_or_default()
     };
-    let script = if model == "echo" {
-        echo_script(&prompt)
-    } else {
-        match lock(&shared.ai).models.get(model).cloned() {
-            Some(s) => s,
-            None => {
-                return gateway_error(
-                    StatusCode::NOT_FOUND,
-                    "AI_MODEL_NOT_FOUND",
-                    &format!("model {model} is not registered"),
-                    headers,
-                );
-            }
-        }
+    let script = match script_for(shared, model, &prompt, headers) {
+        Ok(s) => s,
+        Err(r) => return r,
     };
-    if let Some(e) = &script.error {
-        let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
-        return gateway_error(status, &e.code, &e.message, headers);
-    }
     let pieces: Vec<String> = script
         .steps
         .iter()
