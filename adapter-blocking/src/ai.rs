@@ -52,6 +52,10 @@ impl Ai {
     /// Runs a chat with tools: every tool call of each answer is run by its
     /// registered function and the results sent back, until the model answers
     /// without tools or the loop's `max_steps` is reached.
+    ///
+    /// The loop's decisions are core's ([`ToolLoop`]); it is driven here because the
+    /// tools are the caller's functions, which must run outside the client's state
+    /// lock (a tool may call the client itself).
     pub fn run_tools(&self, mut tool_loop: ToolLoop) -> Result<ToolLoopResult, Error> {
         loop {
             let completion = self.chat(tool_loop.request())?;

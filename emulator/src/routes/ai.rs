@@ -123,6 +123,32 @@ fn title_case(value: Value) -> Value {
     }
 }
 
+/// The body of a model call as JSON, and its `model`: the documented errors when it
+/// is not JSON (`AI_MODEL_PARAM_INVALID`) or names no model (`AI_MODEL_PARAM_REQUIRED`).
+fn model_body(body: &[u8], headers: &HeaderMap) -> Result<(Value, String), Response> {
+    let body: Value = serde_json::from_slice(body).map_err(|_| {
+        gateway_error(
+            StatusCode::BAD_REQUEST,
+            "AI_MODEL_PARAM_INVALID",
+            "the body is not JSON",
+            headers,
+        )
+    })?;
+    let model = body["model"]
+        .as_str()
+        .filter(|m| !m.is_empty())
+        .map(str::to_owned)
+        .ok_or_else(|| {
+            gateway_error(
+                StatusCode::BAD_REQUEST,
+                "AI_MODEL_PARAM_REQUIRED",
+                "model is required",
+                headers,
+            )
+        })?;
+    Ok((body, model))
+}
+
 /// The script model `model` answers `prompt` with: `echo`'s, or a registered one.
 /// An unknown model, or a script's error before the stream, is the answer instead.
 fn script_for(
@@ -176,22 +202,11 @@ pub(crate) async fn chat(
             &headers,
         );
     }
-    let Ok(body) = serde_json::from_slice::<Value>(&body) else {
-        return gateway_error(
-            StatusCode::BAD_REQUEST,
-            "AI_MODEL_PARAM_INVALID",
-            "the body is not JSON",
-            &headers,
-        );
+    let (body, model) = match model_body(&body, &headers) {
+        Ok(parsed) => parsed,
+        Err(r) => return r,
     };
-    let Some(model) = body["model"].as_str().filter(|m| !m.is_empty()) else {
-        return gateway_error(
-            StatusCode::BAD_REQUEST,
-            "AI_MODEL_PARAM_REQUIRED",
-            "model is required",
-            &headers,
-        );
-    };
+    let model = model.as_str();
     // After tool results, any model answers with them (so a tool loop ends):
     // "results: {r1}; {r2}".
     let tool_results: Vec<&str> = body["messages"]
@@ -322,22 +337,10 @@ pub(crate) async fn chat(
 /// `…/images/generations` and `…/images/ar/generations`: `n` (default 1) images of
 /// the prompt, as URLs under the emulator (`/__ai/images/{id}.png`, a 1×1 PNG).
 fn images(shared: &Shared, body: &[u8], headers: &HeaderMap) -> Response {
-    let Ok(body) = serde_json::from_slice::<Value>(body) else {
-        return gateway_error(
-            StatusCode::BAD_REQUEST,
-            "AI_MODEL_PARAM_INVALID",
-            "the body is not JSON",
-            headers,
-        );
+    let body = match model_body(body, headers) {
+        Ok((body, _)) => body,
+        Err(r) => return r,
     };
-    if body["model"].as_str().is_none_or(str::is_empty) {
-        return gateway_error(
-            StatusCode::BAD_REQUEST,
-            "AI_MODEL_PARAM_REQUIRED",
-            "model is required",
-            headers,
-        );
-    }
     let Some(prompt) = body["prompt"].as_str().filter(|p| !p.is_empty()) else {
         return gateway_error(
             StatusCode::BAD_REQUEST,
@@ -396,22 +399,11 @@ fn content_text(content: &Value) -> String {
 /// Anthropic Messages (`…/v1/messages`) and OpenAI Responses (`…/responses`): the
 /// same models, answered in the vendor's shapes and native stream events.
 fn other_protocol(shared: &Shared, responses: bool, body: &[u8], headers: &HeaderMap) -> Response {
-    let Ok(body) = serde_json::from_slice::<Value>(body) else {
-        return gateway_error(
-            StatusCode::BAD_REQUEST,
-            "AI_MODEL_PARAM_INVALID",
-            "the body is not JSON",
-            headers,
-        );
+    let (body, model) = match model_body(body, headers) {
+        Ok(parsed) => parsed,
+        Err(r) => return r,
     };
-    let Some(model) = body["model"].as_str().filter(|m| !m.is_empty()) else {
-        return gateway_error(
-            StatusCode::BAD_REQUEST,
-            "AI_MODEL_PARAM_REQUIRED",
-            "model is required",
-            headers,
-        );
-    };
+    let model = model.as_str();
     let prompt = if responses {
         match &body["input"] {
             Value::String(s) => s.clone(),
