@@ -124,6 +124,15 @@ pub(crate) fn stream_rows(rounds: usize) -> Vec<Row> {
             EVENTS as f64 / start.elapsed().as_secs_f64()
         })
     };
+    let c0 = server::connections();
+    ours_async();
+    let c1 = server::connections();
+    raw_async();
+    eprintln!(
+        "stream connections: async ours {}, raw {}",
+        c1 - c0,
+        server::connections() - c1
+    );
     let (a, b) = alternate(rounds, ours_async, raw_async);
     rows.push(crate::throughput_row(
         "stream: async, 10,000 events vs reqwest + hand SSE",
@@ -172,6 +181,17 @@ pub(crate) fn stream_rows(rounds: usize) -> Vec<Row> {
         assert!(split.bytes > 0);
         EVENTS as f64 / start.elapsed().as_secs_f64()
     };
+    let c0 = server::connections();
+    ours_blocking();
+    ours_blocking();
+    let c1 = server::connections();
+    raw_blocking();
+    raw_blocking();
+    eprintln!(
+        "stream connections (2 streams each): blocking ours {}, raw {}",
+        c1 - c0,
+        server::connections() - c1
+    );
     let (a, b) = alternate(rounds, ours_blocking, raw_blocking);
     rows.push(crate::throughput_row(
         "stream: blocking, 10,000 events vs ureq + hand SSE",

@@ -78,3 +78,48 @@ fn a_break_says_how_far_the_stream_got() {
     }
     assert!(matches!(reader.pull(), Pull::End));
 }
+
+/// The deltas a whole stream decodes to.
+fn deltas(stream: &str) -> Vec<cloudbase_core::ai::ChatDelta> {
+    let mut reader = StreamReader::new(ChatStreamDecoder::new(false));
+    reader.on_chunk(stream.as_bytes());
+    reader.on_eof();
+    let mut out = Vec::new();
+    loop {
+        match reader.pull() {
+            Pull::Item(item) => out.push(item.unwrap()),
+            Pull::End => return out,
+            Pull::NeedBytes => panic!("the whole stream was given"),
+        }
+    }
+}
+
+#[test]
+fn a_choice_may_carry_message_instead_of_delta_and_a_delta_wins() {
+    use cloudbase_core::ai::FinishReason;
+    let got = deltas(concat!(
+        "data: {\"choices\":[{\"message\":{\"content\":\"m\"},\"x\":[1,{}]}]}\n\n",
+        "data: {\"choices\":[{\"delta\":null,\"message\":{\"content\":\"m2\"}}]}\n\n",
+        "data: {\"choices\":[{\"message\":{\"content\":\"no\"},\"delta\":{\"content\":\"d\"}}]}\n\n",
+        "data: {\"choices\":[{\"delta\":{\"content\":\"d2\"},\"message\":{\"content\":\"no\"}}]}\n\n",
+        "data: {\"choices\":[{\"delta\":{},\"finish_reason\":\"length\"},{\"delta\":{\"content\":\"second\"}}]}\n\n",
+        "data: [DONE]\n\n",
+    ));
+    let texts: Vec<Option<&str>> = got.iter().map(|d| d.content.as_deref()).collect();
+    assert_eq!(
+        texts,
+        [Some("m"), Some("m2"), Some("d"), Some("d2"), None],
+        "the first choice only"
+    );
+    assert_eq!(got[4].finish_reason, Some(FinishReason::Length));
+}
+
+#[test]
+fn a_choice_that_is_not_an_object_is_a_typed_error() {
+    let mut reader = StreamReader::new(ChatStreamDecoder::new(false));
+    reader.on_chunk(b"data: {\"choices\":[7]}\n\n");
+    match reader.pull() {
+        Pull::Item(Err(Error::Decode(_))) => {}
+        other => panic!("{other:?}"),
+    }
+}

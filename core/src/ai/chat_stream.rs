@@ -84,15 +84,65 @@ struct Chunk {
     usage: Option<Usage>,
 }
 
-#[derive(Deserialize)]
+/// A chunk's choice: its delta (or `message`, which some providers send instead; a
+/// `delta` wins), and why the model stopped. Read into one delta by hand: the derived
+/// form held both candidates and moved each through the choice list, a measurable
+/// share of a stream's decode.
+#[derive(Default)]
 struct ChunkChoice {
-    #[serde(default)]
-    delta: Option<ChunkDelta>,
-    // Some providers send `message` instead of `delta` in stream chunks.
-    #[serde(default)]
-    message: Option<ChunkDelta>,
-    #[serde(default)]
+    delta: ChunkDelta,
     finish_reason: Option<FinishReason>,
+}
+
+#[derive(Deserialize)]
+#[serde(field_identifier, rename_all = "snake_case")]
+enum ChoiceKey {
+    Delta,
+    Message,
+    FinishReason,
+    #[serde(other)]
+    Other,
+}
+
+impl<'de> Deserialize<'de> for ChunkChoice {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Choice;
+        impl<'de> serde::de::Visitor<'de> for Choice {
+            type Value = ChunkChoice;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a chat chunk's choice")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<ChunkChoice, A::Error> {
+                let mut choice = ChunkChoice::default();
+                let mut has_delta = false;
+                while let Some(key) = map.next_key::<ChoiceKey>()? {
+                    match key {
+                        ChoiceKey::Delta => {
+                            if let Some(d) = map.next_value::<Option<ChunkDelta>>()? {
+                                choice.delta = d;
+                                has_delta = true;
+                            }
+                        }
+                        ChoiceKey::Message => {
+                            let m = map.next_value::<Option<ChunkDelta>>()?;
+                            if let (Some(m), false) = (m, has_delta) {
+                                choice.delta = m;
+                            }
+                        }
+                        ChoiceKey::FinishReason => choice.finish_reason = map.next_value()?,
+                        ChoiceKey::Other => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(choice)
+            }
+        }
+        deserializer.deserialize_map(Choice)
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -174,7 +224,7 @@ impl ChatStreamDecoder {
             delta.names = names.map(Box::new);
         }
         if let Some(choice) = chunk.choices.into_iter().next() {
-            let d = choice.delta.or(choice.message).unwrap_or_default();
+            let d = choice.delta;
             delta.content = d.content;
             delta.reasoning = d.reasoning_content;
             delta.tool_calls = d.tool_calls.unwrap_or_default();
