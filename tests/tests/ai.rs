@@ -26,4 +26,5 @@ for_both_adapters!(
     a_cloud_run_service_streams_events,
     images_are_generated_on_the_official_paths,
     anthropic_messages_and_responses_on_the_same_base,
+    the_idle_timeout_is_per_chunk_and_honoured,
 );

@@ -542,3 +542,55 @@ pub fn anthropic_messages_and_responses_on_the_same_base<C: TestClient>() {
         .unwrap_err();
     assert_eq!(e.gateway_code(), Some(&GatewayErrorCode::AiModelNotFound));
 }
+
+/// A stream whose next chunk does not come within the idle timeout ends with a typed
+/// timeout (after what came); pauses shorter than it, one after another, do not —
+/// the wait is per chunk, not for the whole stream.
+pub fn the_idle_timeout_is_per_chunk_and_honoured<C: TestClient>() {
+    use std::time::Duration;
+    let emu = emulator();
+    let mut transport = cloudbase_core::TransportOptions::default();
+    transport.download_idle_timeout = Duration::from_millis(1000);
+    let c = C::connect(config_for(emu.base_url()).transport(transport));
+    c.sign_in_anonymously().unwrap();
+    // Five pauses of a quarter of the idle timeout: longer than it in all.
+    let mut steps = Vec::new();
+    for word in ["a ", "b ", "c ", "d ", "e "] {
+        steps.push(ScriptStep::stall(Duration::from_millis(250)));
+        steps.push(ScriptStep::text(word));
+    }
+    emu.register_model("slow", ModelScript::steps(steps));
+    let items = c
+        .ai_stream(ChatRequest::new("cloudbase", "slow").message(Message::user("x")))
+        .unwrap();
+    let text: String = items
+        .iter()
+        .map(|d| d.as_ref().unwrap().content.clone().unwrap_or_default())
+        .collect();
+    assert_eq!(text, "a b c d e ");
+
+    emu.register_model(
+        "stuck",
+        ModelScript::steps([
+            ScriptStep::text("first "),
+            ScriptStep::stall(Duration::from_secs(30)),
+            ScriptStep::text("never"),
+        ]),
+    );
+    let items = c
+        .ai_stream(ChatRequest::new("cloudbase", "stuck").message(Message::user("x")))
+        .unwrap();
+    assert_eq!(items.len(), 2, "{items:?}");
+    assert_eq!(
+        items[0].as_ref().unwrap().content.as_deref(),
+        Some("first ")
+    );
+    match items[1].as_ref().unwrap_err() {
+        Error::Transport(t) => assert!(
+            matches!(t.kind, TransportErrorKind::Timeout),
+            "{:?}",
+            t.kind
+        ),
+        other => panic!("{other:?}"),
+    }
+}
