@@ -11,6 +11,11 @@ use futures_util::Stream;
 
 type Body = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>;
 
+/// Most bytes read past a stream's end marker to reach the body's end, so the
+/// connection goes back to the pool rather than closing (a chunked body's last,
+/// empty chunk usually follows the marker at once). Past it, the connection closes.
+const DRAIN_LIMIT: usize = 64 * 1024;
+
 /// A streamed answer: each poll hands out the next item, reading from the
 /// connection only when nothing decoded is waiting (a slow consumer holds the server
 /// back). Each chunk must arrive within the idle timeout. Dropping it closes the
@@ -27,6 +32,8 @@ pub struct EventStream<D: StreamDecoder> {
     // (a timer made and dropped per wait cost a measurable share of a fast stream).
     timer: Option<Pin<Box<tokio::time::Sleep>>>,
     armed: bool,
+    // Bytes still allowed to be read past the end (see DRAIN_LIMIT); 0 once drained.
+    drain_left: usize,
 }
 
 impl<D: StreamDecoder> std::fmt::Debug for EventStream<D> {
@@ -47,12 +54,63 @@ impl<D: StreamDecoder> EventStream<D> {
             idle,
             timer: None,
             armed: false,
+            drain_left: DRAIN_LIMIT,
         }
     }
 
     /// Body bytes and items received so far.
     pub fn received(&self) -> (u64, u64) {
         self.reader.received()
+    }
+}
+
+impl<D: StreamDecoder> EventStream<D> {
+    /// After the end: reads to the body's end (at most [`DRAIN_LIMIT`], within the
+    /// idle timeout) so the HTTP library can reuse the connection; then `None`.
+    fn poll_drain(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<D::Item, Error>>> {
+        while self.drain_left > 0 {
+            match self.body.as_mut().poll_next(cx) {
+                Poll::Ready(Some(Ok(chunk))) => {
+                    self.armed = false;
+                    self.drain_left = self.drain_left.saturating_sub(chunk.len().max(1));
+                }
+                Poll::Ready(Some(Err(_)) | None) => self.drain_left = 0,
+                Poll::Pending => {
+                    if self.wait_timed_out(cx) {
+                        self.drain_left = 0;
+                    } else {
+                        return Poll::Pending;
+                    }
+                }
+            }
+        }
+        self.timer = None;
+        Poll::Ready(None)
+    }
+
+    /// Arms (or keeps) the idle timer for a wait; whether it has run out.
+    fn wait_timed_out(&mut self, cx: &mut Context<'_>) -> bool {
+        let idle = self.idle;
+        let timer = match &mut self.timer {
+            Some(timer) => {
+                if !self.armed {
+                    match tokio::time::Instant::now().checked_add(idle) {
+                        Some(deadline) => timer.as_mut().reset(deadline),
+                        // Beyond the clock's range: as long as sleep allows.
+                        None => *timer = Box::pin(tokio::time::sleep(idle)),
+                    }
+                }
+                timer
+            }
+            None => self.timer.insert(Box::pin(tokio::time::sleep(idle))),
+        };
+        self.armed = true;
+        if timer.as_mut().poll(cx).is_ready() {
+            self.timer = None;
+            self.armed = false;
+            return true;
+        }
+        false
     }
 }
 
@@ -67,7 +125,7 @@ impl<D: StreamDecoder> Stream for EventStream<D> {
         loop {
             match this.reader.pull() {
                 Pull::Item(item) => return Poll::Ready(Some(item)),
-                Pull::End => return Poll::Ready(None),
+                Pull::End => return this.poll_drain(cx),
                 Pull::NeedBytes => {}
             }
             match this.body.as_mut().poll_next(cx) {
@@ -77,31 +135,16 @@ impl<D: StreamDecoder> Stream for EventStream<D> {
                 }
                 Poll::Ready(Some(Err(e))) => {
                     this.armed = false;
+                    this.drain_left = 0;
                     return Poll::Ready(Some(Err(this.reader.on_failure(crate::classify(e)))));
                 }
                 Poll::Ready(None) => {
                     this.armed = false;
+                    this.drain_left = 0;
                     this.reader.on_eof();
                 }
                 Poll::Pending => {
-                    let idle = this.idle;
-                    let timer = match &mut this.timer {
-                        Some(timer) => {
-                            if !this.armed {
-                                match tokio::time::Instant::now().checked_add(idle) {
-                                    Some(deadline) => timer.as_mut().reset(deadline),
-                                    // Beyond the clock's range: as long as sleep allows.
-                                    None => *timer = Box::pin(tokio::time::sleep(idle)),
-                                }
-                            }
-                            timer
-                        }
-                        None => this.timer.insert(Box::pin(tokio::time::sleep(idle))),
-                    };
-                    this.armed = true;
-                    if timer.as_mut().poll(cx).is_ready() {
-                        this.timer = None;
-                        this.armed = false;
+                    if this.wait_timed_out(cx) {
                         let failure = TransportError::new(
                             TransportErrorKind::Timeout,
                             "no stream data within the idle timeout",

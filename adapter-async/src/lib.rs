@@ -171,6 +171,8 @@ impl Client {
                 .redirect(reqwest::redirect::Policy::none()) // a redirect is reported, never followed
                 .connect_timeout(t.connect_timeout)
                 .timeout(t.request_timeout)
+                .pool_max_idle_per_host(t.max_idle_connections_per_host)
+                .pool_idle_timeout(t.idle_connection_timeout)
                 .user_agent(cloudbase_core::request::SDK_VERSION)
                 .build()
                 .map_err(|e| TransportError::new(TransportErrorKind::Other, e))?,

@@ -8,6 +8,11 @@ use cloudbase_core::{Error, TransportError, TransportErrorKind};
 /// Bytes read at a time: one chunk is the most a stream holds beyond its decoder.
 const CHUNK: usize = 16 * 1024;
 
+/// Most bytes read past a stream's end marker to reach the body's end, so the
+/// connection goes back to the pool rather than closing (a chunked body's last,
+/// empty chunk usually follows the marker at once). Past it, the connection closes.
+pub(crate) const DRAIN_LIMIT: usize = 64 * 1024;
+
 /// A streamed answer: each `next` hands out the next item, reading from the
 /// connection only when nothing decoded is waiting (a slow consumer holds the server
 /// back). Dropping it closes the connection.
@@ -20,6 +25,7 @@ pub struct EventStream<D: StreamDecoder> {
     reader: StreamReader<D>,
     body: Box<dyn Read + Send>,
     buf: Vec<u8>,
+    drained: bool,
 }
 
 impl<D: StreamDecoder> std::fmt::Debug for EventStream<D> {
@@ -38,12 +44,30 @@ impl<D: StreamDecoder> EventStream<D> {
             reader: StreamReader::new(decoder),
             body: Box::new(body.into_with_config().limit(u64::MAX).reader()),
             buf: vec![0; CHUNK],
+            drained: false,
         }
     }
 
     /// Body bytes and items received so far.
     pub fn received(&self) -> (u64, u64) {
         self.reader.received()
+    }
+}
+
+impl<D: StreamDecoder> EventStream<D> {
+    /// After the end: reads to the body's end (at most [`DRAIN_LIMIT`], each read
+    /// within the idle timeout) so the HTTP library can reuse the connection.
+    fn drain(&mut self) {
+        if std::mem::replace(&mut self.drained, true) {
+            return;
+        }
+        let mut left = DRAIN_LIMIT;
+        while left > 0 {
+            match self.body.read(&mut self.buf) {
+                Ok(0) | Err(_) => return,
+                Ok(n) => left = left.saturating_sub(n),
+            }
+        }
     }
 }
 
@@ -70,12 +94,21 @@ impl<D: StreamDecoder> Iterator for EventStream<D> {
         loop {
             match self.reader.pull() {
                 Pull::Item(item) => return Some(item),
-                Pull::End => return None,
+                Pull::End => {
+                    self.drain();
+                    return None;
+                }
                 Pull::NeedBytes => match self.body.read(&mut self.buf) {
-                    Ok(0) => self.reader.on_eof(),
+                    Ok(0) => {
+                        self.drained = true;
+                        self.reader.on_eof();
+                    }
                     Ok(n) => self.reader.on_chunk(&self.buf[..n]),
                     Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                    Err(e) => return Some(Err(self.reader.on_failure(classify(e)))),
+                    Err(e) => {
+                        self.drained = true;
+                        return Some(Err(self.reader.on_failure(classify(e))));
+                    }
                 },
             }
         }

@@ -165,6 +165,10 @@ impl Client {
             .timeout_send_body(Some(t.request_timeout))
             .timeout_recv_response(Some(t.request_timeout))
             .timeout_recv_body(Some(t.request_timeout))
+            .max_idle_connections_per_host(t.max_idle_connections_per_host)
+            // A few hosts at most (the gateway, storage, Cloud Run): room for each.
+            .max_idle_connections(t.max_idle_connections_per_host.saturating_mul(4))
+            .max_idle_age(t.idle_connection_timeout)
             .user_agent(cloudbase_core::request::SDK_VERSION)
             .build()
             .into()

@@ -345,23 +345,65 @@ where
     Arc::new(move || Box::pin(f(state.clone())))
 }
 
-/// Requests per second of `rounds` alternating runs, medians.
+/// Medians of alternating runs, and the connections each side opened over all of them.
+struct Measured {
+    ours: f64,
+    baseline: f64,
+    ours_connections: usize,
+    baseline_connections: usize,
+}
+
+/// Requests per second of `rounds` alternating runs (the first, on a cold pool,
+/// included), medians; connections counted at the server around each run.
+/// `BENCH_SIDE=ours` or `raw` runs one side only (for profiles).
 fn throughput(
     rounds: usize,
     mut ours: impl FnMut() -> f64,
     mut baseline: impl FnMut() -> f64,
-) -> (f64, f64) {
-    ours();
-    baseline();
+) -> Measured {
+    let side = std::env::var("BENCH_SIDE").unwrap_or_default();
     let (mut a, mut b) = (Vec::new(), Vec::new());
-    for _ in 0..rounds {
-        a.push(ours());
-        b.push(baseline());
+    let (mut ca, mut cb) = (0, 0);
+    for _ in 0..=rounds {
+        if side != "raw" {
+            let before = server::connections();
+            a.push(ours());
+            ca += server::connections() - before;
+        }
+        if side != "ours" {
+            let before = server::connections();
+            b.push(baseline());
+            cb += server::connections() - before;
+        }
     }
-    (median(a), median(b))
+    // The first run warms caches and the pool: its time is left out of the medians.
+    let med = |mut v: Vec<f64>| {
+        if v.len() > 1 {
+            v.remove(0);
+        }
+        if v.is_empty() { f64::NAN } else { median(v) }
+    };
+    Measured {
+        ours: med(a),
+        baseline: med(b),
+        ours_connections: ca,
+        baseline_connections: cb,
+    }
 }
 
-fn adapter_rows(rounds: usize, total: usize) -> Vec<Row> {
+/// Connections opened over a whole throughput measurement: ours must not exceed raw.
+fn connections_row(what: &'static str, m: &Measured, runs: usize) -> Row {
+    Row {
+        what,
+        ours: format!("{}", m.ours_connections),
+        baseline: format!("{} ({runs} runs)", m.baseline_connections),
+        ratio: m.ours_connections as f64 / m.baseline_connections.max(1) as f64,
+        goal: "ours ≤ raw",
+        met: m.ours_connections <= m.baseline_connections,
+    }
+}
+
+fn adapter_rows(rounds: usize, total: usize, part: &dyn Fn(&str) -> bool) -> Vec<Row> {
     let input = json!({"message": "hello", "numbers": [1, 2, 3]});
     let courses = serde_json::to_vec(
         &json!([{"id": 1, "name": "math"}, {"id": 2, "name": "music, (advanced)"}]),
@@ -396,15 +438,7 @@ fn adapter_rows(rounds: usize, total: usize) -> Vec<Row> {
     let mut rows = Vec::new();
     const CONCURRENCY: usize = 64;
 
-    // Async adapter vs raw reqwest.
     let ours = Arc::new(cloudbase_async::Client::new(config()).expect("client"));
-    let raw = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .connect_timeout(Duration::from_secs(10))
-        .timeout(Duration::from_secs(60))
-        .user_agent("cloudbase-rust/0.1.0")
-        .build()
-        .expect("reqwest");
     let fn_url = format!("{url}/v1/functions/echo");
     let run_async = |task: Task| {
         rt.block_on(async {
@@ -422,155 +456,159 @@ fn adapter_rows(rounds: usize, total: usize) -> Vec<Row> {
             (total / CONCURRENCY * CONCURRENCY) as f64 / start.elapsed().as_secs_f64()
         })
     };
-    let ours_task = task((ours.clone(), input.clone()), |(ours, input)| async move {
-        let r = ours.call_function("echo", &input).await.expect("call");
-        black_box(r.json::<Echo>().expect("typed"));
-    });
-    let raw_task = task(
-        (raw.clone(), fn_url.clone(), input.clone()),
-        |(raw, fn_url, input)| async move {
-            let resp = raw
-                .post(fn_url)
+    if part("async") {
+        // Async adapter vs raw reqwest.
+        let raw = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(Duration::from_secs(10))
+            .timeout(Duration::from_secs(60))
+            .user_agent("cloudbase-rust/0.1.0")
+            .build()
+            .expect("reqwest");
+        let ours_task = task((ours.clone(), input.clone()), |(ours, input)| async move {
+            let r = ours.call_function("echo", &input).await.expect("call");
+            black_box(r.json::<Echo>().expect("typed"));
+        });
+        let raw_task = task(
+            (raw.clone(), fn_url.clone(), input.clone()),
+            |(raw, fn_url, input)| async move {
+                let resp = raw
+                    .post(fn_url)
+                    .header("x-sdk-version", "cloudbase-rust/0.1.0")
+                    .header("accept-language", "zh-CN")
+                    .header("x-request-id", request_id())
+                    .header("authorization", "Bearer bench-api-key")
+                    .header("content-type", "application/json; charset=utf-8")
+                    .body(serde_json::to_vec(&input).expect("json"))
+                    .send()
+                    .await
+                    .expect("send");
+                assert!(resp.status().is_success());
+                let bytes = resp.bytes().await.expect("body");
+                black_box(serde_json::from_slice::<Echo>(&bytes).expect("typed"));
+            },
+        );
+        let m = throughput(
+            rounds,
+            || run_async(ours_task.clone()),
+            || run_async(raw_task.clone()),
+        );
+        rows.push(throughput_row(
+            "async adapter vs reqwest (64 concurrent)",
+            m.ours,
+            m.baseline,
+            "≥ 0.97×",
+            0.97,
+        ));
+        rows.push(connections_row(
+            "connections, async (cold pool, then warm)",
+            &m,
+            rounds + 1,
+        ));
+    }
+    if part("rest") {
+        // MySQL REST query path vs the postgrest crate, same server, same concurrency.
+        let pg = Arc::new(
+            postgrest::Postgrest::new(format!("{url}/v1/rdb/rest"))
+                .insert_header("authorization", "Bearer bench-api-key"),
+        );
+        let rest_ours = task(ours.clone(), |ours| async move {
+            let rows: Vec<Course> = ours
+                .execute(from("course").select("id,name").eq("grade", 3).fetch())
+                .await
+                .expect("rows");
+            black_box(rows);
+        });
+        let rest_pg = task(pg.clone(), |pg| async move {
+            let resp = pg
+                .from("course")
+                .select("id,name")
+                .eq("grade", "3")
+                .execute()
+                .await
+                .expect("send");
+            assert!(resp.status().is_success());
+            let bytes = resp.bytes().await.expect("body");
+            let rows: Vec<Course> = serde_json::from_slice(&bytes).expect("rows");
+            black_box(rows);
+        });
+        let m = throughput(
+            rounds,
+            || run_async(rest_ours.clone()),
+            || run_async(rest_pg.clone()),
+        );
+        rows.push(throughput_row(
+            "MySQL REST query vs postgrest crate",
+            m.ours,
+            m.baseline,
+            "≥ 1.0×",
+            1.0,
+        ));
+    }
+    if part("blocking") {
+        // Blocking adapter vs raw ureq, 8 threads.
+        const THREADS: usize = 8;
+        let blocking = cloudbase_blocking::Client::new(config()).expect("client");
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            // The same timeouts as the adapter's (per phase; see adapter-blocking).
+            .timeout_connect(Some(Duration::from_secs(10)))
+            .timeout_send_request(Some(Duration::from_secs(60)))
+            .timeout_send_body(Some(Duration::from_secs(60)))
+            .timeout_recv_response(Some(Duration::from_secs(60)))
+            .timeout_recv_body(Some(Duration::from_secs(60)))
+            .build()
+            .into();
+        let run_threads = |f: &(dyn Fn() + Sync)| {
+            let start = Instant::now();
+            std::thread::scope(|s| {
+                for _ in 0..THREADS {
+                    s.spawn(|| {
+                        for _ in 0..total / THREADS {
+                            f();
+                        }
+                    });
+                }
+            });
+            (total / THREADS * THREADS) as f64 / start.elapsed().as_secs_f64()
+        };
+        let ours_call = || {
+            let r = blocking.call_function("echo", &input).expect("call");
+            black_box(r.json::<Echo>().expect("typed"));
+        };
+        let raw_call = || {
+            let mut resp = agent
+                .post(&fn_url)
                 .header("x-sdk-version", "cloudbase-rust/0.1.0")
                 .header("accept-language", "zh-CN")
                 .header("x-request-id", request_id())
                 .header("authorization", "Bearer bench-api-key")
                 .header("content-type", "application/json; charset=utf-8")
-                .body(serde_json::to_vec(&input).expect("json"))
-                .send()
-                .await
+                .send(&serde_json::to_vec(&input).expect("json")[..])
                 .expect("send");
             assert!(resp.status().is_success());
-            let bytes = resp.bytes().await.expect("body");
+            let bytes = resp.body_mut().read_to_vec().expect("body");
             black_box(serde_json::from_slice::<Echo>(&bytes).expect("typed"));
-        },
-    );
-    let before = server::connections();
-    run_async(ours_task.clone());
-    let mid = server::connections();
-    run_async(raw_task.clone());
-    eprintln!(
-        "connections opened per {total} requests: async ours {}, raw reqwest {}",
-        mid - before,
-        server::connections() - mid
-    );
-    let (a, b) = throughput(
-        rounds,
-        || run_async(ours_task.clone()),
-        || run_async(raw_task.clone()),
-    );
-    rows.push(throughput_row(
-        "async adapter vs reqwest (64 concurrent)",
-        a,
-        b,
-        "≥ 0.97×",
-        0.97,
-    ));
-
-    // MySQL REST query path vs the postgrest crate, same server, same concurrency.
-    let pg = Arc::new(
-        postgrest::Postgrest::new(format!("{url}/v1/rdb/rest"))
-            .insert_header("authorization", "Bearer bench-api-key"),
-    );
-    let rest_ours = task(ours.clone(), |ours| async move {
-        let rows: Vec<Course> = ours
-            .execute(from("course").select("id,name").eq("grade", 3).fetch())
-            .await
-            .expect("rows");
-        black_box(rows);
-    });
-    let rest_pg = task(pg.clone(), |pg| async move {
-        let resp = pg
-            .from("course")
-            .select("id,name")
-            .eq("grade", "3")
-            .execute()
-            .await
-            .expect("send");
-        assert!(resp.status().is_success());
-        let bytes = resp.bytes().await.expect("body");
-        let rows: Vec<Course> = serde_json::from_slice(&bytes).expect("rows");
-        black_box(rows);
-    });
-    let (a, b) = throughput(
-        rounds,
-        || run_async(rest_ours.clone()),
-        || run_async(rest_pg.clone()),
-    );
-    rows.push(throughput_row(
-        "MySQL REST query vs postgrest crate",
-        a,
-        b,
-        "≥ 1.0×",
-        1.0,
-    ));
-
-    // Blocking adapter vs raw ureq, 8 threads.
-    const THREADS: usize = 8;
-    let blocking = cloudbase_blocking::Client::new(config()).expect("client");
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .max_redirects(0)
-        // The same timeouts as the adapter's (per phase; see adapter-blocking).
-        .timeout_connect(Some(Duration::from_secs(10)))
-        .timeout_send_request(Some(Duration::from_secs(60)))
-        .timeout_send_body(Some(Duration::from_secs(60)))
-        .timeout_recv_response(Some(Duration::from_secs(60)))
-        .timeout_recv_body(Some(Duration::from_secs(60)))
-        .build()
-        .into();
-    let run_threads = |f: &(dyn Fn() + Sync)| {
-        let start = Instant::now();
-        std::thread::scope(|s| {
-            for _ in 0..THREADS {
-                s.spawn(|| {
-                    for _ in 0..total / THREADS {
-                        f();
-                    }
-                });
-            }
-        });
-        (total / THREADS * THREADS) as f64 / start.elapsed().as_secs_f64()
-    };
-    let ours_call = || {
-        let r = blocking.call_function("echo", &input).expect("call");
-        black_box(r.json::<Echo>().expect("typed"));
-    };
-    let raw_call = || {
-        let mut resp = agent
-            .post(&fn_url)
-            .header("x-sdk-version", "cloudbase-rust/0.1.0")
-            .header("accept-language", "zh-CN")
-            .header("x-request-id", request_id())
-            .header("authorization", "Bearer bench-api-key")
-            .header("content-type", "application/json; charset=utf-8")
-            .send(&serde_json::to_vec(&input).expect("json")[..])
-            .expect("send");
-        assert!(resp.status().is_success());
-        let bytes = resp.body_mut().read_to_vec().expect("body");
-        black_box(serde_json::from_slice::<Echo>(&bytes).expect("typed"));
-    };
-    let before = server::connections();
-    run_threads(&ours_call);
-    let mid = server::connections();
-    run_threads(&raw_call);
-    eprintln!(
-        "connections opened per {total} requests: blocking ours {}, raw ureq {}",
-        mid - before,
-        server::connections() - mid
-    );
-    let (a, b) = throughput(
-        rounds,
-        || run_threads(&ours_call),
-        || run_threads(&raw_call),
-    );
-    rows.push(throughput_row(
-        "blocking adapter vs ureq (8 threads)",
-        a,
-        b,
-        "≥ 0.97×",
-        0.97,
-    ));
+        };
+        let m = throughput(
+            rounds,
+            || run_threads(&ours_call),
+            || run_threads(&raw_call),
+        );
+        rows.push(throughput_row(
+            "blocking adapter vs ureq (8 threads)",
+            m.ours,
+            m.baseline,
+            "≥ 0.97×",
+            0.97,
+        ));
+        rows.push(connections_row(
+            "connections, blocking (cold pool, then warm)",
+            &m,
+            rounds + 1,
+        ));
+    }
     rows
 }
 
@@ -655,7 +693,8 @@ fn memory_rows() -> Vec<Row> {
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let quick = args.iter().any(|a| a == "quick");
-    // `core`, `adapters`, `streams` or `memory` run one section (for profiling); default all.
+    // `core`, `adapters` (or one of its parts: `async`, `rest`, `blocking`), `streams`
+    // or `memory` run one section (for profiling); default all.
     let only = |section: &str| {
         let named: Vec<&String> = args.iter().filter(|a| *a != "quick").collect();
         named.is_empty() || named.iter().any(|a| *a == section)
@@ -672,8 +711,9 @@ fn main() {
     if only("core") {
         rows.extend(core_rows(samples));
     }
-    if only("adapters") {
-        rows.extend(adapter_rows(rounds, total));
+    if only("adapters") || only("async") || only("rest") || only("blocking") {
+        let all = only("adapters");
+        rows.extend(adapter_rows(rounds, total, &|p| all || only(p)));
     }
     if only("streams") {
         rows.extend(streams::stream_rows(rounds * 6));

@@ -33,12 +33,19 @@ pub struct TransportOptions {
     /// the same session): past it the renewal fails with
     /// [`StoreError::LockTimeout`](crate::store::StoreError::LockTimeout).
     pub store_lock_timeout: Duration,
+    /// Idle connections kept per host for reuse. Each connection not kept costs the
+    /// next call a new TCP (and TLS) handshake; the blocking adapter's HTTP library
+    /// keeps 3 by default, so 8 threads reconnected on most calls (bench/).
+    pub max_idle_connections_per_host: usize,
+    /// How long an idle connection is kept for reuse.
+    pub idle_connection_timeout: Duration,
 }
 
 impl Default for TransportOptions {
     /// 10 s to connect, 60 s per attempt (cloud functions may run long; the JS SDK's
     /// 15 s browser default is too short for them), 32 MiB per response; downloads:
-    /// 60 s without a byte ends them, no size cap; 30 s for a shared store's lock.
+    /// 60 s without a byte ends them, no size cap; 30 s for a shared store's lock;
+    /// up to 64 idle connections per host, each kept 90 s.
     fn default() -> Self {
         Self {
             connect_timeout: Duration::from_secs(10),
@@ -47,6 +54,8 @@ impl Default for TransportOptions {
             download_idle_timeout: Duration::from_secs(60),
             max_download_bytes: None,
             store_lock_timeout: Duration::from_secs(30),
+            max_idle_connections_per_host: 64,
+            idle_connection_timeout: Duration::from_secs(90),
         }
     }
 }
@@ -100,6 +109,18 @@ impl TransportOptions {
     /// Longest wait for a shared session store's lock (default 30 s).
     pub fn store_lock_timeout(mut self, timeout: Duration) -> Self {
         self.store_lock_timeout = timeout;
+        self
+    }
+
+    /// Idle connections kept per host for reuse (default 64; 0 keeps none).
+    pub fn max_idle_connections_per_host(mut self, connections: usize) -> Self {
+        self.max_idle_connections_per_host = connections;
+        self
+    }
+
+    /// How long an idle connection is kept for reuse (default 90 s).
+    pub fn idle_connection_timeout(mut self, timeout: Duration) -> Self {
+        self.idle_connection_timeout = timeout;
         self
     }
 }
