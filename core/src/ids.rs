@@ -29,16 +29,16 @@ pub fn request_id_hex(rng: &mut dyn RngCore) -> String {
 
 /// A dashed 8-4-4-4-12 UUID v4: the gateway `X-Request-Id`.
 pub fn request_id_uuid(rng: &mut dyn RngCore) -> String {
-    let h = request_id_hex(rng);
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let bytes = uuid_v4_bytes(rng);
     let mut s = String::with_capacity(36);
-    for (i, part) in [&h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32]]
-        .into_iter()
-        .enumerate()
-    {
-        if i > 0 {
+    for (i, b) in bytes.iter().enumerate() {
+        // Dashes before bytes 4, 6, 8 and 10: 8-4-4-4-12 digits.
+        if matches!(i, 4 | 6 | 8 | 10) {
             s.push('-');
         }
-        s.push_str(part);
+        s.push(char::from(DIGITS[usize::from(b >> 4)]));
+        s.push(char::from(DIGITS[usize::from(b & 0x0f)]));
     }
     s
 }

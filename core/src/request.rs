@@ -309,19 +309,24 @@ fn header_value(name: &str, value: &str) -> Result<HeaderValue, BuildError> {
 /// `client_id` for credential-less auth calls), common headers and credentials.
 pub(crate) fn build(spec: &RequestSpec, env: &Envelope<'_>) -> Result<HttpRequest, Error> {
     let config = env.config;
-    let mut query = spec.query.clone();
+    // Copied only when `client_id` is added (most calls send the query as given).
+    let mut query = std::borrow::Cow::Borrowed(spec.query.as_slice());
     let mut headers = HeaderMap::new();
 
     let bearer = match spec.access {
         Access::ClientId => {
             if spec.api.is_auth() && !query.iter().any(|(k, _)| k == "client_id") {
-                query.push(("client_id".to_owned(), config.client_id().to_owned()));
+                query
+                    .to_mut()
+                    .push(("client_id".to_owned(), config.client_id().to_owned()));
             }
             None
         }
         Access::BasicClient => {
             if !query.iter().any(|(k, _)| k == "client_id") {
-                query.push(("client_id".to_owned(), config.client_id().to_owned()));
+                query
+                    .to_mut()
+                    .push(("client_id".to_owned(), config.client_id().to_owned()));
             }
             use base64::Engine as _;
             let basic = base64::engine::general_purpose::STANDARD
@@ -353,7 +358,9 @@ pub(crate) fn build(spec: &RequestSpec, env: &Envelope<'_>) -> Result<HttpReques
             Some(token) => Some(token),
             None => {
                 if !query.iter().any(|(k, _)| k == "client_id") {
-                    query.push(("client_id".to_owned(), config.client_id().to_owned()));
+                    query
+                        .to_mut()
+                        .push(("client_id".to_owned(), config.client_id().to_owned()));
                 }
                 None
             }
@@ -376,14 +383,18 @@ pub(crate) fn build(spec: &RequestSpec, env: &Envelope<'_>) -> Result<HttpReques
             return Err(Error::Internal("external request without a URL"));
         }
         _ => {
-            let mut url = config.gateway_origin().as_str().to_owned();
+            let origin = config.gateway_origin().as_str();
+            let mut url = String::with_capacity(
+                origin.len() + spec.api.prefix().len() + spec.path.len() + 64,
+            );
+            url.push_str(origin);
             url.push_str(spec.api.prefix());
             url.push_str(&spec.path);
             url
         }
     };
     let mut has_query = url.contains('?');
-    for (k, v) in &query {
+    for (k, v) in query.iter() {
         url.push(if has_query { '&' } else { '?' });
         has_query = true;
         url.extend(utf8_percent_encode(k, COMPONENT));
@@ -415,7 +426,10 @@ pub(crate) fn build(spec: &RequestSpec, env: &Envelope<'_>) -> Result<HttpReques
         );
     }
     if let Some(token) = bearer {
-        let mut v = header_value("authorization", &format!("Bearer {}", token.expose()))?;
+        let mut text = String::with_capacity(7 + token.expose().len());
+        text.push_str("Bearer ");
+        text.push_str(token.expose());
+        let mut v = header_value("authorization", &text)?;
         v.set_sensitive(true);
         headers.insert(AUTHORIZATION, v);
     }
@@ -424,29 +438,30 @@ pub(crate) fn build(spec: &RequestSpec, env: &Envelope<'_>) -> Result<HttpReques
         headers.insert(name.clone(), value.clone());
     }
 
-    let mut builder = http::Request::builder()
-        .method(spec.method.clone())
-        .uri(&url);
-    if let Some(h) = builder.headers_mut() {
-        *h = headers;
-    }
     if let Some(len) = spec.streamed_body {
-        builder = builder
-            .header(http::header::CONTENT_LENGTH, len)
-            .extension(StreamedBody { len });
+        headers.insert(http::header::CONTENT_LENGTH, HeaderValue::from(len));
+    }
+    // Assembled in place rather than through `http::request::Builder`, whose
+    // by-value steps moved the request's parts at each one (bench/).
+    let uri = http::Uri::try_from(url).map_err(|e| BuildError::InvalidInput {
+        field: "request",
+        reason: e.to_string(),
+    })?;
+    let mut request = http::Request::new(spec.body.clone());
+    *request.method_mut() = spec.method.clone();
+    *request.uri_mut() = uri;
+    *request.headers_mut() = headers;
+    let extensions = request.extensions_mut();
+    if let Some(len) = spec.streamed_body {
+        extensions.insert(StreamedBody { len });
     }
     if spec.streamed_response {
-        builder = builder.extension(StreamedResponse);
+        extensions.insert(StreamedResponse);
     }
     if spec.event_stream {
-        builder = builder.extension(crate::stream::EventStreamResponse);
+        extensions.insert(crate::stream::EventStreamResponse);
     }
-    Ok(builder
-        .body(spec.body.clone())
-        .map_err(|e| BuildError::InvalidInput {
-            field: "request",
-            reason: e.to_string(),
-        })?)
+    Ok(request)
 }
 
 /// The final request an operation sends from a fresh `demo-env` client with

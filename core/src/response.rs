@@ -56,6 +56,21 @@ struct ErrorFields {
     hint: Option<serde_json::Value>,
 }
 
+/// Whether `body` could carry an `error` or `code` key (or a `\u` escape, which could
+/// spell one).
+fn mentions_error_keys(body: &[u8]) -> bool {
+    use std::sync::LazyLock;
+    // Built once: making a searcher per call cost more than the search.
+    static FINDERS: LazyLock<[memchr::memmem::Finder<'static>; 3]> = LazyLock::new(|| {
+        [
+            memchr::memmem::Finder::new(b"error\""),
+            memchr::memmem::Finder::new(b"code\""),
+            memchr::memmem::Finder::new(b"\\u"),
+        ]
+    });
+    FINDERS.iter().any(|f| f.find(body).is_some())
+}
+
 /// Turns an error answer into a [`ServerError`]; `Ok(())` means "not an error".
 ///
 /// - Auth APIs: a body with an `error` string is an error whatever the status (the JS
@@ -94,6 +109,12 @@ fn read_error(
     }
     // A gateway 2xx is never an error unless its body's `code` counts: skip reading.
     if status.is_success() && !api.is_auth() && !code_in_2xx_is_error {
+        return Ok(());
+    }
+    // An auth 2xx is an error only if its body names `error` or `code`: a token
+    // answer without either is not read twice (a JSON escape in a key could spell
+    // them, so a body with one is read too).
+    if status.is_success() && !mentions_error_keys(response.body()) {
         return Ok(());
     }
     // Only the envelope's own fields are read; the rest (a model list's records, say)

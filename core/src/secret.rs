@@ -1,8 +1,9 @@
 //! A string that never shows itself in logs.
 
 use std::fmt;
+use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// A token, key, password or code.
 ///
@@ -23,14 +24,16 @@ use serde::{Deserialize, Serialize};
 /// assert_eq!(key.to_string(), "***");
 /// assert_eq!(key.expose(), "pk_live_123");
 /// ```
-#[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct Secret(String);
+// Shared, not copied, when cloned: a session's tokens are held by the session, each
+// auth event and the call that sent them (a copy each cost a measurable share of a
+// sign-in and of every authorized call; bench/).
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Secret(Arc<str>);
 
 impl Secret {
     /// Wraps a secret value.
     pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
+        Self(Arc::from(value.into()))
     }
 
     /// The plain value. Call this only where the value must go on the wire.
@@ -58,13 +61,39 @@ impl fmt::Display for Secret {
 
 impl From<String> for Secret {
     fn from(value: String) -> Self {
-        Self(value)
+        Self(Arc::from(value))
     }
 }
 
 impl From<&str> for Secret {
     fn from(value: &str) -> Self {
-        Self(value.to_owned())
+        Self(Arc::from(value))
+    }
+}
+
+impl Serialize for Secret {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Secret {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        // Straight from the input's text where it allows (no intermediate String).
+        struct Text;
+        impl serde::de::Visitor<'_> for Text {
+            type Value = Secret;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Secret, E> {
+                Ok(Secret(Arc::from(v)))
+            }
+            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Secret, E> {
+                Ok(Secret(Arc::from(v)))
+            }
+        }
+        deserializer.deserialize_str(Text)
     }
 }
 

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::SystemTime;
 
 use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 use super::contact::Contact;
 use super::wire::{auth_post, signed_in};
@@ -634,11 +634,25 @@ impl OneShot for SignInWithPassword {
             }
             .into());
         }
-        let map = json!({"username": self.username, "password": self.password.expose()});
-        let Value::Object(map) = map else {
-            return Err(BuildError::Serialize("not an object".into()).into());
-        };
-        Ok(auth_post("signin", Access::ClientId, map)?)
+        // Written straight from the fields (in the order a JSON map would sort them);
+        // the map this was built through cost a fifth of a sign-in (bench/).
+        #[derive(serde::Serialize)]
+        struct Body<'a> {
+            password: &'a str,
+            username: &'a str,
+        }
+        let body = serde_json::to_vec(&Body {
+            password: self.password.expose(),
+            username: &self.username,
+        })
+        .map_err(|e| BuildError::Serialize(e.to_string()))?;
+        Ok(RequestSpec::new(
+            crate::request::Api::AuthV1,
+            http::Method::POST,
+            Access::ClientId,
+        )
+        .path("signin")
+        .json_body(body, "application/json"))
     }
 
     fn parse(
