@@ -109,6 +109,9 @@ pub struct RequestSpec {
     pub(crate) path: String,
     pub(crate) query: Vec<(String, String)>,
     pub(crate) headers: HeaderMap,
+    /// The body's `Content-Type` when it is a fixed one (JSON bodies): kept apart from
+    /// `headers`, so most requests carry no map of their own to build and drop.
+    pub(crate) content_type: Option<&'static str>,
     pub(crate) body: Vec<u8>,
     pub(crate) access: Access,
     pub(crate) request_id: RequestIdStyle,
@@ -137,6 +140,7 @@ impl RequestSpec {
             path: String::new(),
             query: Vec::new(),
             headers: HeaderMap::new(),
+            content_type: None,
             body: Vec::new(),
             access,
             request_id,
@@ -178,6 +182,7 @@ impl RequestSpec {
     /// request is sent (marked with [`StreamedBody`]); `content_type` describes it.
     pub fn streamed_body(mut self, content_length: u64, content_type: HeaderValue) -> Self {
         self.streamed_body = Some(content_length);
+        self.content_type = None;
         self.headers.insert(CONTENT_TYPE, content_type);
         self
     }
@@ -205,6 +210,7 @@ impl RequestSpec {
     /// A body of any type.
     pub fn body(mut self, bytes: Vec<u8>, content_type: HeaderValue) -> Self {
         self.body = bytes;
+        self.content_type = None;
         self.headers.insert(CONTENT_TYPE, content_type);
         self
     }
@@ -247,8 +253,8 @@ impl RequestSpec {
     /// A JSON body with the given `Content-Type`.
     pub fn json_body(mut self, bytes: Vec<u8>, content_type: &'static str) -> Self {
         self.body = bytes;
-        self.headers
-            .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+        self.headers.remove(CONTENT_TYPE);
+        self.content_type = Some(content_type);
         self
     }
 
@@ -300,6 +306,11 @@ pub(crate) struct Envelope<'a> {
     /// The admin token obtained with server credentials, if the config has them.
     pub server_token: Option<&'a Secret>,
 }
+
+// Checked once, at compile time (`from_static` per call re-validated each name).
+const X_SDK_VERSION: HeaderName = HeaderName::from_static("x-sdk-version");
+const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+const X_DEVICE_ID: HeaderName = HeaderName::from_static("x-device-id");
 
 fn header_value(name: &str, value: &str) -> Result<HeaderValue, BuildError> {
     HeaderValue::from_str(value).map_err(|_| BuildError::InvalidHeader(name.to_owned()))
@@ -402,28 +413,19 @@ pub(crate) fn build(spec: &RequestSpec, env: &Envelope<'_>) -> Result<HttpReques
         url.extend(utf8_percent_encode(v, COMPONENT));
     }
 
-    headers.insert(
-        HeaderName::from_static("x-sdk-version"),
-        HeaderValue::from_static(SDK_VERSION),
-    );
+    headers.insert(X_SDK_VERSION, HeaderValue::from_static(SDK_VERSION));
     headers.insert(
         http::header::ACCEPT_LANGUAGE,
         HeaderValue::from_static(config.language().as_str()),
     );
     match spec.request_id {
         RequestIdStyle::Hex32 | RequestIdStyle::Uuid => {
-            headers.insert(
-                HeaderName::from_static("x-request-id"),
-                header_value("x-request-id", env.request_id)?,
-            );
+            headers.insert(X_REQUEST_ID, header_value("x-request-id", env.request_id)?);
         }
         RequestIdStyle::None => {}
     }
     if spec.api.is_auth() {
-        headers.insert(
-            HeaderName::from_static("x-device-id"),
-            header_value("x-device-id", env.device_id)?,
-        );
+        headers.insert(X_DEVICE_ID, header_value("x-device-id", env.device_id)?);
     }
     if let Some(token) = bearer {
         let mut text = String::with_capacity(7 + token.expose().len());
@@ -432,6 +434,9 @@ pub(crate) fn build(spec: &RequestSpec, env: &Envelope<'_>) -> Result<HttpReques
         let mut v = header_value("authorization", &text)?;
         v.set_sensitive(true);
         headers.insert(AUTHORIZATION, v);
+    }
+    if let Some(content_type) = spec.content_type {
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
     }
     // Operation headers last, so a caller's explicit header wins over a default.
     for (name, value) in &spec.headers {
