@@ -5,6 +5,9 @@
 
 #[path = "../common.rs"]
 mod common;
+#[path = "../server.rs"]
+#[allow(dead_code)]
+mod server;
 
 use cloudbase_core::models::{Model, Query};
 use common::{Todo, drive, signed_in_state, todo_body};
@@ -75,9 +78,53 @@ fn stream() {
     println!("{ours} {base} {CHUNK}");
 }
 
+/// Every record of a model through the blocking adapter's pager: the loopback
+/// server answers each page with the same 200 records and a total of `records`.
+/// Prints `<peak heap bytes above the start> <one page's body bytes> <records seen>`.
+fn pager(records: u64) {
+    let page = todo_page(200, records);
+    let page_len = page.len();
+    let url = server::start(vec![("/v1/model/", "application/json", "", page)]);
+    let client = cloudbase_blocking::Client::new(
+        cloudbase_core::Config::builder("bench-env")
+            .base_url(url.as_str())
+            .api_key("bench-api-key")
+            .build()
+            .expect("config"),
+    )
+    .expect("client");
+    let start = HEAP.current_usage();
+    HEAP.reset_peak_usage();
+    let mut seen = 0u64;
+    for todo in client
+        .models()
+        .records::<Todo>("todo", Query::new())
+        .expect("pager")
+    {
+        black_box(todo.expect("record"));
+        seen += 1;
+    }
+    let peak = HEAP.peak_usage().saturating_sub(start);
+    println!("{peak} {page_len} {seen}");
+}
+
+/// A page of `rows` records claiming `total` in all.
+fn todo_page(rows: usize, total: u64) -> Vec<u8> {
+    let mut body: serde_json::Value = serde_json::from_slice(&todo_body(rows)).expect("json");
+    body["data"]["total"] = total.into();
+    serde_json::to_vec(&body).expect("json")
+}
+
 fn main() {
     if std::env::args().any(|a| a == "stream") {
         return stream();
+    }
+    if let Some(n) = std::env::args()
+        .skip_while(|a| a != "pager")
+        .nth(1)
+        .and_then(|n| n.parse().ok())
+    {
+        return pager(n);
     }
     let mut st = signed_in_state();
     let model = Model::new("todo").expect("model");
