@@ -69,6 +69,10 @@ pub struct Client {
     http: reqwest::Client,
     /// Timeouts and size limits, from the config.
     transport: cloudbase_core::TransportOptions,
+    /// Requests on the wire at once, at most `transport.max_concurrent_requests`:
+    /// beyond it a call waits for a permit, so connections, sockets and buffers stay
+    /// bounded however many tasks call.
+    in_flight: std::sync::Arc<tokio::sync::Semaphore>,
 }
 
 /// Auth events of a client, from [`Client::auth_events`]: a `Stream` (never ending
@@ -195,6 +199,10 @@ impl Client {
             refresh: std::sync::Arc::new(refresh),
             state: std::sync::Arc::new(state),
             http,
+            in_flight: std::sync::Arc::new(tokio::sync::Semaphore::new(
+                t.max_concurrent_requests
+                    .clamp(1, tokio::sync::Semaphore::MAX_PERMITS),
+            )),
             transport: t,
         })
     }
@@ -398,6 +406,12 @@ impl Client {
         transfer: &Transfer,
         stream_body: &mut Option<reqwest::Response>,
     ) -> Result<HttpResponse, TransportError> {
+        // Held for the exchange (an event stream's, until its head is in).
+        let _permit = self
+            .in_flight
+            .acquire()
+            .await
+            .map_err(|e| TransportError::new(TransportErrorKind::Other, e))?;
         let event_stream = request.extensions().get::<EventStreamResponse>().is_some();
         let stream_response =
             event_stream || request.extensions().get::<StreamedResponse>().is_some();

@@ -37,6 +37,7 @@ pub use ureq;
 pub mod ai;
 mod data;
 mod event_stream;
+mod in_flight;
 mod streaming;
 use cloudbase_core::request::{StreamedBody, StreamedResponse};
 use cloudbase_core::stream::{
@@ -68,6 +69,8 @@ pub struct Client {
     own_agent: bool,
     /// Timeouts and size limits, from the config.
     transport: cloudbase_core::TransportOptions,
+    /// Requests on the wire at once, at most `transport.max_concurrent_requests`.
+    in_flight: Arc<in_flight::InFlight>,
 }
 
 /// Auth events of a client, from [`Client::auth_events`]: an iterator that waits
@@ -200,6 +203,7 @@ impl Client {
             }),
             agent,
             own_agent,
+            in_flight: Arc::new(in_flight::InFlight::new(t.max_concurrent_requests)),
             transport: t,
         })
     }
@@ -376,6 +380,8 @@ impl Client {
         transfer: &Transfer,
         stream_body: &mut Option<ureq::Body>,
     ) -> Result<HttpResponse, TransportError> {
+        // Held for the exchange (an event stream's, until its head is in).
+        let _slot = self.in_flight.enter();
         let event_stream = request.extensions().get::<EventStreamResponse>().is_some();
         let stream_response =
             event_stream || request.extensions().get::<StreamedResponse>().is_some();

@@ -18,6 +18,8 @@ use serde_json::json;
 struct CountingServer {
     url: String,
     connections: Arc<AtomicUsize>,
+    /// The most `/v1/functions/slow` requests the server held at once.
+    max_in_flight: Arc<AtomicUsize>,
 }
 
 const LAST_CHUNK: &[u8] = b"0\r\n\r\n";
@@ -71,9 +73,13 @@ impl CountingServer {
         let url = format!("http://{}", listener.local_addr().unwrap());
         let connections = Arc::new(AtomicUsize::new(0));
         let counter = connections.clone();
+        let max_in_flight = Arc::new(AtomicUsize::new(0));
+        let most = max_in_flight.clone();
+        let in_flight = Arc::new(AtomicUsize::new(0));
         std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
                 counter.fetch_add(1, Ordering::SeqCst);
+                let (most, in_flight) = (most.clone(), in_flight.clone());
                 std::thread::spawn(move || {
                     let mut writer = stream.try_clone().unwrap();
                     let mut reader = BufReader::new(stream);
@@ -106,6 +112,13 @@ impl CountingServer {
                         // A chunked body's last chunk in a write of its own, a moment
                         // later, as a streaming server finishing its answer sends it:
                         // a client that stops at the end marker never sees it.
+                        if path.starts_with("/v1/functions/slow") {
+                            // Held a moment, so calls a client lets out together overlap.
+                            let now = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+                            most.fetch_max(now, Ordering::SeqCst);
+                            std::thread::sleep(std::time::Duration::from_millis(30));
+                            in_flight.fetch_sub(1, Ordering::SeqCst);
+                        }
                         let answer = answer(&path);
                         let (head, last) = match answer.strip_suffix(LAST_CHUNK) {
                             Some(head) => (head, LAST_CHUNK),
@@ -124,7 +137,11 @@ impl CountingServer {
                 });
             }
         });
-        Self { url, connections }
+        Self {
+            url,
+            connections,
+            max_in_flight,
+        }
     }
 
     fn connections(&self) -> usize {
@@ -259,4 +276,69 @@ fn async_concurrent_calls_open_no_more_connections_than_run_at_once() {
     });
     // Eight in flight, and hyper's race (see `at_most`) a few more at most.
     assert!(server.connections() <= 8 + 4, "{}", server.connections());
+}
+
+fn limited<C: TestClient>(server: &CountingServer, max: usize) -> C {
+    let transport = cloudbase_core::TransportOptions::default().max_concurrent_requests(max);
+    C::connect(
+        config_for(&server.url)
+            .api_key("test-api-key")
+            .transport(transport),
+    )
+}
+
+/// Sixteen threads calling at once through a client that lets out 4: the server
+/// never holds more than 4 (and does hold several, so the limit is what stopped
+/// more).
+#[test]
+fn blocking_requests_in_flight_stay_within_the_limit() {
+    let server = CountingServer::start();
+    let c = limited::<cloudbase_blocking::Client>(&server, 4);
+    std::thread::scope(|s| {
+        for _ in 0..16 {
+            s.spawn(|| {
+                for _ in 0..2 {
+                    c.call_function("slow", &json!({})).unwrap();
+                }
+            });
+        }
+    });
+    let most = server.max_in_flight.load(Ordering::SeqCst);
+    assert!((2..=4).contains(&most), "{most}");
+}
+
+/// The same through the async client's tasks.
+#[test]
+fn async_requests_in_flight_stay_within_the_limit() {
+    let server = CountingServer::start();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let transport = cloudbase_core::TransportOptions::default().max_concurrent_requests(4);
+    let c = Arc::new(
+        cloudbase_async::Client::new(
+            config_for(&server.url)
+                .api_key("test-api-key")
+                .transport(transport)
+                .build()
+                .unwrap(),
+        )
+        .unwrap(),
+    );
+    rt.block_on(async {
+        let mut set = tokio::task::JoinSet::new();
+        for _ in 0..16 {
+            let c = c.clone();
+            set.spawn(async move {
+                for _ in 0..2 {
+                    c.call_function("slow", &json!({})).await.unwrap();
+                }
+            });
+        }
+        while set.join_next().await.is_some() {}
+    });
+    let most = server.max_in_flight.load(Ordering::SeqCst);
+    assert!((2..=4).contains(&most), "{most}");
 }

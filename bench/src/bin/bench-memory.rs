@@ -115,9 +115,61 @@ fn todo_page(rows: usize, total: u64) -> Vec<u8> {
     serde_json::to_vec(&body).expect("json")
 }
 
+/// `calls` function calls started at once on one async client (one connection
+/// pool). Prints `<peak heap bytes above the start> <connections opened> <calls ok>`.
+fn concurrent(calls: usize) {
+    let url = server::start(vec![(
+        "/v1/functions/",
+        "application/json",
+        "",
+        br#"{"ok":1}"#.to_vec(),
+    )]);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let client = std::sync::Arc::new(
+        cloudbase_async::Client::new(
+            cloudbase_core::Config::builder("bench-env")
+                .base_url(url.as_str())
+                .api_key("bench-api-key")
+                .build()
+                .expect("config"),
+        )
+        .expect("client"),
+    );
+    let input = serde_json::json!({"n": 1});
+    let start = HEAP.current_usage();
+    HEAP.reset_peak_usage();
+    let before = server::connections();
+    let ok = rt.block_on(async {
+        let mut set = tokio::task::JoinSet::new();
+        for _ in 0..calls {
+            let client = client.clone();
+            let input = input.clone();
+            set.spawn(async move { client.call_function("echo", &input).await.is_ok() });
+        }
+        let mut ok = 0usize;
+        while let Some(done) = set.join_next().await {
+            ok += usize::from(done.unwrap_or(false));
+        }
+        ok
+    });
+    let peak = HEAP.peak_usage().saturating_sub(start);
+    println!("{peak} {} {ok}", server::connections() - before);
+}
+
 fn main() {
     if std::env::args().any(|a| a == "stream") {
         return stream();
+    }
+    if let Some(n) = std::env::args()
+        .skip_while(|a| a != "concurrent")
+        .nth(1)
+        .and_then(|n| n.parse().ok())
+    {
+        return concurrent(n);
     }
     if let Some(n) = std::env::args()
         .skip_while(|a| a != "pager")
