@@ -14,9 +14,12 @@
 //! - streams: a 10,000-event chat stream through each adapter vs the raw client plus
 //!   a hand-written SSE split (goal ≥ 0.95×);
 //! - memory: peak heap while decoding a 100,000-row model list, relative to the body
-//!   (goal ≤ 3×).
+//!   (goal ≤ 3×); a 100 MB stream; the pager over 1,000,000 records; 10,000 async
+//!   calls at once;
+//! - link: a 10,000-row list over a shaped 10 Mbit/s + 20 ms link, gzip vs identity.
 
 mod common;
+mod link;
 mod server;
 mod streams;
 
@@ -854,8 +857,8 @@ fn memory_rows() -> Vec<Row> {
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let quick = args.iter().any(|a| a == "quick");
-    // `core`, `adapters` (or one of its parts: `async`, `rest`, `blocking`), `streams`
-    // or `memory` run one section (for profiling); default all.
+    // `core`, `adapters` (or one of its parts: `async`, `rest`, `blocking`), `streams`,
+    // `memory` or `link` run one section (for profiling); default all.
     let only = |section: &str| {
         let named: Vec<&String> = args.iter().filter(|a| *a != "quick").collect();
         named.is_empty() || named.iter().any(|a| *a == section)
@@ -881,6 +884,9 @@ fn main() {
     }
     if only("memory") {
         rows.extend(memory_rows());
+    }
+    if only("link") {
+        rows.extend(link::link_rows(if quick { 2 } else { 5 }));
     }
 
     println!("\n| benchmark | ours (median) | baseline (median) | ratio | goal | met |");
