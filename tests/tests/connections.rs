@@ -244,10 +244,15 @@ fn blocking_concurrent_calls_open_no_more_connections_than_run_at_once() {
     assert!(server.connections() <= 8, "{}", server.connections());
 }
 
-/// Eight tasks, 50 calls each: never more connections than calls in flight.
-#[test]
-fn async_concurrent_calls_open_no_more_connections_than_run_at_once() {
-    let server = CountingServer::start();
+/// `tasks` tasks on a two-worker runtime, each making `calls` calls to function
+/// `name` through one async client with `transport`.
+fn run_async_callers(
+    server: &CountingServer,
+    transport: cloudbase_core::TransportOptions,
+    tasks: usize,
+    calls: usize,
+    name: &'static str,
+) {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -257,6 +262,7 @@ fn async_concurrent_calls_open_no_more_connections_than_run_at_once() {
         cloudbase_async::Client::new(
             config_for(&server.url)
                 .api_key("test-api-key")
+                .transport(transport)
                 .build()
                 .unwrap(),
         )
@@ -264,16 +270,29 @@ fn async_concurrent_calls_open_no_more_connections_than_run_at_once() {
     );
     rt.block_on(async {
         let mut set = tokio::task::JoinSet::new();
-        for _ in 0..8 {
+        for _ in 0..tasks {
             let c = c.clone();
             set.spawn(async move {
-                for _ in 0..50 {
-                    c.call_function("echo", &json!({})).await.unwrap();
+                for _ in 0..calls {
+                    c.call_function(name, &json!({})).await.unwrap();
                 }
             });
         }
         while set.join_next().await.is_some() {}
     });
+}
+
+/// Eight tasks, 50 calls each: never more connections than calls in flight.
+#[test]
+fn async_concurrent_calls_open_no_more_connections_than_run_at_once() {
+    let server = CountingServer::start();
+    run_async_callers(
+        &server,
+        cloudbase_core::TransportOptions::default(),
+        8,
+        50,
+        "echo",
+    );
     // Eight in flight, and hyper's race (see `at_most`) a few more at most.
     assert!(server.connections() <= 8 + 4, "{}", server.connections());
 }
@@ -311,34 +330,8 @@ fn blocking_requests_in_flight_stay_within_the_limit() {
 #[test]
 fn async_requests_in_flight_stay_within_the_limit() {
     let server = CountingServer::start();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
     let transport = cloudbase_core::TransportOptions::default().max_concurrent_requests(4);
-    let c = Arc::new(
-        cloudbase_async::Client::new(
-            config_for(&server.url)
-                .api_key("test-api-key")
-                .transport(transport)
-                .build()
-                .unwrap(),
-        )
-        .unwrap(),
-    );
-    rt.block_on(async {
-        let mut set = tokio::task::JoinSet::new();
-        for _ in 0..16 {
-            let c = c.clone();
-            set.spawn(async move {
-                for _ in 0..2 {
-                    c.call_function("slow", &json!({})).await.unwrap();
-                }
-            });
-        }
-        while set.join_next().await.is_some() {}
-    });
+    run_async_callers(&server, transport, 16, 2, "slow");
     let most = server.max_in_flight.load(Ordering::SeqCst);
     assert!((2..=4).contains(&most), "{most}");
 }
