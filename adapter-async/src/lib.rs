@@ -292,19 +292,30 @@ impl Client {
                 self.persist().await;
             }
             match step {
-                Step::Send(request) => match self.send(request, transfer, stream_body).await {
-                    Ok(response) => call.on_response(SystemTime::now(), response),
-                    Err(failure) => call.on_failure(failure),
-                },
+                // Boxed: the exchange's state is most of a call's, and a call future
+                // without it is a fraction of the size (4.5 KB before; 10,000 pending
+                // calls held 45 MB of futures).
+                Step::Send(request) => {
+                    match Box::pin(self.send(request, transfer, stream_body)).await {
+                        Ok(response) => call.on_response(SystemTime::now(), response),
+                        Err(failure) => call.on_failure(failure),
+                    }
+                }
                 Step::Sleep(until) => {
                     if let Ok(wait) = until.duration_since(SystemTime::now()) {
-                        tokio::time::sleep(wait).await;
+                        // Boxed, as the waits below: rare, and a timer inline would
+                        // grow every call's future.
+                        Box::pin(tokio::time::sleep(wait)).await;
                     }
                 }
                 Step::Wait { generation, until } => {
                     let wait = until.duration_since(SystemTime::now()).unwrap_or_default();
                     let mut seen = self.refresh.subscribe();
-                    let _ = tokio::time::timeout(wait, seen.wait_for(|g| *g > generation)).await;
+                    let _ = Box::pin(tokio::time::timeout(
+                        wait,
+                        seen.wait_for(|g| *g > generation),
+                    ))
+                    .await;
                 }
                 Step::Store(task) => {
                     // File locks and writes block: off the runtime's workers.
