@@ -428,11 +428,9 @@ pub(crate) fn build(spec: &RequestSpec, env: &Envelope<'_>) -> Result<HttpReques
         headers.insert(X_DEVICE_ID, header_value("x-device-id", env.device_id)?);
     }
     if let Some(token) = bearer {
-        let mut text = String::with_capacity(7 + token.expose().len());
-        text.push_str("Bearer ");
-        text.push_str(token.expose());
-        let mut v = header_value("authorization", &text)?;
-        v.set_sensitive(true);
+        let v = token
+            .bearer_header()
+            .ok_or_else(|| BuildError::InvalidHeader("authorization".to_owned()))?;
         headers.insert(AUTHORIZATION, v);
     }
     if let Some(content_type) = spec.content_type {
