@@ -67,6 +67,8 @@ pub struct Client {
     /// The last refresh generation the waker announced, for calls in `Step::Wait`.
     refresh: std::sync::Arc<tokio::sync::watch::Sender<u64>>,
     http: reqwest::Client,
+    /// Whether `http` is the SDK's (built with redirects off) or the caller's.
+    own_http: bool,
     /// Timeouts and size limits, from the config.
     transport: cloudbase_core::TransportOptions,
     /// Requests on the wire at once, at most `transport.max_concurrent_requests`:
@@ -169,6 +171,8 @@ impl Client {
         http: Option<reqwest::Client>,
     ) -> Result<Self, Error> {
         let t = config.transport().clone();
+        // The SDK's own client never follows a redirect; a caller's might.
+        let own_http = http.is_none();
         let http = match http {
             Some(http) => http,
             None => reqwest::Client::builder()
@@ -199,6 +203,7 @@ impl Client {
             refresh: std::sync::Arc::new(refresh),
             state: std::sync::Arc::new(state),
             http,
+            own_http,
             in_flight: std::sync::Arc::new(tokio::sync::Semaphore::new(
                 t.max_concurrent_requests
                     .clamp(1, tokio::sync::Semaphore::MAX_PERMITS),
@@ -443,7 +448,9 @@ impl Client {
             *request.body_mut() = Some(streaming::source_body(transfer, len).await?);
         }
         let t = &self.transport;
-        let sent_url = request.url().clone();
+        // Kept only to catch a caller's client following a redirect (a copy per call
+        // otherwise).
+        let sent_url = (!self.own_http).then(|| request.url().clone());
         let mut response = if streamed_body.is_some() {
             *request.timeout_mut() = Some(streaming::STREAMED_CEILING);
             self.http.execute(request).await.map_err(classify)?
@@ -461,7 +468,7 @@ impl Client {
             *request.timeout_mut() = Some(t.request_timeout);
             self.http.execute(request).await.map_err(classify)?
         };
-        if response.url() != &sent_url {
+        if sent_url.as_ref().is_some_and(|sent| response.url() != sent) {
             return Err(TransportError::new(
                 TransportErrorKind::Other,
                 "the HTTP client followed a redirect; redirects are never taken",

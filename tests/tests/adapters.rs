@@ -254,3 +254,27 @@ fn a_callers_own_http_client_keeps_the_sdks_rules() {
         .unwrap_err();
     assert!(err.is_not_found(), "{err}");
 }
+
+/// A caller's reqwest client that follows redirects: the call that was redirected is
+/// refused (the SDK never takes a redirect), not answered from where it led.
+#[test]
+fn a_callers_client_that_follows_a_redirect_is_caught() {
+    let emu = common::emulator();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let http = cloudbase_async::reqwest::Client::builder().build().unwrap();
+    let client = cloudbase_async::Client::with_http_client(
+        common::config_for(emu.base_url()).build().unwrap(),
+        http,
+    )
+    .unwrap();
+    runtime.block_on(client.sign_in_anonymously()).unwrap();
+    let err = runtime
+        .block_on(client.call_function("redirect", &serde_json::json!({})))
+        .unwrap_err();
+    let source = std::error::Error::source(&err).map(|e| e.to_string());
+    assert!(
+        matches!(err, cloudbase_async::Error::Transport(_))
+            && source.as_deref().is_some_and(|s| s.contains("redirect")),
+        "a redirect taken by the caller's client is an error: {err} ({source:?})"
+    );
+}
