@@ -293,8 +293,9 @@ fn async_concurrent_calls_open_no_more_connections_than_run_at_once() {
         50,
         "echo",
     );
-    // Eight in flight, and hyper's race (see `at_most`) a few more at most.
-    assert!(server.connections() <= 8 + 4, "{}", server.connections());
+    // Eight in flight, plus at most one each opened in hyper's race (see `at_most`)
+    // while its previous connection was on its way back to the pool.
+    assert!(server.connections() <= 2 * 8, "{}", server.connections());
 }
 
 fn limited<C: TestClient>(server: &CountingServer, max: usize) -> C {
