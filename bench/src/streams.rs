@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use futures_util::StreamExt;
 
-use crate::{Row, median, server};
+use crate::{Row, server};
 
 #[path = "streams_body.rs"]
 mod streams_body;
@@ -50,11 +50,11 @@ fn decode_row(rounds: usize) -> Row {
         assert!(split.bytes > 0);
         EVENTS as f64 / start.elapsed().as_secs_f64()
     };
-    let (a, b) = alternate(rounds, ours, hand);
+    let m = crate::throughput(rounds, ours, hand);
     crate::throughput_row(
         "stream decode (core): 10,000 events vs hand SSE split",
-        a,
-        b,
+        m.ours,
+        m.baseline,
         "≥ 0.95×",
         0.95,
     )
@@ -124,22 +124,18 @@ pub(crate) fn stream_rows(rounds: usize) -> Vec<Row> {
             EVENTS as f64 / start.elapsed().as_secs_f64()
         })
     };
-    let c0 = server::connections();
-    ours_async();
-    let c1 = server::connections();
-    raw_async();
-    eprintln!(
-        "stream connections: async ours {}, raw {}",
-        c1 - c0,
-        server::connections() - c1
-    );
-    let (a, b) = alternate(rounds, ours_async, raw_async);
+    let m = crate::throughput(rounds, ours_async, raw_async);
     rows.push(crate::throughput_row(
         "stream: async, 10,000 events vs reqwest + hand SSE",
-        a,
-        b,
+        m.ours,
+        m.baseline,
         "≥ 0.95×",
         0.95,
+    ));
+    rows.push(crate::connections_row(
+        "connections, async streams",
+        &m,
+        rounds + 1,
     ));
 
     // Blocking: ours vs ureq + hand split.
@@ -181,35 +177,18 @@ pub(crate) fn stream_rows(rounds: usize) -> Vec<Row> {
         assert!(split.bytes > 0);
         EVENTS as f64 / start.elapsed().as_secs_f64()
     };
-    let c0 = server::connections();
-    ours_blocking();
-    ours_blocking();
-    let c1 = server::connections();
-    raw_blocking();
-    raw_blocking();
-    eprintln!(
-        "stream connections (2 streams each): blocking ours {}, raw {}",
-        c1 - c0,
-        server::connections() - c1
-    );
-    let (a, b) = alternate(rounds, ours_blocking, raw_blocking);
+    let m = crate::throughput(rounds, ours_blocking, raw_blocking);
     rows.push(crate::throughput_row(
         "stream: blocking, 10,000 events vs ureq + hand SSE",
-        a,
-        b,
+        m.ours,
+        m.baseline,
         "≥ 0.95×",
         0.95,
     ));
+    rows.push(crate::connections_row(
+        "connections, blocking streams",
+        &m,
+        rounds + 1,
+    ));
     rows
-}
-
-fn alternate(rounds: usize, mut a: impl FnMut() -> f64, mut b: impl FnMut() -> f64) -> (f64, f64) {
-    a();
-    b();
-    let (mut x, mut y) = (Vec::new(), Vec::new());
-    for _ in 0..rounds {
-        x.push(a());
-        y.push(b());
-    }
-    (median(x), median(y))
 }
