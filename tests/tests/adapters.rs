@@ -219,6 +219,22 @@ fn gzip_answers_decode_in_both_adapters() {
     assert!(head.contains("content-encoding: gzip"), "{head}");
 }
 
+/// An async client on a caller's own reqwest client (its defaults: redirects
+/// followed), signed in, and a runtime to drive it.
+fn signed_in_with_callers_reqwest(
+    emu: &cloudbase_emulator::Emulator,
+) -> (tokio::runtime::Runtime, cloudbase_async::Client) {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let http = cloudbase_async::reqwest::Client::builder().build().unwrap();
+    let client = cloudbase_async::Client::with_http_client(
+        common::config_for(emu.base_url()).build().unwrap(),
+        http,
+    )
+    .unwrap();
+    runtime.block_on(client.sign_in_anonymously()).unwrap();
+    (runtime, client)
+}
+
 /// A caller's own HTTP client keeps the SDK's rules: error statuses stay typed server
 /// errors (the blocking agent here is set to turn them into transport errors), and
 /// calls work as with the SDK's own client.
@@ -241,14 +257,7 @@ fn a_callers_own_http_client_keeps_the_sdks_rules() {
         .unwrap_err();
     assert!(err.is_not_found(), "{err}");
 
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let http = cloudbase_async::reqwest::Client::builder().build().unwrap();
-    let client = cloudbase_async::Client::with_http_client(
-        common::config_for(emu.base_url()).build().unwrap(),
-        http,
-    )
-    .unwrap();
-    runtime.block_on(client.sign_in_anonymously()).unwrap();
+    let (runtime, client) = signed_in_with_callers_reqwest(&emu);
     let err = runtime
         .block_on(client.call_function("no-such-function", &serde_json::json!({})))
         .unwrap_err();
@@ -260,14 +269,7 @@ fn a_callers_own_http_client_keeps_the_sdks_rules() {
 #[test]
 fn a_callers_client_that_follows_a_redirect_is_caught() {
     let emu = common::emulator();
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let http = cloudbase_async::reqwest::Client::builder().build().unwrap();
-    let client = cloudbase_async::Client::with_http_client(
-        common::config_for(emu.base_url()).build().unwrap(),
-        http,
-    )
-    .unwrap();
-    runtime.block_on(client.sign_in_anonymously()).unwrap();
+    let (runtime, client) = signed_in_with_callers_reqwest(&emu);
     let err = runtime
         .block_on(client.call_function("redirect", &serde_json::json!({})))
         .unwrap_err();
