@@ -5,16 +5,11 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
-use cloudbase_core::stream::{Pull, StreamDecoder, StreamReader};
+use cloudbase_core::stream::{DRAIN_LIMIT, Pull, StreamDecoder, StreamReader};
 use cloudbase_core::{Error, TransportError, TransportErrorKind};
 use futures_util::Stream;
 
 type Body = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>;
-
-/// Most bytes read past a stream's end marker to reach the body's end, so the
-/// connection goes back to the pool rather than closing (a chunked body's last,
-/// empty chunk usually follows the marker at once). Past it, the connection closes.
-const DRAIN_LIMIT: usize = 64 * 1024;
 
 /// A streamed answer: each poll hands out the next item, reading from the
 /// connection only when nothing decoded is waiting (a slow consumer holds the server

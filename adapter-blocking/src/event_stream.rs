@@ -2,16 +2,11 @@
 
 use std::io::Read;
 
-use cloudbase_core::stream::{Pull, StreamDecoder, StreamReader};
+use cloudbase_core::stream::{DRAIN_LIMIT, Pull, StreamDecoder, StreamReader};
 use cloudbase_core::{Error, TransportError, TransportErrorKind};
 
 /// Bytes read at a time: one chunk is the most a stream holds beyond its decoder.
 const CHUNK: usize = 16 * 1024;
-
-/// Most bytes read past a stream's end marker to reach the body's end, so the
-/// connection goes back to the pool rather than closing (a chunked body's last,
-/// empty chunk usually follows the marker at once). Past it, the connection closes.
-pub(crate) const DRAIN_LIMIT: usize = 64 * 1024;
 
 /// A streamed answer: each `next` hands out the next item, reading from the
 /// connection only when nothing decoded is waiting (a slow consumer holds the server

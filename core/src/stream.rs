@@ -28,6 +28,12 @@ use crate::error::{
 };
 use crate::request::HttpResponse;
 
+/// Most bytes an adapter reads past a stream's end (an end marker, or an error event)
+/// to reach the body's end, so the HTTP library can reuse the connection rather than
+/// close it: a chunked body's last, empty chunk usually follows the marker at once.
+/// Past it (a server that keeps talking), the connection is dropped.
+pub const DRAIN_LIMIT: usize = 64 * 1024;
+
 /// Request extension: the answer may be an event stream. The adapter keeps a 2xx
 /// `text/event-stream` body for a [`StreamReader`] and hands the core the head with
 /// [`EventStreamBody`]; any other answer is read whole as usual.
