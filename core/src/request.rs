@@ -307,10 +307,13 @@ pub(crate) struct Envelope<'a> {
     pub server_token: Option<&'a Secret>,
 }
 
-// Checked once, at compile time (`from_static` per call re-validated each name).
+// Checked once, at compile time (`from_static` per call re-validated each one).
 const X_SDK_VERSION: HeaderName = HeaderName::from_static("x-sdk-version");
 const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 const X_DEVICE_ID: HeaderName = HeaderName::from_static("x-device-id");
+const SDK_VERSION_VALUE: HeaderValue = HeaderValue::from_static(SDK_VERSION);
+const ZH_CN: HeaderValue = HeaderValue::from_static("zh-CN");
+const EN_US: HeaderValue = HeaderValue::from_static("en-US");
 
 fn header_value(name: &str, value: &str) -> Result<HeaderValue, BuildError> {
     HeaderValue::from_str(value).map_err(|_| BuildError::InvalidHeader(name.to_owned()))
@@ -413,10 +416,13 @@ pub(crate) fn build(spec: &RequestSpec, env: &Envelope<'_>) -> Result<HttpReques
         url.extend(utf8_percent_encode(v, COMPONENT));
     }
 
-    headers.insert(X_SDK_VERSION, HeaderValue::from_static(SDK_VERSION));
+    headers.insert(X_SDK_VERSION, SDK_VERSION_VALUE);
     headers.insert(
         http::header::ACCEPT_LANGUAGE,
-        HeaderValue::from_static(config.language().as_str()),
+        match config.language() {
+            crate::config::Language::ZhCn => ZH_CN,
+            crate::config::Language::EnUs => EN_US,
+        },
     );
     match spec.request_id {
         RequestIdStyle::Hex32 | RequestIdStyle::Uuid => {
