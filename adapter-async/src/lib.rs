@@ -504,7 +504,10 @@ impl Client {
         if let Some(headers) = builder.headers_mut() {
             *headers = std::mem::take(response.headers_mut());
         }
-        let mut body = Vec::new();
+        // Room for the declared length up front (no regrowth as chunks come), but never
+        // more than a small bound on a server's word alone.
+        let declared = response.content_length().unwrap_or(0).min(64 * 1024);
+        let mut body = Vec::with_capacity(usize::try_from(declared).unwrap_or(0));
         while let Some(chunk) = response.chunk().await.map_err(classify)? {
             if body.len() as u64 + chunk.len() as u64 > limit {
                 return Err(too_large());
