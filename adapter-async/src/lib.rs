@@ -226,7 +226,9 @@ impl Client {
     /// # Ok(()) }
     /// ```
     pub async fn execute<O: Operation>(&self, op: O) -> Result<O::Output, Error> {
-        self.execute_transfer(op, &Transfer::new()).await
+        // Straight to the driver: each async layer between holds its own copy of the
+        // operation (and here a `Transfer`), so every call's future grew by them.
+        self.run(op, None, &mut None).await
     }
 
     /// Runs a core operation whose body or answer is streamed: requests it marks
@@ -259,7 +261,7 @@ impl Client {
         op: O,
         transfer: &Transfer,
     ) -> Result<O::Output, Error> {
-        self.run(op, transfer, &mut None).await
+        self.run(op, Some(transfer), &mut None).await
     }
 
     /// Runs an operation whose answer may be an event stream
@@ -273,7 +275,7 @@ impl Client {
         D: StreamDecoder,
     {
         let mut body = None;
-        self.run(op, &Transfer::new(), &mut body).await?;
+        self.run(op, None, &mut body).await?;
         let body = body.ok_or(Error::Internal("a stream was opened without its body"))?;
         Ok(EventStream::new(
             body,
@@ -285,9 +287,17 @@ impl Client {
     async fn run<O: Operation>(
         &self,
         op: O,
-        transfer: &Transfer,
+        transfer: Option<&Transfer>,
         stream_body: &mut Option<reqwest::Response>,
     ) -> Result<O::Output, Error> {
+        let none;
+        let transfer = match transfer {
+            Some(t) => t,
+            None => {
+                none = Transfer::new();
+                &none
+            }
+        };
         let mut call = self.state.start(op);
         // The shared store's lock, while a coordinated renewal holds it.
         let mut store_lock = None;
