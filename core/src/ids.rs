@@ -31,16 +31,20 @@ pub fn request_id_hex(rng: &mut dyn RngCore) -> String {
 pub fn request_id_uuid(rng: &mut dyn RngCore) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let bytes = uuid_v4_bytes(rng);
-    let mut s = String::with_capacity(36);
+    // Bytes first, one string at the end: pushing chars one by one cost twice as much.
+    let mut out = [b'-'; 36];
+    let mut at = 0;
     for (i, b) in bytes.iter().enumerate() {
         // Dashes before bytes 4, 6, 8 and 10: 8-4-4-4-12 digits.
         if matches!(i, 4 | 6 | 8 | 10) {
-            s.push('-');
+            at += 1;
         }
-        s.push(char::from(DIGITS[usize::from(b >> 4)]));
-        s.push(char::from(DIGITS[usize::from(b & 0x0f)]));
+        out[at] = DIGITS[usize::from(b >> 4)];
+        out[at + 1] = DIGITS[usize::from(b & 0x0f)];
+        at += 2;
     }
-    s
+    // Only ASCII digits and dashes were written.
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// A 32-hex device id, as the JS SDK generates when none is stored.
@@ -68,6 +72,10 @@ mod tests {
         assert_eq!(u.len(), 36);
         assert_eq!(u.matches('-').count(), 4);
         assert_eq!(&u[14..15], "4");
+        let dashes: Vec<usize> = u.match_indices('-').map(|(i, _)| i).collect();
+        assert_eq!(dashes, [8, 13, 18, 23], "8-4-4-4-12: {u}");
+        assert!("89ab".contains(&u[19..20]), "{u}");
+        assert!(u.bytes().all(|b| b == b'-' || b.is_ascii_hexdigit()));
         assert_ne!(request_id_hex(&mut rng), h, "fresh per call");
     }
 }
