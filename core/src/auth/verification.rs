@@ -635,7 +635,7 @@ impl OneShot for SignInWithPassword {
             .into());
         }
         // Written straight from the fields (in the order a JSON map would sort them);
-        // the map this was built through cost a fifth of a sign-in (bench/).
+        // the map this was built through cost a tenth of a sign-in (callgrind, bench/).
         #[derive(serde::Serialize)]
         struct Body<'a> {
             password: &'a str,
