@@ -311,7 +311,7 @@ pub(crate) struct Envelope<'a> {
 
 // Checked once, at compile time (`from_static` per call re-validated each one).
 const X_SDK_VERSION: HeaderName = HeaderName::from_static("x-sdk-version");
-const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+pub(crate) const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 const X_DEVICE_ID: HeaderName = HeaderName::from_static("x-device-id");
 const SDK_VERSION_VALUE: HeaderValue = HeaderValue::from_static(SDK_VERSION);
 const ZH_CN: HeaderValue = HeaderValue::from_static("zh-CN");

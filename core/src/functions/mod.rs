@@ -58,8 +58,8 @@ impl ServiceResponse {
                 .and_then(|v: &http::HeaderValue| v.to_str().ok())
                 .map(str::to_owned)
         };
-        const X_REQUEST_ID: http::HeaderName = http::HeaderName::from_static("x-request-id");
-        let request_id = header(X_REQUEST_ID).unwrap_or_else(|| sent_request_id.to_owned());
+        let request_id =
+            header(crate::request::X_REQUEST_ID).unwrap_or_else(|| sent_request_id.to_owned());
         Self {
             request_id,
             status: parts.status.as_u16(),
