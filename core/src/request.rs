@@ -252,6 +252,11 @@ impl RequestSpec {
         self
     }
 
+    /// `value` as the JSON body (`Content-Type: application/json`).
+    pub fn json<T: serde::Serialize + ?Sized>(self, value: &T) -> Result<Self, BuildError> {
+        Ok(self.json_body(to_json(value)?, "application/json"))
+    }
+
     /// A JSON body with the given `Content-Type`.
     pub fn json_body(mut self, bytes: Vec<u8>, content_type: &'static str) -> Self {
         self.body = bytes;
@@ -307,6 +312,11 @@ pub(crate) struct Envelope<'a> {
     pub user_token: Option<&'a Secret>,
     /// The admin token obtained with server credentials, if the config has them.
     pub server_token: Option<&'a Secret>,
+}
+
+/// `value` as JSON bytes; a value serde cannot write is a [`BuildError::Serialize`].
+pub(crate) fn to_json<T: serde::Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, BuildError> {
+    serde_json::to_vec(value).map_err(|e| BuildError::Serialize(e.to_string()))
 }
 
 // Checked once, at compile time (`from_static` per call re-validated each one).

@@ -206,11 +206,9 @@ impl Operation for OpenAgentStream {
     type Output = ();
 
     fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, Error> {
-        let body =
-            serde_json::to_vec(&self.body).map_err(|e| BuildError::Serialize(e.to_string()))?;
         Ok(RequestSpec::new(Api::Gateway, Method::POST, Access::Bearer)
             .path(&self.path)
-            .json_body(body, "application/json")
+            .json(&self.body)?
             .request_id(RequestIdStyle::None)
             .event_stream())
     }

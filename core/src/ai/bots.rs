@@ -244,9 +244,7 @@ impl OneShot for BotCall {
             spec = spec.query(k.clone(), v.clone());
         }
         if let Some(body) = &self.body {
-            let bytes =
-                serde_json::to_vec(body).map_err(|e| BuildError::Serialize(e.to_string()))?;
-            spec = spec.json_body(bytes, "application/json");
+            spec = spec.json(body)?;
         }
         Ok(spec)
     }

@@ -385,7 +385,7 @@ impl ChatRequest {
             body.insert("tool_choice".into(), c.clone());
         }
         body.insert("stream".into(), stream.into());
-        serde_json::to_vec(&body).map_err(|e| BuildError::Serialize(e.to_string()).into())
+        Ok(crate::request::to_json(&body)?)
     }
 
     pub(crate) fn spec(&self, stream: bool) -> Result<RequestSpec, Error> {

@@ -144,12 +144,11 @@ impl OneShot for GenerateImage {
                 .into());
             }
         }
-        let body = serde_json::to_vec(&r.body).map_err(|e| BuildError::Serialize(e.to_string()))?;
         Ok(RequestSpec::new(Api::Gateway, Method::POST, Access::Bearer)
             .path("ai")
             .segment(&r.provider)
             .path(r.path())
-            .json_body(body, "application/json")
+            .json(&r.body)?
             .request_id(RequestIdStyle::None))
     }
 

@@ -88,12 +88,11 @@ impl ProtocolRequest {
             .into());
         };
         map.insert("stream".into(), stream.into());
-        let bytes = serde_json::to_vec(&body).map_err(|e| BuildError::Serialize(e.to_string()))?;
         let mut spec = RequestSpec::new(Api::Gateway, Method::POST, Access::Bearer)
             .path("ai")
             .segment(&self.provider)
             .path(&self.path)
-            .json_body(bytes, "application/json")
+            .json(&body)?
             .request_id(RequestIdStyle::None);
         if stream {
             spec = spec.event_stream();

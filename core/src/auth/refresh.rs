@@ -4,7 +4,7 @@ use http::Method;
 use serde_json::json;
 
 use crate::codes::AuthErrorCode;
-use crate::error::{BuildError, Error, ServerError, SessionError};
+use crate::error::{Error, ServerError, SessionError};
 use crate::operation::{OneShot, RequestContext, ResponseContext};
 use crate::request::{Access, Api, HttpResponse, RequestSpec};
 use crate::secret::Secret;
@@ -124,7 +124,7 @@ impl OneShot for RefreshToken {
             "grant_type": "refresh_token",
             "refresh_token": refresh_token.expose(),
         });
-        let bytes = serde_json::to_vec(&body).map_err(|e| BuildError::Serialize(e.to_string()))?;
+        let bytes = crate::request::to_json(&body)?;
         Ok(
             RequestSpec::new(Api::AuthV1, Method::POST, Access::ClientId)
                 .path("token")

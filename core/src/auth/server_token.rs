@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime};
 use http::Method;
 use serde::Deserialize;
 
-use crate::error::{BuildError, Error, SessionError};
+use crate::error::{Error, SessionError};
 use crate::operation::{OneShot, RequestContext, ResponseContext};
 use crate::request::{Access, Api, HttpResponse, RequestSpec};
 use crate::secret::Secret;
@@ -83,8 +83,8 @@ impl OneShot for ObtainServerToken {
         if !cx.config.credential().is_server_secret() {
             return Err(SessionError::MissingCredential.into());
         }
-        let body = serde_json::to_vec(&serde_json::json!({"grant_type": "client_credentials"}))
-            .map_err(|e| BuildError::Serialize(e.to_string()))?;
+        let body =
+            crate::request::to_json(&serde_json::json!({"grant_type": "client_credentials"}))?;
         Ok(
             RequestSpec::new(Api::AuthV1, Method::POST, Access::ServerSecret)
                 .path("token/clientCredential")

@@ -4,7 +4,7 @@ use http::Method;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::error::{BuildError, Error, SessionError};
+use crate::error::{Error, SessionError};
 use crate::operation::{OneShot, RequestContext, ResponseContext};
 use crate::request::{Access, Api, HttpResponse, RequestSpec};
 use crate::response::decode_json;
@@ -38,7 +38,7 @@ impl OneShot for SignOut {
     fn request(&self, cx: &RequestContext<'_>) -> Result<RequestSpec, Error> {
         let creds = cx.session.credentials().ok_or(SessionError::NotSignedIn)?;
         let body = json!({ "token": creds.access_token.expose() });
-        let bytes = serde_json::to_vec(&body).map_err(|e| BuildError::Serialize(e.to_string()))?;
+        let bytes = crate::request::to_json(&body)?;
         Ok(
             RequestSpec::new(Api::AuthV1, Method::POST, Access::ClientId)
                 .path("revoke")
@@ -90,7 +90,7 @@ impl OneShot for SignOutWithRedirect {
         if !self.state.is_empty() {
             body.insert("state".into(), self.state.clone().into());
         }
-        let bytes = serde_json::to_vec(&body).map_err(|e| BuildError::Serialize(e.to_string()))?;
+        let bytes = crate::request::to_json(&body)?;
         Ok(RequestSpec::new(Api::AuthV1, Method::POST, Access::User)
             .path("user/signout")
             .json_body(bytes, "application/json"))

@@ -2,7 +2,7 @@
 
 use http::Method;
 
-use crate::error::{BuildError, Error};
+use crate::error::Error;
 use crate::operation::{OneShot, RequestContext, ResponseContext};
 use crate::request::{Access, Api, HttpResponse, RequestSpec};
 use crate::secret::Secret;
@@ -65,7 +65,7 @@ impl OneShot for SignInAnonymously {
             Some(t) => serde_json::json!({ "provider_token": t.expose() }),
             None => serde_json::json!({}),
         };
-        let bytes = serde_json::to_vec(&body).map_err(|e| BuildError::Serialize(e.to_string()))?;
+        let bytes = crate::request::to_json(&body)?;
         let access = if self.renewal {
             Access::BasicClient
         } else {

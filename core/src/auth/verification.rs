@@ -641,18 +641,16 @@ impl OneShot for SignInWithPassword {
             password: &'a str,
             username: &'a str,
         }
-        let body = serde_json::to_vec(&Body {
-            password: self.password.expose(),
-            username: &self.username,
-        })
-        .map_err(|e| BuildError::Serialize(e.to_string()))?;
         Ok(RequestSpec::new(
             crate::request::Api::AuthV1,
             http::Method::POST,
             Access::ClientId,
         )
         .path("signin")
-        .json_body(body, "application/json"))
+        .json(&Body {
+            password: self.password.expose(),
+            username: &self.username,
+        })?)
     }
 
     fn parse(

@@ -12,7 +12,7 @@ use crate::session::Credentials;
 
 /// A JSON object as request bytes.
 pub(crate) fn body(map: Map<String, Value>) -> Result<Vec<u8>, BuildError> {
-    serde_json::to_vec(&Value::Object(map)).map_err(|e| BuildError::Serialize(e.to_string()))
+    crate::request::to_json(&Value::Object(map))
 }
 
 /// An `/auth/v1` request with a JSON body.

@@ -89,7 +89,7 @@ impl CallFunction {
 
     /// The function's input, serialized as JSON.
     pub fn data<T: Serialize + ?Sized>(mut self, data: &T) -> Result<Self, BuildError> {
-        self.body = serde_json::to_vec(data).map_err(|e| BuildError::Serialize(e.to_string()))?;
+        self.body = crate::request::to_json(data)?;
         Ok(self)
     }
 

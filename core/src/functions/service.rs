@@ -306,9 +306,7 @@ impl OneShot for ServiceCall {
                 Vec::new()
             }
             (_, true) => Vec::new(),
-            (Some(data), false) => {
-                serde_json::to_vec(data).map_err(|e| BuildError::Serialize(e.to_string()))?
-            }
+            (Some(data), false) => crate::request::to_json(data)?,
             (None, false) if self.target == Target::Api => b"{}".to_vec(),
             (None, false) => Vec::new(),
         };

@@ -208,8 +208,7 @@ impl<T: DeserializeOwned> OneShot for DataSourceCall<T> {
             spec = spec.query("envId", cx.config.env_id());
         }
         if let Some(body) = &self.body {
-            let bytes =
-                serde_json::to_vec(body).map_err(|e| BuildError::Serialize(e.to_string()))?;
+            let bytes = crate::request::to_json(body)?;
             spec = spec.json_body(bytes, "application/json");
         }
         Ok(spec)
@@ -228,7 +227,7 @@ impl<T: DeserializeOwned> OneShot for DataSourceCall<T> {
             Some(d) => d,
             None => body,
         };
-        let bytes = serde_json::to_vec(&data).map_err(|e| BuildError::Serialize(e.to_string()))?;
+        let bytes = crate::request::to_json(&data)?;
         Ok(decode_json(response.status(), &bytes)?)
     }
 }

@@ -237,7 +237,7 @@ fn decode_record<T: DeserializeOwned>(r: &HttpResponse) -> Result<Option<T>, Err
         Value::Object(map) if map.is_empty() => return Ok(None),
         _ => {}
     }
-    let bytes = serde_json::to_vec(&record).map_err(|e| BuildError::Serialize(e.to_string()))?;
+    let bytes = crate::request::to_json(&record)?;
     Ok(Some(decode_json(r.status(), &bytes)?))
 }
 

@@ -186,8 +186,7 @@ impl<T: DeserializeOwned> OneShot for RunSqlTemplate<T> {
             }
             .into());
         }
-        let data = serde_json::to_vec(&inner.data.unwrap_or(Value::Null))
-            .map_err(|e| BuildError::Serialize(e.to_string()))?;
+        let data = crate::request::to_json(&inner.data.unwrap_or(Value::Null))?;
         Ok(decode_json(status, &data)?)
     }
 }
@@ -326,7 +325,7 @@ impl<T: DeserializeOwned> OneShot for MysqlCommand<T> {
         if !config.is_empty() {
             body["config"] = Value::Object(config);
         }
-        let body = serde_json::to_vec(&body).map_err(|e| BuildError::Serialize(e.to_string()))?;
+        let body = crate::request::to_json(&body)?;
         Ok(RequestSpec::new(Api::Gateway, Method::POST, Access::Bearer)
             .path("model/plugin/prod/mysqlCommand")
             .json_body(body, "application/json"))

@@ -180,7 +180,7 @@ impl<O> OneShot for RdbCall<O> {
             );
         }
         let body = match &self.body {
-            Some(b) => serde_json::to_vec(b).map_err(|e| BuildError::Serialize(e.to_string()))?,
+            Some(b) => crate::request::to_json(b)?,
             None => Vec::new(),
         };
         // The JS SDK sends `Content-Type: application/json` on every call, GET too.

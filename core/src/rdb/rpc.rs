@@ -133,7 +133,7 @@ impl<T: DeserializeOwned> OneShot for RpcCall<T> {
             }
             return Ok(spec.json_body(Vec::new(), "application/json"));
         }
-        let body = serde_json::to_vec(&r.args).map_err(|e| BuildError::Serialize(e.to_string()))?;
+        let body = crate::request::to_json(&r.args)?;
         Ok(spec.json_body(body, "application/json"))
     }
 

@@ -158,7 +158,7 @@ pub(crate) fn shape_error(status: http::StatusCode, reason: impl Into<String>) -
 }
 
 fn batch_request<T: Serialize>(op: &str, items: &[T]) -> Result<RequestSpec, BuildError> {
-    let body = serde_json::to_vec(items).map_err(|e| BuildError::Serialize(e.to_string()))?;
+    let body = crate::request::to_json(items)?;
     Ok(RequestSpec::new(Api::Gateway, Method::POST, Access::Bearer)
         .path("storages")
         .segment(op)

@@ -80,7 +80,7 @@ pub(crate) fn echo_script(text: &str) -> ModelScript {
     ModelScript::steps(text.split_inclusive(' ').map(ScriptStep::text))
 }
 
-fn last_user_text(body: &Value) -> String {
+pub(crate) fn last_user_text(body: &Value) -> String {
     body["messages"]
         .as_array()
         .and_then(|m| m.iter().rev().find(|m| m["role"] == "user"))

@@ -176,12 +176,7 @@ pub(crate) async fn send_message(
     let body = body_json(&body);
     let ag_ui = body.get("messages").is_some_and(Value::is_array);
     let text = if ag_ui {
-        body["messages"]
-            .as_array()
-            .and_then(|m| m.iter().rev().find(|m| m["role"] == "user"))
-            .and_then(|m| m["content"].as_str())
-            .unwrap_or("")
-            .to_owned()
+        super::ai::last_user_text(&body)
     } else {
         body["msg"].as_str().unwrap_or("").to_owned()
     };
