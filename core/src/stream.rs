@@ -28,6 +28,39 @@ use crate::error::{
 };
 use crate::request::HttpResponse;
 
+/// Implements [`Operation`](crate::operation::Operation) for a request that opens an
+/// event stream: `Output = ()`, the given request (and idempotence, when set), and an
+/// answer that is [`check_opened`] — every stream-opening operation answers the same way.
+macro_rules! opens_event_stream {
+    ($ty:ty, |$op:ident, $cx:ident| $request:expr $(, idempotent: |$iop:ident| $idem:expr)? $(,)?) => {
+        impl $crate::operation::Operation for $ty {
+            type Output = ();
+
+            fn request(
+                &self,
+                $cx: &$crate::operation::RequestContext<'_>,
+            ) -> Result<$crate::request::RequestSpec, $crate::Error> {
+                let $op = self;
+                $request
+            }
+
+            $(fn is_idempotent(&self) -> bool {
+                let $iop = self;
+                $idem
+            })?
+
+            fn on_response(
+                &mut self,
+                response: $crate::request::HttpResponse,
+                _cx: &mut $crate::operation::ResponseContext<'_>,
+            ) -> Result<$crate::operation::Progress<()>, $crate::Error> {
+                $crate::stream::check_opened(&response).map($crate::operation::Progress::Done)
+            }
+        }
+    };
+}
+pub(crate) use opens_event_stream;
+
 /// Most bytes an adapter reads past a stream's end (an end marker, or an error event)
 /// to reach the body's end, so the HTTP library can reuse the connection rather than
 /// close it: a chunked body's last, empty chunk usually follows the marker at once.

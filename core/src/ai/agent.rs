@@ -10,8 +10,7 @@ use super::chat::Role;
 use super::provider::check_path_part;
 use crate::codes::GatewayErrorCode;
 use crate::error::{BuildError, DecodeError, Error, ServerCode, ServerError};
-use crate::operation::{Operation, Progress, RequestContext, ResponseContext};
-use crate::request::{Access, Api, HttpResponse, RequestIdStyle, RequestSpec};
+use crate::request::{Access, Api, RequestIdStyle, RequestSpec};
 use crate::sse::SseDecoder;
 use crate::stream::{StreamDecoder, error_in};
 
@@ -202,25 +201,13 @@ impl OpenAgentStream {
     }
 }
 
-impl Operation for OpenAgentStream {
-    type Output = ();
-
-    fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, Error> {
-        Ok(RequestSpec::new(Api::Gateway, Method::POST, Access::Bearer)
-            .path(&self.path)
-            .json(&self.body)?
-            .request_id(RequestIdStyle::None)
-            .event_stream())
-    }
-
-    fn on_response(
-        &mut self,
-        response: HttpResponse,
-        _cx: &mut ResponseContext<'_>,
-    ) -> Result<Progress<()>, Error> {
-        crate::stream::check_opened(&response).map(Progress::Done)
-    }
-}
+crate::stream::opens_event_stream!(OpenAgentStream, |op, _cx| {
+    Ok(RequestSpec::new(Api::Gateway, Method::POST, Access::Bearer)
+        .path(&op.path)
+        .json(&op.body)?
+        .request_id(RequestIdStyle::None)
+        .event_stream())
+});
 
 /// What a classic record is.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::provider::{chat_path, check_path_part, from_title_case, is_title_case};
 use crate::error::{BuildError, DecodeError, Error};
-use crate::operation::{OneShot, Operation, Progress, RequestContext, ResponseContext};
+use crate::operation::{OneShot, RequestContext, ResponseContext};
 use crate::request::{Access, Api, HttpResponse, RequestIdStyle, RequestSpec};
 
 /// Who wrote a message.
@@ -543,18 +543,4 @@ impl OpenChatStream {
     }
 }
 
-impl Operation for OpenChatStream {
-    type Output = ();
-
-    fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, Error> {
-        self.request.spec(true)
-    }
-
-    fn on_response(
-        &mut self,
-        response: HttpResponse,
-        _cx: &mut ResponseContext<'_>,
-    ) -> Result<Progress<()>, Error> {
-        crate::stream::check_opened(&response).map(Progress::Done)
-    }
-}
+crate::stream::opens_event_stream!(OpenChatStream, |op, _cx| op.request.spec(true));

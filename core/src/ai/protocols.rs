@@ -10,7 +10,7 @@ use http::Method;
 
 use super::provider::check_path_part;
 use crate::error::{BuildError, Error};
-use crate::operation::{OneShot, Operation, Progress, RequestContext, ResponseContext};
+use crate::operation::{OneShot, RequestContext, ResponseContext};
 use crate::request::{Access, Api, HttpResponse, RequestIdStyle, RequestSpec};
 use crate::sse::SseEvent;
 
@@ -144,21 +144,7 @@ impl OpenProtocolStream {
     }
 }
 
-impl Operation for OpenProtocolStream {
-    type Output = ();
-
-    fn request(&self, _cx: &RequestContext<'_>) -> Result<RequestSpec, Error> {
-        self.0.spec(true)
-    }
-
-    fn on_response(
-        &mut self,
-        response: HttpResponse,
-        _cx: &mut ResponseContext<'_>,
-    ) -> Result<Progress<()>, Error> {
-        crate::stream::check_opened(&response).map(Progress::Done)
-    }
-}
+crate::stream::opens_event_stream!(OpenProtocolStream, |op, _cx| op.0.spec(true));
 
 /// The text an event of either protocol adds: Anthropic `content_block_delta` with a
 /// `text_delta`, Responses `response.output_text.delta`.

@@ -459,22 +459,8 @@ impl OpenServiceStream {
     }
 }
 
-impl crate::operation::Operation for OpenServiceStream {
-    type Output = ();
-
-    fn request(&self, cx: &RequestContext<'_>) -> Result<RequestSpec, Error> {
-        Ok(OneShot::request(&self.0, cx)?.event_stream())
-    }
-
-    fn is_idempotent(&self) -> bool {
-        OneShot::is_idempotent(&self.0)
-    }
-
-    fn on_response(
-        &mut self,
-        response: HttpResponse,
-        _cx: &mut ResponseContext<'_>,
-    ) -> Result<crate::operation::Progress<()>, Error> {
-        crate::stream::check_opened(&response).map(crate::operation::Progress::Done)
-    }
-}
+crate::stream::opens_event_stream!(
+    OpenServiceStream,
+    |op, cx| Ok(OneShot::request(&op.0, cx)?.event_stream()),
+    idempotent: |op| OneShot::is_idempotent(&op.0),
+);
