@@ -15,41 +15,17 @@ fn request_body() -> Vec<u8> {
     br#"{"model":"m","messages":[{"role":"user","content":"hi"}],"stream":true}"#.to_vec()
 }
 
-/// Core alone: the body through the stream reader in 16 KiB chunks vs the hand split.
+/// Core alone: the body through the stream reader in 16 KiB chunks vs the hand split
+/// (the same two passes `stream-decode` profiles).
 fn decode_row(rounds: usize) -> Row {
-    use cloudbase_core::stream::{Pull, StreamReader};
     let body = body();
-    let ours = || {
+    let timed = |pass: fn(&[u8]) -> usize| {
         let start = Instant::now();
-        let mut reader = StreamReader::new(cloudbase_core::ai::ChatStreamDecoder::new(false));
-        let mut chunks = body.chunks(16 * 1024);
-        let mut n = 0usize;
-        loop {
-            match reader.pull() {
-                Pull::Item(d) => n += d.expect("delta").content.map_or(0, |c| c.len()),
-                Pull::NeedBytes => match chunks.next() {
-                    Some(c) => reader.on_chunk(c),
-                    None => reader.on_eof(),
-                },
-                Pull::End => break,
-            }
-        }
-        assert!(n > 0);
+        assert!(pass(&body) > 0);
         EVENTS as f64 / start.elapsed().as_secs_f64()
     };
-    let hand = || {
-        let start = Instant::now();
-        let mut split = HandSplit {
-            buf: Vec::new(),
-            bytes: 0,
-            done: false,
-        };
-        for c in body.chunks(16 * 1024) {
-            split.feed(c);
-        }
-        assert!(split.bytes > 0);
-        EVENTS as f64 / start.elapsed().as_secs_f64()
-    };
+    let ours = || timed(streams_body::ours);
+    let hand = || timed(streams_body::hand);
     let m = crate::throughput(rounds, ours, hand);
     crate::throughput_row(
         "stream decode (core): 10,000 events vs hand SSE split",
@@ -109,11 +85,7 @@ pub(crate) fn stream_rows(rounds: usize) -> Vec<Row> {
                 .await
                 .expect("send");
             let mut body = response.bytes_stream();
-            let mut split = HandSplit {
-                buf: Vec::new(),
-                bytes: 0,
-                done: false,
-            };
+            let mut split = HandSplit::new();
             while let Some(chunk) = body.next().await {
                 split.feed(&chunk.expect("chunk"));
                 if split.done {
@@ -162,11 +134,7 @@ pub(crate) fn stream_rows(rounds: usize) -> Vec<Row> {
             .expect("send");
         let mut reader = response.into_body().into_reader();
         let mut buf = vec![0u8; 16 * 1024];
-        let mut split = HandSplit {
-            buf: Vec::new(),
-            bytes: 0,
-            done: false,
-        };
+        let mut split = HandSplit::new();
         while !split.done {
             let n = reader.read(&mut buf).expect("read");
             if n == 0 {

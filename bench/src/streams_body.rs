@@ -40,6 +40,14 @@ pub(crate) struct HandSplit {
 }
 
 impl HandSplit {
+    pub(crate) fn new() -> Self {
+        Self {
+            buf: Vec::new(),
+            bytes: 0,
+            done: false,
+        }
+    }
+
     pub(crate) fn feed(&mut self, chunk: &[u8]) {
         self.buf.extend_from_slice(chunk);
         let mut start = 0;
@@ -85,11 +93,7 @@ pub(crate) fn ours(body: &[u8]) -> usize {
 
 /// The body through the hand-written split in 16 KiB chunks; the content bytes.
 pub(crate) fn hand(body: &[u8]) -> usize {
-    let mut split = HandSplit {
-        buf: Vec::new(),
-        bytes: 0,
-        done: false,
-    };
+    let mut split = HandSplit::new();
     for c in body.chunks(16 * 1024) {
         split.feed(c);
     }
