@@ -40,6 +40,7 @@ pub use reqwest;
 pub mod ai;
 mod data;
 mod event_stream;
+mod reqwest_request;
 mod services;
 mod streaming;
 use cloudbase_core::persistence::StoreReply;
@@ -75,6 +76,8 @@ pub struct Client {
     /// beyond it a call waits for a permit, so connections, sockets and buffers stay
     /// bounded however many tasks call.
     in_flight: std::sync::Arc<tokio::sync::Semaphore>,
+    /// The gateway's origin, parsed once: its requests' URLs are built from it.
+    origin: Option<std::sync::Arc<reqwest_request::Origin>>,
 }
 
 /// Auth events of a client, from [`Client::auth_events`]: a `Stream` (never ending
@@ -171,6 +174,7 @@ impl Client {
         http: Option<reqwest::Client>,
     ) -> Result<Self, Error> {
         let t = config.transport().clone();
+        let origin = reqwest_request::Origin::new(config.gateway_origin()).map(std::sync::Arc::new);
         // The SDK's own client never follows a redirect; a caller's might.
         let own_http = http.is_none();
         let http = match http {
@@ -209,6 +213,7 @@ impl Client {
                     .clamp(1, tokio::sync::Semaphore::MAX_PERMITS),
             )),
             transport: t,
+            origin,
         })
     }
 
@@ -435,7 +440,7 @@ impl Client {
         let stream_response =
             event_stream || request.extensions().get::<StreamedResponse>().is_some();
         let streamed_body = request.extensions().get::<StreamedBody>().copied();
-        let mut request = reqwest::Request::try_from(request)
+        let mut request = reqwest_request::convert(self.origin.as_deref(), request)
             .map_err(|e| TransportError::new(TransportErrorKind::Other, e))?;
         // An empty body is no body: hyper otherwise treats the request as carrying
         // one (`content-length: 0`, a separate write), which cost a third of the

@@ -572,7 +572,7 @@ fn adapter_rows(rounds: usize, total: usize, part: &dyn Fn(&str) -> bool) -> Vec
             rounds + 1,
         ));
     }
-    if part("rest") {
+    if part("rest") || part("rest-hand") {
         // MySQL REST query path vs the postgrest crate, same server, same concurrency.
         let pg = Arc::new(
             postgrest::Postgrest::new(format!("{url}/v1/rdb/rest"))
@@ -595,12 +595,16 @@ fn adapter_rows(rounds: usize, total: usize, part: &dyn Fn(&str) -> bool) -> Vec
             );
             throughput_row(what, m.ours, m.baseline, goal, min)
         };
-        rows.push(rest_row(
-            "MySQL REST query vs postgrest crate",
-            &rest_pg,
-            "≥ 1.0×",
-            1.0,
-        ));
+        // `rest-hand` runs only the reqwest 0.12 row (for one-sided profiles).
+        let with_postgrest = part("rest");
+        if with_postgrest {
+            rows.push(rest_row(
+                "MySQL REST query vs postgrest crate",
+                &rest_pg,
+                "≥ 1.0×",
+                1.0,
+            ));
+        }
         // The same, with postgrest sending our header set (the first variant's
         // postgrest sends fewer headers).
         let pg_same = Arc::new(
@@ -612,12 +616,14 @@ fn adapter_rows(rounds: usize, total: usize, part: &dyn Fn(&str) -> bool) -> Vec
                 .insert_header("user-agent", "cloudbase-rust/0.1.0"),
         );
         let rest_pg_same = task(pg_same.clone(), postgrest_query);
-        rows.push(rest_row(
-            "MySQL REST query vs postgrest, our header set",
-            &rest_pg_same,
-            "≥ 1.0×",
-            1.0,
-        ));
+        if with_postgrest {
+            rows.push(rest_row(
+                "MySQL REST query vs postgrest, our header set",
+                &rest_pg_same,
+                "≥ 1.0×",
+                1.0,
+            ));
+        }
         // postgrest-rs 1.x is built on reqwest 0.11 (hyper 0.14); the adapter on
         // reqwest 0.12 (hyper 1). The same GET through reqwest 0.12 by hand, with our
         // header set and timeouts, isolates what the SDK itself costs.
@@ -840,7 +846,7 @@ fn memory_rows() -> Vec<Row> {
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let quick = args.iter().any(|a| a == "quick");
-    // `core`, `adapters` (or one of its parts: `async`, `rest`, `blocking`), `streams`,
+    // `core`, `adapters` (or one of its parts: `async`, `rest`, `rest-hand`, `blocking`), `streams`,
     // `memory` or `link` run one section (for profiling); default all.
     let only = |section: &str| {
         let named: Vec<&String> = args.iter().filter(|a| *a != "quick").collect();
@@ -858,7 +864,10 @@ fn main() {
     if only("core") {
         rows.extend(core_rows(samples));
     }
-    if only("adapters") || only("async") || only("rest") || only("blocking") {
+    if ["adapters", "async", "rest", "rest-hand", "blocking"]
+        .iter()
+        .any(|p| only(p))
+    {
         let all = only("adapters");
         rows.extend(adapter_rows(rounds, total, &|p| all || only(p)));
     }
