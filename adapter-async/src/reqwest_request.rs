@@ -7,16 +7,31 @@
 //! query are set per call — through the same `url` parser routines a full parse
 //! runs, so the result is the same `Url` (tested against `Url::parse` below).
 //! Any other origin (a storage upload URL) takes reqwest's conversion.
+//!
+//! Setting a path and query still parses them (~3.4k instructions); most calls
+//! repeat a URL (the same function, the same query), so the last
+//! [`RECENT_URLS`] distinct ones are kept and cloned (~0.3k).
+
+use std::collections::HashMap;
+use std::sync::Mutex;
 
 use reqwest::Url;
 
+/// How many distinct recent path-and-query strings keep their `Url`; the map is
+/// emptied when it is full, so memory stays bounded whatever the URLs.
+const RECENT_URLS: usize = 64;
+/// Longer paths and queries are not kept (each entry holds two copies).
+const RECENT_MAX_LEN: usize = 512;
+
 /// The gateway's origin, parsed once.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub(crate) struct Origin {
     /// `scheme://authority/` with nothing else.
     url: Url,
     /// The authority exactly as `Url` writes it (the core writes the same text).
     authority: String,
+    /// Recent path-and-query strings and their `Url`s.
+    recent: Mutex<HashMap<Box<str>, Url>>,
 }
 
 impl Origin {
@@ -35,7 +50,11 @@ impl Origin {
         (base.username().is_empty()
             && base.password().is_none()
             && url.as_str() == format!("{}://{authority}/", base.scheme()))
-        .then_some(Self { url, authority })
+        .then(|| Self {
+            url,
+            authority,
+            recent: Mutex::new(HashMap::new()),
+        })
     }
 
     /// The `Url` of `uri` from this template, or `None` when `uri` is elsewhere.
@@ -45,9 +64,21 @@ impl Origin {
         {
             return None;
         }
+        let key = uri.path_and_query().map_or("/", |p| p.as_str());
+        let kept = key.len() <= RECENT_MAX_LEN;
+        // A poisoned lock only means another call panicked mid-insert: skip the map.
+        if kept && let Some(url) = self.recent.lock().ok().and_then(|r| r.get(key).cloned()) {
+            return Some(url);
+        }
         let mut url = self.url.clone();
         url.set_path(uri.path());
         url.set_query(uri.query());
+        if kept && let Ok(mut recent) = self.recent.lock() {
+            if recent.len() >= RECENT_URLS {
+                recent.clear();
+            }
+            recent.insert(key.into(), url.clone());
+        }
         Some(url)
     }
 }
@@ -138,6 +169,29 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_kept_url_is_the_one_its_text_gives_and_the_map_stays_bounded() {
+        let origin = Origin::new(&Url::parse("http://127.0.0.1:8787/").expect("base")).expect("o");
+        for round in 0..3 {
+            for i in 0..(RECENT_URLS * 2 + 3) {
+                let uri = format!(
+                    "http://127.0.0.1:8787/v1/functions/f{i}?round={}",
+                    round % 2
+                );
+                // The second is served from the map.
+                for _ in 0..2 {
+                    assert_eq!(via_origin(&origin, &uri), Some(via_reqwest(&uri)), "{uri}");
+                }
+                let len = origin.recent.lock().expect("lock").len();
+                assert!((1..=RECENT_URLS).contains(&len), "{len}");
+            }
+        }
+        let long = format!("http://127.0.0.1:8787/{}", "a".repeat(RECENT_MAX_LEN + 1));
+        let before = origin.recent.lock().expect("lock").len();
+        assert_eq!(via_origin(&origin, &long), Some(via_reqwest(&long)));
+        assert_eq!(origin.recent.lock().expect("lock").len(), before);
     }
 
     #[test]

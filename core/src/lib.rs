@@ -100,7 +100,9 @@ pub use error::{
     BuildError, DecodeError, Error, JsonError, PostgrestDetails, ServerCode, ServerError,
     SessionError, TokenError, TransportError, TransportErrorKind,
 };
-pub use operation::{OneShot, Operation, Progress, RequestContext, ResponseContext};
+pub use operation::{
+    AnswerContext, Detached, OneShot, Operation, Progress, RequestContext, ResponseContext,
+};
 pub use request::{HttpRequest, HttpResponse};
 pub use retry::RetryPolicy;
 pub use secret::Secret;

@@ -88,6 +88,46 @@ pub trait Operation {
         response: HttpResponse,
         cx: &mut ResponseContext<'_>,
     ) -> Result<Progress<Self::Output>, Error>;
+
+    /// Reads a successful answer from the answer alone, when the operation's reading
+    /// needs nothing of the client's state (the data operations): the driver then
+    /// reads it outside the client's lock, so decoding a large answer never holds
+    /// up the client's other calls. By default the answer is handed back
+    /// ([`Detached::NeedsState`]) and read by [`Operation::on_response`] under the
+    /// lock.
+    fn read_detached(
+        &mut self,
+        response: HttpResponse,
+        _cx: &AnswerContext<'_>,
+    ) -> Detached<Self::Output> {
+        Detached::NeedsState(response)
+    }
+}
+
+/// What [`Operation::read_detached`] did with an answer.
+#[derive(Debug)]
+pub enum Detached<T> {
+    /// Read: the call's result.
+    Read(Result<T, Error>),
+    /// Reading it needs the client's state: the answer, untouched.
+    NeedsState(HttpResponse),
+}
+
+/// What [`Operation::read_detached`] may look at: nothing of the client's state.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy)]
+pub struct AnswerContext<'a> {
+    /// When the answer arrived.
+    pub now: SystemTime,
+    /// The request id this call sent.
+    pub request_id: &'a str,
+}
+
+impl<'a> AnswerContext<'a> {
+    /// A context for reading an answer outside the driver (tests, tools).
+    pub fn new(now: SystemTime, request_id: &'a str) -> Self {
+        Self { now, request_id }
+    }
 }
 
 /// An operation of exactly one request: the majority. Implementing it implements
@@ -120,12 +160,31 @@ pub trait OneShot {
         true
     }
 
-    /// Reads the successful (non-error) answer; may update the session.
+    /// Reads the successful (non-error) answer; may update the session. Operations
+    /// that read the answer alone implement [`OneShot::parse_answer`] instead, which
+    /// this defaults to.
     fn parse(
         &self,
         response: HttpResponse,
         cx: &mut ResponseContext<'_>,
-    ) -> Result<Self::Output, Error>;
+    ) -> Result<Self::Output, Error> {
+        let answer = AnswerContext::new(cx.now, cx.request_id);
+        match self.parse_answer(response, &answer) {
+            Detached::Read(result) => result,
+            Detached::NeedsState(_) => Err(Error::Internal("an operation reads no answer")),
+        }
+    }
+
+    /// Reads the successful answer from the answer alone (no session, configuration
+    /// or caches), outside the client's lock; see [`Operation::read_detached`]. An
+    /// operation implements this or [`OneShot::parse`].
+    fn parse_answer(
+        &self,
+        response: HttpResponse,
+        _cx: &AnswerContext<'_>,
+    ) -> Detached<Self::Output> {
+        Detached::NeedsState(response)
+    }
 }
 
 impl<T: OneShot> Operation for T {
@@ -157,6 +216,14 @@ impl<T: OneShot> Operation for T {
         cx: &mut ResponseContext<'_>,
     ) -> Result<Progress<Self::Output>, Error> {
         self.parse(response, cx).map(Progress::Done)
+    }
+
+    fn read_detached(
+        &mut self,
+        response: HttpResponse,
+        cx: &AnswerContext<'_>,
+    ) -> Detached<Self::Output> {
+        self.parse_answer(response, cx)
     }
 }
 

@@ -309,6 +309,8 @@ impl<O: Operation> ActiveCall<'_, O> {
     /// Advances the call at `now`.
     pub fn poll(&mut self, now: SystemTime) -> Step<O::Output> {
         let _entered = self.span.enter();
+        // Outside the lock: decoding an answer needs no client state.
+        self.call.read_outside_lock(now);
         loop {
             let call = &mut self.call;
             let step = self.shared.with_state(|st| call.poll(st, now));

@@ -47,7 +47,9 @@ use crate::client_state::ClientState;
 use crate::codes::{AuthErrorCode, GatewayErrorCode};
 use crate::error::{Error, ServerError, SessionError, TransportError};
 use crate::ids;
-use crate::operation::{Operation, Progress, RequestContext, ResponseContext};
+use crate::operation::{
+    AnswerContext, Detached, Operation, Progress, RequestContext, ResponseContext,
+};
 use crate::persistence::{StoreReply, StoreTask};
 use crate::request::{
     self, Access, Api, Envelope, HttpRequest, HttpResponse, RequestIdStyle, RequestSpec,
@@ -112,6 +114,9 @@ enum Phase {
         forced: bool,
     },
     Captcha(Box<CaptchaFlow>),
+    /// The answer was read outside the lock ([`Call::read_outside_lock`]); the
+    /// result waits in `Call::read`.
+    Read,
     Finished,
 }
 
@@ -147,6 +152,8 @@ pub struct Call<O: Operation> {
     captcha_answer: Option<Option<String>>,
     /// The shared store was read before this call's first user-token request.
     store_checked: bool,
+    /// The result of an answer read outside the lock.
+    read: Option<Result<O::Output, Error>>,
 }
 
 impl<O: Operation> fmt::Debug for Call<O> {
@@ -221,6 +228,7 @@ impl<O: Operation> Call<O> {
             pending_solve: None,
             captcha_answer: None,
             store_checked: false,
+            read: None,
         }
     }
 
@@ -426,6 +434,13 @@ impl<O: Operation> Call<O> {
                     if let Some(step) = self.on_answer(state, received_at.min(now), response) {
                         return step;
                     }
+                }
+                Phase::Read => {
+                    let result = self
+                        .read
+                        .take()
+                        .unwrap_or(Err(Error::Internal("an answer read twice")));
+                    return self.finish(result);
                 }
             }
         }
@@ -670,6 +685,44 @@ impl<O: Operation> Call<O> {
                 Some(self.solve(state, now, challenge))
             }
             Err(e) => Some(self.finish(Err(e))),
+        }
+    }
+
+    /// Reads a successful answer without the client's state, when the operation can
+    /// ([`Operation::read_detached`]): [`ActiveCall`](crate::ActiveCall) calls this
+    /// before it takes the lock, so a large answer's decode runs beside the client's
+    /// other calls instead of holding them up. Anything else about the answer (a
+    /// retryable status, an error answer, an operation that signs in) is left for
+    /// [`Call::poll`], under the lock, as before.
+    pub fn read_outside_lock(&mut self, now: SystemTime) {
+        let Phase::Responded(response, _) = &self.phase else {
+            return;
+        };
+        let Some(api) = self.spec.as_ref().map(RequestSpec::api) else {
+            return;
+        };
+        if !response.status().is_success() || check_status(api, response, now).is_err() {
+            return;
+        }
+        let Phase::Responded(response, received_at) =
+            std::mem::replace(&mut self.phase, Phase::Finished)
+        else {
+            return;
+        };
+        let at = received_at.min(now);
+        tracing::Span::current().record("http.response.status_code", response.status().as_u16());
+        let cx = AnswerContext::new(at, self.request_id.as_deref().unwrap_or_default());
+        match self.op.read_detached(response, &cx) {
+            Detached::Read(result) => {
+                tracing::debug!(
+                    request_id = self.rid(),
+                    attempt = self.attempt,
+                    "response read outside the lock"
+                );
+                self.read = Some(result);
+                self.phase = Phase::Read;
+            }
+            Detached::NeedsState(response) => self.phase = Phase::Responded(response, at),
         }
     }
 

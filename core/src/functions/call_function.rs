@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::ServiceResponse;
 use crate::error::{BuildError, Error};
-use crate::operation::{OneShot, RequestContext, ResponseContext};
+use crate::operation::{AnswerContext, Detached, OneShot, RequestContext};
 use crate::request::{Access, Api, HttpResponse, RequestIdStyle, RequestSpec};
 
 /// Checks a function name against `^[a-zA-Z][a-zA-Z0-9_-]{0,58}[a-zA-Z0-9]$`
@@ -188,12 +188,12 @@ impl OneShot for CallFunction {
         self.idempotent
     }
 
-    fn parse(
+    fn parse_answer(
         &self,
         response: HttpResponse,
-        cx: &mut ResponseContext<'_>,
-    ) -> Result<ServiceResponse, Error> {
-        Ok(ServiceResponse::from_response(response, cx.request_id))
+        cx: &AnswerContext<'_>,
+    ) -> Detached<ServiceResponse> {
+        Detached::Read(Ok(ServiceResponse::from_response(response, cx.request_id)))
     }
 }
 

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::ServiceResponse;
 use crate::error::{BuildError, Error};
-use crate::operation::{OneShot, RequestContext, ResponseContext};
+use crate::operation::{AnswerContext, Detached, OneShot, RequestContext};
 use crate::request::{Access, Api, COMPONENT, HttpResponse, RequestIdStyle, RequestSpec};
 use crate::secret::Secret;
 
@@ -328,12 +328,12 @@ impl OneShot for ServiceCall {
             .unwrap_or_else(|| self.method.is_idempotent())
     }
 
-    fn parse(
+    fn parse_answer(
         &self,
         response: HttpResponse,
-        cx: &mut ResponseContext<'_>,
-    ) -> Result<ServiceResponse, Error> {
-        Ok(ServiceResponse::from_response(response, cx.request_id))
+        cx: &AnswerContext<'_>,
+    ) -> Detached<ServiceResponse> {
+        Detached::Read(Ok(ServiceResponse::from_response(response, cx.request_id)))
     }
 }
 

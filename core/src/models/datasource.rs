@@ -7,7 +7,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use crate::error::{BuildError, Error};
-use crate::operation::{OneShot, RequestContext, ResponseContext};
+use crate::operation::{AnswerContext, Detached, OneShot, RequestContext};
 use crate::request::{Access, Api, HttpResponse, RequestSpec};
 use crate::response::{check_body_code, decode_json};
 
@@ -220,14 +220,19 @@ impl<T: DeserializeOwned> OneShot for DataSourceCall<T> {
 
     /// `{data, requestId}`; `tableName`'s fields may sit at the top level instead
     /// (the docs' schema, unconfirmed), so a body without `data` is read whole.
-    fn parse(&self, response: HttpResponse, _cx: &mut ResponseContext<'_>) -> Result<T, Error> {
-        check_body_code(&response)?;
-        let mut body: Value = decode_json(response.status(), response.body())?;
-        let data = match body.as_object_mut().and_then(|o| o.remove("data")) {
-            Some(d) => d,
-            None => body,
-        };
-        let bytes = crate::request::to_json(&data)?;
-        Ok(decode_json(response.status(), &bytes)?)
+    fn parse_answer(&self, response: HttpResponse, _cx: &AnswerContext<'_>) -> Detached<T> {
+        Detached::Read(read_data_or_whole(&response))
     }
+}
+
+/// `data` of the answer, or the whole body when it has no `data`.
+fn read_data_or_whole<T: DeserializeOwned>(response: &HttpResponse) -> Result<T, Error> {
+    check_body_code(response)?;
+    let mut body: Value = decode_json(response.status(), response.body())?;
+    let data = match body.as_object_mut().and_then(|o| o.remove("data")) {
+        Some(d) => d,
+        None => body,
+    };
+    let bytes = crate::request::to_json(&data)?;
+    Ok(decode_json(response.status(), &bytes)?)
 }

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use super::{DataEnv, Filter, Query, validate_model_name};
 use crate::error::{BuildError, Error};
-use crate::operation::{OneShot, RequestContext, ResponseContext};
+use crate::operation::{AnswerContext, Detached, OneShot, RequestContext};
 use crate::request::{Access, Api, HttpResponse, RequestSpec};
 use crate::response::{check_body_code, decode_json, is_error_code};
 
@@ -162,8 +162,8 @@ impl<T> OneShot for ModelCall<T> {
         self.idempotent
     }
 
-    fn parse(&self, response: HttpResponse, _cx: &mut ResponseContext<'_>) -> Result<T, Error> {
-        (self.decode)(&response)
+    fn parse_answer(&self, response: HttpResponse, _cx: &AnswerContext<'_>) -> Detached<T> {
+        Detached::Read((self.decode)(&response))
     }
 }
 

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use super::{DataEnv, validate_identifier};
 use crate::codes::GatewayErrorCode;
 use crate::error::{BuildError, Error, ServerCode, ServerError};
-use crate::operation::{OneShot, RequestContext, ResponseContext};
+use crate::operation::{AnswerContext, Detached, OneShot, RequestContext};
 use crate::request::{Access, Api, HttpResponse, RequestSpec};
 use crate::response::decode_json;
 
@@ -170,25 +170,30 @@ impl<T: DeserializeOwned> OneShot for RunSqlTemplate<T> {
             .json_body(body, "application/json"))
     }
 
-    fn parse(&self, response: HttpResponse, _cx: &mut ResponseContext<'_>) -> Result<T, Error> {
-        let status = response.status();
-        let tc: TcResponse<Value> = decode_json(status, response.body())?;
-        let inner = tc.response;
-        if let Some(e) = inner.error {
-            return Err(ServerError {
-                status,
-                code: ServerCode::Gateway(GatewayErrorCode::from(e.code.as_str())),
-                message: e.message,
-                request_id: inner.request_id,
-                numeric_code: None,
-                retry_after: None,
-                postgrest: None,
-            }
-            .into());
-        }
-        let data = crate::request::to_json(&inner.data.unwrap_or(Value::Null))?;
-        Ok(decode_json(status, &data)?)
+    fn parse_answer(&self, response: HttpResponse, _cx: &AnswerContext<'_>) -> Detached<T> {
+        Detached::Read(read_template_answer(&response))
     }
+}
+
+/// The template's `Response.Data` as `T`, or its `Response.Error`.
+fn read_template_answer<T: DeserializeOwned>(response: &HttpResponse) -> Result<T, Error> {
+    let status = response.status();
+    let tc: TcResponse<Value> = decode_json(status, response.body())?;
+    let inner = tc.response;
+    if let Some(e) = inner.error {
+        return Err(ServerError {
+            status,
+            code: ServerCode::Gateway(GatewayErrorCode::from(e.code.as_str())),
+            message: e.message,
+            request_id: inner.request_id,
+            numeric_code: None,
+            retry_after: None,
+            postgrest: None,
+        }
+        .into());
+    }
+    let data = crate::request::to_json(&inner.data.unwrap_or(Value::Null))?;
+    Ok(decode_json(status, &data)?)
 }
 
 /// What a raw MySQL command returns: the rows (for a query) decoded as `T`, the
@@ -331,11 +336,11 @@ impl<T: DeserializeOwned> OneShot for MysqlCommand<T> {
             .json_body(body, "application/json"))
     }
 
-    fn parse(
+    fn parse_answer(
         &self,
         response: HttpResponse,
-        _cx: &mut ResponseContext<'_>,
-    ) -> Result<MysqlCommandResult<T>, Error> {
-        super::ops::decode_data(&response)
+        _cx: &AnswerContext<'_>,
+    ) -> Detached<MysqlCommandResult<T>> {
+        Detached::Read(super::ops::decode_data(&response))
     }
 }

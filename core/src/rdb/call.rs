@@ -10,7 +10,7 @@ use super::encode::validate_name;
 use super::query::{Query, Resolution};
 use crate::codes::GatewayErrorCode;
 use crate::error::{BuildError, Error, ServerCode, ServerError};
-use crate::operation::{OneShot, RequestContext, ResponseContext};
+use crate::operation::{AnswerContext, Detached, OneShot, RequestContext};
 use crate::request::{Access, Api, HttpResponse, RequestSpec};
 use crate::response::decode_json;
 
@@ -191,8 +191,8 @@ impl<O> OneShot for RdbCall<O> {
         self.idempotent
     }
 
-    fn parse(&self, response: HttpResponse, _cx: &mut ResponseContext<'_>) -> Result<O, Error> {
-        (self.decode)(&response)
+    fn parse_answer(&self, response: HttpResponse, _cx: &AnswerContext<'_>) -> Detached<O> {
+        Detached::Read((self.decode)(&response))
     }
 }
 

@@ -245,10 +245,16 @@ impl Filter {
                 negated,
                 op,
                 value,
-            } => (
-                column.clone(),
-                format!("{}{}.{value}", not(*negated), op.as_str()),
-            ),
+            } => {
+                // Pushed, not `format!`ed: a query's filters are built on every call.
+                let (not, op) = (not(*negated), op.as_str());
+                let mut v = String::with_capacity(not.len() + op.len() + 1 + value.len());
+                v.push_str(not);
+                v.push_str(op);
+                v.push('.');
+                v.push_str(value);
+                (column.clone(), v)
+            }
             Filter::In {
                 column,
                 negated,

@@ -13,7 +13,7 @@ use serde_json::{Map, Value};
 
 use super::validate_name;
 use crate::error::{BuildError, Error};
-use crate::operation::{OneShot, RequestContext, ResponseContext};
+use crate::operation::{AnswerContext, Detached, OneShot, RequestContext};
 use crate::request::{Access, Api, HttpResponse, RequestSpec};
 use crate::response::decode_json;
 
@@ -141,10 +141,13 @@ impl<T: DeserializeOwned> OneShot for RpcCall<T> {
         self.rpc.get
     }
 
-    fn parse(&self, response: HttpResponse, _: &mut ResponseContext<'_>) -> Result<T, Error> {
-        if response.body().iter().all(u8::is_ascii_whitespace) {
-            return Ok(decode_json(response.status(), b"null")?);
-        }
-        Ok(decode_json(response.status(), response.body())?)
+    fn parse_answer(&self, response: HttpResponse, _: &AnswerContext<'_>) -> Detached<T> {
+        // An empty answer (a void function) reads as `null`.
+        let body = if response.body().iter().all(u8::is_ascii_whitespace) {
+            &b"null"[..]
+        } else {
+            response.body()
+        };
+        Detached::Read(decode_json(response.status(), body).map_err(Error::from))
     }
 }
