@@ -2,6 +2,7 @@
 //! auth-event listeners and the waker of calls waiting for a refresh.
 
 use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::SystemTime;
 
@@ -28,6 +29,10 @@ pub struct SharedState {
     state: Mutex<ClientState>,
     /// The newest session change not yet handed to the adapter for writing.
     pending: Mutex<Option<PersistTask>>,
+    /// Whether `pending` may hold a task: read by every step of every call, written
+    /// only when the session changes, so calls on other cores share it without
+    /// taking the `pending` lock (three times per call before).
+    has_pending: AtomicBool,
     /// The environment id, for the operation spans (read once, not under the lock).
     env: String,
     waker: Waker,
@@ -53,6 +58,7 @@ impl SharedState {
         Self {
             state: Mutex::new(state),
             pending: Mutex::new(None),
+            has_pending: AtomicBool::new(false),
             env,
             waker: Box::new(waker),
             listeners: Mutex::new(Vec::new()),
@@ -195,7 +201,10 @@ impl SharedState {
                     seq: st.persist_seq,
                     credentials: st.session.credentials().cloned(),
                 };
-                *self.pending.lock().unwrap_or_else(|p| p.into_inner()) = Some(task);
+                let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+                *pending = Some(task);
+                // Set under the `pending` lock, as `take_persist` clears it.
+                self.has_pending.store(true, Ordering::Release);
             }
             (result, (after != before).then_some(after), events)
         };
@@ -210,10 +219,13 @@ impl SharedState {
     /// step (the blocking adapter inline, the async one off the runtime), and not
     /// while they hold the store's lock for a coordinated renewal.
     pub fn take_persist(&self) -> Option<PersistTask> {
-        self.pending
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .take()
+        if !self.has_pending.load(Ordering::Acquire) {
+            return None;
+        }
+        let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+        // Cleared under the lock, so a task stored after this take is seen next time.
+        self.has_pending.store(false, Ordering::Release);
+        pending.take()
     }
 
     /// A reader of auth events through a bounded queue
@@ -311,6 +323,9 @@ impl<O: Operation> ActiveCall<'_, O> {
         let _entered = self.span.enter();
         // Outside the lock: decoding an answer needs no client state.
         self.call.read_outside_lock(now);
+        if let Some(done) = self.call.finished_outside_lock() {
+            return done;
+        }
         loop {
             let call = &mut self.call;
             let step = self.shared.with_state(|st| call.poll(st, now));

@@ -726,6 +726,20 @@ impl<O: Operation> Call<O> {
         }
     }
 
+    /// The call's result when its answer was read outside the lock and nothing of
+    /// the client's state is left to change (no refresh slot held, no error to
+    /// recover from), so the driver need not take the lock again.
+    pub fn finished_outside_lock(&mut self) -> Option<Step<O::Output>> {
+        if !matches!(self.phase, Phase::Read)
+            || self.own_ticket.is_some()
+            || !matches!(self.read, Some(Ok(_)))
+        {
+            return None;
+        }
+        let result = self.read.take()?;
+        Some(self.finish(result))
+    }
+
     /// Moves to the operation's next request: fresh id, fresh attempts, same
     /// session rules.
     fn next_request(&mut self) {
