@@ -572,7 +572,7 @@ fn adapter_rows(rounds: usize, total: usize, part: &dyn Fn(&str) -> bool) -> Vec
             rounds + 1,
         ));
     }
-    if part("rest") || part("rest-hand") {
+    if part("rest") || part("rest-hand") || part("rest-pg") {
         // MySQL REST query path vs the postgrest crate, same server, same concurrency.
         let pg = Arc::new(
             postgrest::Postgrest::new(format!("{url}/v1/rdb/rest"))
@@ -595,9 +595,9 @@ fn adapter_rows(rounds: usize, total: usize, part: &dyn Fn(&str) -> bool) -> Vec
             );
             throughput_row(what, m.ours, m.baseline, goal, min)
         };
-        // `rest-hand` runs only the reqwest 0.12 row (for one-sided profiles).
-        let with_postgrest = part("rest");
-        if with_postgrest {
+        // `rest-pg` / `rest-hand` run only the first postgrest row / the reqwest 0.12
+        // row (for one-sided profiles).
+        if part("rest") || part("rest-pg") {
             rows.push(rest_row(
                 "MySQL REST query vs postgrest crate",
                 &rest_pg,
@@ -616,7 +616,7 @@ fn adapter_rows(rounds: usize, total: usize, part: &dyn Fn(&str) -> bool) -> Vec
                 .insert_header("user-agent", "cloudbase-rust/0.1.0"),
         );
         let rest_pg_same = task(pg_same.clone(), postgrest_query);
-        if with_postgrest {
+        if part("rest") {
             rows.push(rest_row(
                 "MySQL REST query vs postgrest, our header set",
                 &rest_pg_same,
@@ -650,12 +650,14 @@ fn adapter_rows(rounds: usize, total: usize, part: &dyn Fn(&str) -> bool) -> Vec
             let rows: Vec<Course> = serde_json::from_slice(&bytes).expect("rows");
             black_box(rows);
         });
-        rows.push(rest_row(
-            "MySQL REST query vs reqwest 0.12 by hand",
-            &rest_raw,
-            "≥ 0.97×",
-            0.97,
-        ));
+        if part("rest") || part("rest-hand") {
+            rows.push(rest_row(
+                "MySQL REST query vs reqwest 0.12 by hand",
+                &rest_raw,
+                "≥ 0.97×",
+                0.97,
+            ));
+        }
     }
     if part("blocking") {
         // Blocking adapter vs raw ureq, 8 threads.
@@ -846,7 +848,7 @@ fn memory_rows() -> Vec<Row> {
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let quick = args.iter().any(|a| a == "quick");
-    // `core`, `adapters` (or one of its parts: `async`, `rest`, `rest-hand`, `blocking`), `streams`,
+    // `core`, `adapters` (or one of its parts: `async`, `rest`, `rest-pg`, `rest-hand`, `blocking`), `streams`,
     // `memory` or `link` run one section (for profiling); default all.
     let only = |section: &str| {
         let named: Vec<&String> = args.iter().filter(|a| *a != "quick").collect();
@@ -864,9 +866,16 @@ fn main() {
     if only("core") {
         rows.extend(core_rows(samples));
     }
-    if ["adapters", "async", "rest", "rest-hand", "blocking"]
-        .iter()
-        .any(|p| only(p))
+    if [
+        "adapters",
+        "async",
+        "rest",
+        "rest-hand",
+        "rest-pg",
+        "blocking",
+    ]
+    .iter()
+    .any(|p| only(p))
     {
         let all = only("adapters");
         rows.extend(adapter_rows(rounds, total, &|p| all || only(p)));
