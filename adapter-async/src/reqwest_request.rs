@@ -9,16 +9,17 @@
 //! Any other origin (a storage upload URL) takes reqwest's conversion.
 //!
 //! Setting a path and query still parses them (~3.4k instructions); most calls
-//! repeat a URL (the same function, the same query), so the last
-//! [`RECENT_URLS`] distinct ones are kept and cloned (~0.3k).
+//! repeat a URL (the same function, the same query), so recent ones are kept in
+//! [`RECENT_URLS`] slots and cloned (~0.3k). A slot is chosen from the key's length
+//! and last bytes, not a full hash (SipHash over the path cost ~0.8k a call): two
+//! keys that share a slot take turns, and a key is always compared whole.
 
-use std::collections::HashMap;
 use std::sync::Mutex;
 
 use reqwest::Url;
 
-/// How many distinct recent path-and-query strings keep their `Url`; the map is
-/// emptied when it is full, so memory stays bounded whatever the URLs.
+/// Slots for recent path-and-query strings and their `Url`s: a fixed number, so
+/// memory stays bounded whatever the URLs.
 const RECENT_URLS: usize = 64;
 /// Longer paths and queries are not kept (each entry holds two copies).
 const RECENT_MAX_LEN: usize = 512;
@@ -30,8 +31,18 @@ pub(crate) struct Origin {
     url: Url,
     /// The authority exactly as `Url` writes it (the core writes the same text).
     authority: String,
-    /// Recent path-and-query strings and their `Url`s.
-    recent: Mutex<HashMap<Box<str>, Url>>,
+    /// Recent path-and-query strings and their `Url`s, by [`slot`].
+    recent: Mutex<Vec<Option<(Box<str>, Url)>>>,
+}
+
+/// The slot of `key`: its length and its last eight bytes (where paths differ).
+fn slot(key: &str) -> usize {
+    let bytes = key.as_bytes();
+    let tail = &bytes[bytes.len().saturating_sub(8)..];
+    let mixed = tail.iter().fold(bytes.len() as u64, |h, &b| {
+        h.wrapping_mul(31).wrapping_add(u64::from(b))
+    });
+    (mixed % RECENT_URLS as u64) as usize
 }
 
 impl Origin {
@@ -53,7 +64,7 @@ impl Origin {
         .then(|| Self {
             url,
             authority,
-            recent: Mutex::new(HashMap::new()),
+            recent: Mutex::new(vec![None; RECENT_URLS]),
         })
     }
 
@@ -65,19 +76,24 @@ impl Origin {
             return None;
         }
         let key = uri.path_and_query().map_or("/", |p| p.as_str());
-        let kept = key.len() <= RECENT_MAX_LEN;
-        // A poisoned lock only means another call panicked mid-insert: skip the map.
-        if kept && let Some(url) = self.recent.lock().ok().and_then(|r| r.get(key).cloned()) {
+        let kept = (key.len() <= RECENT_MAX_LEN).then(|| slot(key));
+        // A poisoned lock only means another call panicked mid-write: skip the slots.
+        if let Some(i) = kept
+            && let Some(url) = self.recent.lock().ok().and_then(|r| match r.get(i) {
+                Some(Some((k, url))) if **k == *key => Some(url.clone()),
+                _ => None,
+            })
+        {
             return Some(url);
         }
         let mut url = self.url.clone();
         url.set_path(uri.path());
         url.set_query(uri.query());
-        if kept && let Ok(mut recent) = self.recent.lock() {
-            if recent.len() >= RECENT_URLS {
-                recent.clear();
-            }
-            recent.insert(key.into(), url.clone());
+        if let Some(i) = kept
+            && let Ok(mut recent) = self.recent.lock()
+            && let Some(entry) = recent.get_mut(i)
+        {
+            *entry = Some((key.into(), url.clone()));
         }
         Some(url)
     }
@@ -172,7 +188,7 @@ mod tests {
     }
 
     #[test]
-    fn a_kept_url_is_the_one_its_text_gives_and_the_map_stays_bounded() {
+    fn a_kept_url_is_the_one_its_text_gives_and_the_slots_stay_bounded() {
         let origin = Origin::new(&Url::parse("http://127.0.0.1:8787/").expect("base")).expect("o");
         for round in 0..3 {
             for i in 0..(RECENT_URLS * 2 + 3) {
@@ -184,14 +200,16 @@ mod tests {
                 for _ in 0..2 {
                     assert_eq!(via_origin(&origin, &uri), Some(via_reqwest(&uri)), "{uri}");
                 }
-                let len = origin.recent.lock().expect("lock").len();
-                assert!((1..=RECENT_URLS).contains(&len), "{len}");
+                let recent = origin.recent.lock().expect("lock");
+                assert_eq!(recent.len(), RECENT_URLS);
+                let kept = recent.iter().flatten().count();
+                assert!((1..=RECENT_URLS).contains(&kept), "{kept}");
             }
         }
         let long = format!("http://127.0.0.1:8787/{}", "a".repeat(RECENT_MAX_LEN + 1));
-        let before = origin.recent.lock().expect("lock").len();
+        let before = origin.recent.lock().expect("lock").clone();
         assert_eq!(via_origin(&origin, &long), Some(via_reqwest(&long)));
-        assert_eq!(origin.recent.lock().expect("lock").len(), before);
+        assert_eq!(*origin.recent.lock().expect("lock"), before);
     }
 
     #[test]
