@@ -32,8 +32,11 @@ pub(crate) struct Origin {
     /// The authority exactly as `Url` writes it (the core writes the same text).
     authority: String,
     /// Recent path-and-query strings and their `Url`s, by [`slot`].
-    recent: Mutex<Vec<Option<(Box<str>, Url)>>>,
+    recent: Mutex<Vec<Option<Kept>>>,
 }
+
+/// A path-and-query string and its `Url`.
+type Kept = (Box<str>, Url);
 
 /// The slot of `key`: its length and its last eight bytes (where paths differ).
 fn slot(key: &str) -> usize {
