@@ -107,7 +107,9 @@ pub struct RequestSpec {
     pub(crate) api: Api,
     pub(crate) method: Method,
     pub(crate) path: String,
-    pub(crate) query: Vec<(String, String)>,
+    /// The query, each pair percent-encoded as it is added (`a=1&b=2`, no `?`):
+    /// one growing string rather than two owned strings per pair.
+    pub(crate) query: String,
     pub(crate) headers: HeaderMap,
     /// The body's `Content-Type` when it is a fixed one (JSON bodies): kept apart from
     /// `headers`, so most requests carry no map of their own to build and drop.
@@ -138,7 +140,7 @@ impl RequestSpec {
             api,
             method,
             path: String::new(),
-            query: Vec::new(),
+            query: String::new(),
             headers: HeaderMap::new(),
             content_type: None,
             body: Vec::new(),
@@ -240,9 +242,9 @@ impl RequestSpec {
         self
     }
 
-    /// Appends a query pair (encoded when the request is built).
-    pub fn query(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
-        self.query.push((name.into(), value.into()));
+    /// Appends a query pair, percent-encoded (so a value cannot add pairs).
+    pub fn query(mut self, name: impl AsRef<str>, value: impl AsRef<str>) -> Self {
+        push_query_pair(&mut self.query, name.as_ref(), value.as_ref());
         self
     }
 
@@ -331,28 +333,42 @@ fn header_value(name: &str, value: &str) -> Result<HeaderValue, BuildError> {
     HeaderValue::from_str(value).map_err(|_| BuildError::InvalidHeader(name.to_owned()))
 }
 
+/// Appends `name=value`, both percent-encoded, to an encoded query.
+fn push_query_pair(query: &mut String, name: &str, value: &str) {
+    if !query.is_empty() {
+        query.push('&');
+    }
+    query.extend(utf8_percent_encode(name, COMPONENT));
+    query.push('=');
+    query.extend(utf8_percent_encode(value, COMPONENT));
+}
+
+/// Whether an encoded query has a pair named `name` (a name that encodes to itself).
+fn has_query_pair(query: &str, name: &str) -> bool {
+    query.split('&').any(|pair| {
+        pair.strip_prefix(name)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('='))
+    })
+}
+
 /// Assembles the final request: origin + prefix + path, encoded query (with
 /// `client_id` for credential-less auth calls), common headers and credentials.
 pub(crate) fn build(spec: &RequestSpec, env: &Envelope<'_>) -> Result<HttpRequest, Error> {
     let config = env.config;
     // Copied only when `client_id` is added (most calls send the query as given).
-    let mut query = std::borrow::Cow::Borrowed(spec.query.as_slice());
+    let mut query = std::borrow::Cow::Borrowed(spec.query.as_str());
     let mut headers = HeaderMap::new();
 
     let bearer = match spec.access {
         Access::ClientId => {
-            if spec.api.is_auth() && !query.iter().any(|(k, _)| k == "client_id") {
-                query
-                    .to_mut()
-                    .push(("client_id".to_owned(), config.client_id().to_owned()));
+            if spec.api.is_auth() && !has_query_pair(&query, "client_id") {
+                push_query_pair(query.to_mut(), "client_id", config.client_id());
             }
             None
         }
         Access::BasicClient => {
-            if !query.iter().any(|(k, _)| k == "client_id") {
-                query
-                    .to_mut()
-                    .push(("client_id".to_owned(), config.client_id().to_owned()));
+            if !has_query_pair(&query, "client_id") {
+                push_query_pair(query.to_mut(), "client_id", config.client_id());
             }
             use base64::Engine as _;
             let basic = base64::engine::general_purpose::STANDARD
@@ -383,10 +399,8 @@ pub(crate) fn build(spec: &RequestSpec, env: &Envelope<'_>) -> Result<HttpReques
         Access::UserOrClientId => match env.user_token {
             Some(token) => Some(token),
             None => {
-                if !query.iter().any(|(k, _)| k == "client_id") {
-                    query
-                        .to_mut()
-                        .push(("client_id".to_owned(), config.client_id().to_owned()));
+                if !has_query_pair(&query, "client_id") {
+                    push_query_pair(query.to_mut(), "client_id", config.client_id());
                 }
                 None
             }
@@ -419,13 +433,9 @@ pub(crate) fn build(spec: &RequestSpec, env: &Envelope<'_>) -> Result<HttpReques
             url
         }
     };
-    let mut has_query = url.contains('?');
-    for (k, v) in query.iter() {
-        url.push(if has_query { '&' } else { '?' });
-        has_query = true;
-        url.extend(utf8_percent_encode(k, COMPONENT));
-        url.push('=');
-        url.extend(utf8_percent_encode(v, COMPONENT));
+    if !query.is_empty() {
+        url.push(if url.contains('?') { '&' } else { '?' });
+        url.push_str(&query);
     }
 
     headers.insert(X_SDK_VERSION, SDK_VERSION_VALUE);
@@ -604,6 +614,29 @@ mod tests {
         let dotted = build(&dots, &env(&c, None)).expect("builds");
         assert_eq!(dotted.uri().path(), "/v1/x/%2E%2E/%2E");
         assert_eq!(req.uri().query(), Some("q=a%20b%26c%3Dd%23e&%C3%BC=%2B%25"));
+    }
+
+    #[test]
+    fn a_client_id_already_in_the_query_is_not_added_again() {
+        let c = config();
+        for access in [
+            Access::ClientId,
+            Access::BasicClient,
+            Access::UserOrClientId,
+        ] {
+            let spec = RequestSpec::new(Api::AuthV1, Method::GET, access)
+                .path("x")
+                .query("client_idx", "1")
+                .query("client_id", "given");
+            let req = build(&spec, &env(&c, None)).expect("builds");
+            assert_eq!(req.uri().query(), Some("client_idx=1&client_id=given"));
+            // A name that only starts with `client_id` does not count.
+            let spec = RequestSpec::new(Api::AuthV1, Method::GET, access)
+                .path("x")
+                .query("client_idx", "1");
+            let req = build(&spec, &env(&c, None)).expect("builds");
+            assert_eq!(req.uri().query(), Some("client_idx=1&client_id=demo-env"));
+        }
     }
 
     #[test]

@@ -241,7 +241,7 @@ impl OneShot for BotCall {
             .path(&self.path)
             .request_id(RequestIdStyle::None);
         for (k, v) in &self.query {
-            spec = spec.query(k.clone(), v.clone());
+            spec = spec.query(k, v);
         }
         if let Some(body) = &self.body {
             spec = spec.json(body)?;

@@ -152,10 +152,10 @@ impl<O> OneShot for RdbCall<O> {
         }
         spec = spec.segment(&q.table);
         for (k, v) in &self.extra_query {
-            spec = spec.query(k.clone(), v.clone());
+            spec = spec.query(k, v);
         }
         if let Some(s) = &q.select {
-            spec = spec.query("select", s.clone());
+            spec = spec.query("select", s);
         }
         for f in &q.filters {
             let (k, v) = f.to_query_pair();

@@ -129,7 +129,7 @@ impl<T: DeserializeOwned> OneShot for RpcCall<T> {
         }
         if r.get {
             for (k, v) in &r.args {
-                spec = spec.query(k.clone(), query_value(v));
+                spec = spec.query(k, query_value(v));
             }
             return Ok(spec.json_body(Vec::new(), "application/json"));
         }
