@@ -335,6 +335,8 @@ fn header_value(name: &str, value: &str) -> Result<HeaderValue, BuildError> {
 
 /// Appends `name=value`, both percent-encoded, to an encoded query.
 fn push_query_pair(query: &mut String, name: &str, value: &str) {
+    // Room for the pair unencoded (most are), so the pieces do not regrow it.
+    query.reserve(name.len() + value.len() + 2);
     if !query.is_empty() {
         query.push('&');
     }
