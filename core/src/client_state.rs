@@ -19,6 +19,9 @@ pub struct ClientState {
     pub(crate) config: Config,
     pub(crate) session: Session,
     pub(crate) device_id: String,
+    /// `device_id` as the `x-device-id` header value, built once (every auth request
+    /// sends it).
+    pub(crate) device_id_header: Option<http::HeaderValue>,
     pub(crate) refresh: RefreshSlot,
     pub(crate) rng: Box<dyn RngCore + Send>,
     captcha_solver: Option<Arc<dyn CaptchaSolver>>,
@@ -65,9 +68,11 @@ impl ClientState {
             Some(id) => id.to_owned(),
             None => ids::device_id(rng.as_mut()),
         };
+        let device_id_header = http::HeaderValue::from_str(&device_id).ok();
         Self {
             config,
             session: Session::default(),
+            device_id_header,
             device_id,
             refresh: RefreshSlot::default(),
             rng,

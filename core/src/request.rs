@@ -310,6 +310,8 @@ pub struct StreamedBytes(pub u64);
 pub(crate) struct Envelope<'a> {
     pub config: &'a Config,
     pub device_id: &'a str,
+    /// `device_id` as a header value, when the client built it once.
+    pub device_id_header: Option<&'a HeaderValue>,
     pub request_id: &'a str,
     pub user_token: Option<&'a Secret>,
     /// The admin token obtained with server credentials, if the config has them.
@@ -345,6 +347,14 @@ fn push_query_pair(query: &mut String, name: &str, value: &str) {
     query.extend(utf8_percent_encode(value, COMPONENT));
 }
 
+/// Appends an already encoded `name=value` pair to an encoded query.
+fn push_encoded_pair(query: &mut String, pair: &str) {
+    if !query.is_empty() {
+        query.push('&');
+    }
+    query.push_str(pair);
+}
+
 /// Whether an encoded query has a pair named `name` (a name that encodes to itself).
 fn has_query_pair(query: &str, name: &str) -> bool {
     query.split('&').any(|pair| {
@@ -364,13 +374,13 @@ pub(crate) fn build(spec: &RequestSpec, env: &Envelope<'_>) -> Result<HttpReques
     let bearer = match spec.access {
         Access::ClientId => {
             if spec.api.is_auth() && !has_query_pair(&query, "client_id") {
-                push_query_pair(query.to_mut(), "client_id", config.client_id());
+                push_encoded_pair(query.to_mut(), config.client_id_pair());
             }
             None
         }
         Access::BasicClient => {
             if !has_query_pair(&query, "client_id") {
-                push_query_pair(query.to_mut(), "client_id", config.client_id());
+                push_encoded_pair(query.to_mut(), config.client_id_pair());
             }
             use base64::Engine as _;
             let basic = base64::engine::general_purpose::STANDARD
@@ -402,7 +412,7 @@ pub(crate) fn build(spec: &RequestSpec, env: &Envelope<'_>) -> Result<HttpReques
             Some(token) => Some(token),
             None => {
                 if !has_query_pair(&query, "client_id") {
-                    push_query_pair(query.to_mut(), "client_id", config.client_id());
+                    push_encoded_pair(query.to_mut(), config.client_id_pair());
                 }
                 None
             }
@@ -455,7 +465,11 @@ pub(crate) fn build(spec: &RequestSpec, env: &Envelope<'_>) -> Result<HttpReques
         RequestIdStyle::None => {}
     }
     if spec.api.is_auth() {
-        headers.insert(X_DEVICE_ID, header_value("x-device-id", env.device_id)?);
+        let device_id = match env.device_id_header {
+            Some(value) => value.clone(),
+            None => header_value("x-device-id", env.device_id)?,
+        };
+        headers.insert(X_DEVICE_ID, device_id);
     }
     if let Some(token) = bearer {
         let v = token
@@ -512,6 +526,7 @@ pub(crate) fn request_for_test<O: crate::operation::Operation>(op: &O) -> HttpRe
     let envelope = Envelope {
         config: &config,
         device_id: "d",
+        device_id_header: None,
         request_id: "r",
         user_token: None,
         server_token: None,
@@ -534,6 +549,7 @@ mod tests {
         Envelope {
             config,
             device_id: "0123456789abcdef0123456789abcdef",
+            device_id_header: None,
             request_id: "fedcba9876543210fedcba9876543210",
             user_token: token,
             server_token: None,

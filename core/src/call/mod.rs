@@ -833,6 +833,7 @@ impl<O: Operation> Call<O> {
         let envelope = Envelope {
             config: &state.config,
             device_id: &state.device_id,
+            device_id_header: state.device_id_header.as_ref(),
             request_id,
             user_token,
             server_token,
