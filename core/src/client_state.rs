@@ -16,7 +16,8 @@ use crate::session::Session;
 /// The state one client shares between its calls: configuration, session, device id,
 /// the refresh slot and the random source.
 pub struct ClientState {
-    pub(crate) config: Config,
+    /// Shared with requests being built outside the lock.
+    pub(crate) config: Arc<Config>,
     pub(crate) session: Session,
     pub(crate) device_id: String,
     /// `device_id` as the `x-device-id` header value, built once (every auth request
@@ -70,7 +71,7 @@ impl ClientState {
         };
         let device_id_header = http::HeaderValue::from_str(&device_id).ok();
         Self {
-            config,
+            config: Arc::new(config),
             session: Session::default(),
             device_id_header,
             device_id,

@@ -328,7 +328,17 @@ impl<O: Operation> ActiveCall<'_, O> {
         }
         loop {
             let call = &mut self.call;
-            let step = self.shared.with_state(|st| call.poll(st, now));
+            let step = match self.shared.with_state(|st| call.poll_until_send(st, now)) {
+                Ok(step) => step,
+                // Built outside the lock: the request needs nothing more of the state.
+                Err(outgoing) => match self.call.send_with(outgoing) {
+                    Ok(step) => step,
+                    Err(e) => {
+                        let call = &mut self.call;
+                        self.shared.with_state(|st| call.fail_send(st, now, e))
+                    }
+                },
+            };
             if let Step::Done(Err(e)) = &step {
                 self.span.record("error.type", error_type(e));
             }

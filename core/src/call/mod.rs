@@ -86,6 +86,17 @@ pub enum Step<T> {
     Done(Result<T, Error>),
 }
 
+/// What building a request needs from the client's state, taken under the lock so
+/// the request can be built outside it (see [`Call::send_with`]).
+pub(crate) struct Outgoing {
+    config: Arc<crate::config::Config>,
+    /// Only when the client has no prebuilt `x-device-id` value.
+    device_id: Option<String>,
+    device_id_header: Option<http::HeaderValue>,
+    user_token: Option<Secret>,
+    server_token: Option<Secret>,
+}
+
 enum Phase {
     Ready,
     InFlight,
@@ -286,7 +297,52 @@ impl<O: Operation> Call<O> {
 
     /// Advances the call at time `now`.
     pub fn poll(&mut self, state: &mut ClientState, now: SystemTime) -> Step<O::Output> {
-        let mut step = self.advance(state, now);
+        let step = match self.advance(state, now) {
+            Some(step) => step,
+            None => {
+                let outgoing = self.outgoing(state);
+                match self.send_with(outgoing) {
+                    Ok(step) => step,
+                    Err(e) => self.finish(Err(e)),
+                }
+            }
+        };
+        self.settle(state, now, step)
+    }
+
+    /// Like [`Call::poll`], but a request ready to send comes back as what building
+    /// it needs ([`Outgoing`]), for [`ActiveCall`](crate::ActiveCall) to build outside
+    /// the client's lock with [`Call::send_with`].
+    pub(crate) fn poll_until_send(
+        &mut self,
+        state: &mut ClientState,
+        now: SystemTime,
+    ) -> Result<Step<O::Output>, Outgoing> {
+        match self.advance(state, now) {
+            Some(step) => Ok(self.settle(state, now, step)),
+            None => Err(self.outgoing(state)),
+        }
+    }
+
+    /// Ends the call with a request that could not be built (outside the lock).
+    pub(crate) fn fail_send(
+        &mut self,
+        state: &mut ClientState,
+        now: SystemTime,
+        error: Error,
+    ) -> Step<O::Output> {
+        let step = self.finish(Err(error));
+        self.settle(state, now, step)
+    }
+
+    /// A finishing step's last words under the lock: the operation may recover from
+    /// an error, and a refresh slot the call holds is released.
+    fn settle(
+        &mut self,
+        state: &mut ClientState,
+        now: SystemTime,
+        mut step: Step<O::Output>,
+    ) -> Step<O::Output> {
         if let Step::Done(Err(error)) = step {
             let mut cx = response_context(&self.request_id, state, now);
             step = Step::Done(self.op.recover(error, &mut cx));
@@ -299,37 +355,41 @@ impl<O: Operation> Call<O> {
         step
     }
 
-    fn advance(&mut self, state: &mut ClientState, now: SystemTime) -> Step<O::Output> {
+    /// The call's next step, or `None` when its request is ready to send (see
+    /// [`Call::outgoing`]: what sending needs from the state is taken under the lock,
+    /// the request itself is built outside it).
+    fn advance(&mut self, state: &mut ClientState, now: SystemTime) -> Option<Step<O::Output>> {
         loop {
             match std::mem::replace(&mut self.phase, Phase::Finished) {
                 Phase::Ready => {
                     self.phase = Phase::Ready;
                     if let Some(step) = self.prepare(state, now) {
-                        return step;
+                        return Some(step);
                     }
                     if matches!(self.phase, Phase::Ready) {
                         if let Some(result) = self.finish_locally(state, now) {
-                            return self.finish(result);
+                            return Some(self.finish(result));
                         }
-                        return self.send(state);
+                        return None;
                     }
                 }
                 Phase::InFlight => {
-                    return self
-                        .finish(Err(Error::Internal("polled while a request was in flight")));
+                    return Some(
+                        self.finish(Err(Error::Internal("polled while a request was in flight"))),
+                    );
                 }
                 Phase::Finished => {
-                    return Step::Done(Err(Error::Internal("polled after completion")));
+                    return Some(Step::Done(Err(Error::Internal("polled after completion"))));
                 }
                 Phase::Waiting(until) if now < until => {
                     self.phase = Phase::Waiting(until);
-                    return Step::Sleep(until);
+                    return Some(Step::Sleep(until));
                 }
                 Phase::Waiting(_) => self.phase = Phase::Ready,
                 Phase::AwaitingRenewal { generation, until } => {
                     if state.refresh.generation == generation && now < until {
                         self.phase = Phase::AwaitingRenewal { generation, until };
-                        return Step::Wait { generation, until };
+                        return Some(Step::Wait { generation, until });
                     }
                     // Woken, or the re-check time came: decide again from the state.
                     // Another call's renewal counts as this call's, and a rejected
@@ -345,15 +405,16 @@ impl<O: Operation> Call<O> {
                     reply: Some(reply),
                 } => {
                     if let Some(step) = self.after_store(state, now, *purpose, reply) {
-                        return step;
+                        return Some(step);
                     }
                 }
                 Phase::Store { purpose, .. } => {
                     if let Some(ticket) = purpose.ticket() {
                         state.refresh.finish(ticket);
                     }
-                    return self
-                        .finish(Err(Error::Internal("polled before the store task's reply")));
+                    return Some(
+                        self.finish(Err(Error::Internal("polled before the store task's reply"))),
+                    );
                 }
                 Phase::Renewing {
                     mut renewal,
@@ -368,7 +429,7 @@ impl<O: Operation> Call<O> {
                             forced,
                             locked,
                         };
-                        return Step::Send(r);
+                        return Some(Step::Send(r));
                     }
                     Step::Sleep(t) => {
                         self.phase = Phase::Renewing {
@@ -377,17 +438,17 @@ impl<O: Operation> Call<O> {
                             forced,
                             locked,
                         };
-                        return Step::Sleep(t);
+                        return Some(Step::Sleep(t));
                     }
                     Step::Wait { .. } | Step::Store(_) => {
                         state.refresh.finish(ticket);
-                        return self.finish(Err(Error::Internal("a renewal cannot wait")));
+                        return Some(self.finish(Err(Error::Internal("a renewal cannot wait"))));
                     }
                     Step::Done(result) if locked => {
                         if let Some(step) =
                             self.locked_renewal_done(state, now, *renewal, ticket, forced, result)
                         {
-                            return step;
+                            return Some(step);
                         }
                     }
                     Step::Done(Ok(_)) => {
@@ -400,7 +461,7 @@ impl<O: Operation> Call<O> {
                         if let Some(step) =
                             self.renewal_failed_with(state, now, *renewal, e, forced)
                         {
-                            return step;
+                            return Some(step);
                         }
                     }
                 },
@@ -410,29 +471,31 @@ impl<O: Operation> Call<O> {
                     forced,
                 } => {
                     if let Some(step) = self.server_token_step(state, now, call, ticket, forced) {
-                        return step;
+                        return Some(step);
                     }
                 }
                 Phase::Captcha(flow) => {
                     if let Some(step) = self.captcha_step(state, now, *flow) {
-                        return step;
+                        return Some(step);
                     }
                 }
                 Phase::Failed(failure) => {
                     let kind = failure.kind;
                     if let Some(step) = self.retry(state, now, AttemptFailure::Transport(kind)) {
                         tracing::debug!(request_id = self.rid(), attempt = self.attempt, error = %kind, "transport failure, retrying");
-                        return step;
+                        return Some(step);
                     }
                     let target = self.target(state);
-                    return self.finish(Err(failure
-                        .with_attempts(self.attempt)
-                        .with_target(target)
-                        .into()));
+                    return Some(
+                        self.finish(Err(failure
+                            .with_attempts(self.attempt)
+                            .with_target(target)
+                            .into())),
+                    );
                 }
                 Phase::Responded(response, received_at) => {
                     if let Some(step) = self.on_answer(state, received_at.min(now), response) {
-                        return step;
+                        return Some(step);
                     }
                 }
                 Phase::Read => {
@@ -440,7 +503,7 @@ impl<O: Operation> Call<O> {
                         .read
                         .take()
                         .unwrap_or(Err(Error::Internal("an answer read twice")));
-                    return self.finish(result);
+                    return Some(self.finish(result));
                 }
             }
         }
@@ -818,54 +881,71 @@ impl<O: Operation> Call<O> {
         }
     }
 
-    fn send(&mut self, state: &mut ClientState) -> Step<O::Output> {
-        let Some(spec) = &self.spec else {
-            return self.finish(Err(Error::Internal("no request")));
-        };
-        let request_id = self
-            .request_id
-            .get_or_insert_with(|| match spec.request_id_style() {
-                RequestIdStyle::Uuid => ids::request_id_uuid(state.rng.as_mut()),
+    /// What sending the current request needs from the client's state, taken under
+    /// the lock: the request id (drawn once per request), the tokens and the
+    /// configuration (all shared, not copied).
+    fn outgoing(&mut self, state: &mut ClientState) -> Outgoing {
+        let style = self.spec.as_ref().map(RequestSpec::request_id_style);
+        if self.request_id.is_none() {
+            self.request_id = Some(match style {
+                Some(RequestIdStyle::Uuid) => ids::request_id_uuid(state.rng.as_mut()),
                 _ => ids::request_id_hex(state.rng.as_mut()),
             });
-        let user_token = state.session.credentials().map(|c| &c.access_token);
-        let server_token = state.server_token.as_ref().map(|t| &t.access_token);
+        }
+        Outgoing {
+            config: state.config.clone(),
+            device_id: match &state.device_id_header {
+                Some(_) => None,
+                None => Some(state.device_id.clone()),
+            },
+            device_id_header: state.device_id_header.clone(),
+            user_token: state.session.credentials().map(|c| c.access_token.clone()),
+            server_token: state.server_token.as_ref().map(|t| t.access_token.clone()),
+        }
+    }
+
+    /// Builds and hands out the current request from `outgoing` (no state needed).
+    pub(crate) fn send_with(&mut self, outgoing: Outgoing) -> Result<Step<O::Output>, Error> {
+        let Some(spec) = &self.spec else {
+            return Err(Error::Internal("no request"));
+        };
+        let Some(request_id) = &self.request_id else {
+            return Err(Error::Internal("no request id"));
+        };
+        let user_token = outgoing.user_token.as_ref();
+        let server_token = outgoing.server_token.as_ref();
         let envelope = Envelope {
-            config: &state.config,
-            device_id: &state.device_id,
-            device_id_header: state.device_id_header.as_ref(),
+            config: &outgoing.config,
+            device_id: outgoing.device_id.as_deref().unwrap_or_default(),
+            device_id_header: outgoing.device_id_header.as_ref(),
             request_id,
             user_token,
             server_token,
         };
-        match request::build(spec, &envelope) {
-            Ok(req) => {
-                self.attempt += 1;
-                self.sent_token = match spec.access() {
-                    Access::User | Access::Bearer | Access::UserOrClientId
-                        if !spec.has_bearer_override() =>
-                    {
-                        user_token
-                            .or_else(|| {
-                                // The admin token, when it is what the request carries.
-                                let keyed = state.config.credential().key().is_some();
-                                server_token.filter(|_| !keyed && spec.access() == Access::Bearer)
-                            })
-                            .cloned()
-                    }
-                    _ => None,
-                };
-                let span = tracing::Span::current();
-                span.record("http.request.method", req.method().as_str());
-                span.record("url.path", req.uri().path());
-                span.record("http.request.resend_count", self.attempt.saturating_sub(1));
-                span.record("cloudbase.request_id", request_id.as_str());
-                // Path only: queries may carry tokens (e.g. `sudo_token`).
-                tracing::debug!(request_id = %request_id, attempt = self.attempt, method = %req.method(), path = req.uri().path(), "send");
-                self.phase = Phase::InFlight;
-                Step::Send(req)
+        let req = request::build(spec, &envelope)?;
+        self.attempt += 1;
+        self.sent_token = match spec.access() {
+            Access::User | Access::Bearer | Access::UserOrClientId
+                if !spec.has_bearer_override() =>
+            {
+                user_token
+                    .or_else(|| {
+                        // The admin token, when it is what the request carries.
+                        let keyed = outgoing.config.credential().key().is_some();
+                        server_token.filter(|_| !keyed && spec.access() == Access::Bearer)
+                    })
+                    .cloned()
             }
-            Err(e) => self.finish(Err(e)),
-        }
+            _ => None,
+        };
+        let span = tracing::Span::current();
+        span.record("http.request.method", req.method().as_str());
+        span.record("url.path", req.uri().path());
+        span.record("http.request.resend_count", self.attempt.saturating_sub(1));
+        span.record("cloudbase.request_id", request_id.as_str());
+        // Path only: queries may carry tokens (e.g. `sudo_token`).
+        tracing::debug!(request_id = %request_id, attempt = self.attempt, method = %req.method(), path = req.uri().path(), "send");
+        self.phase = Phase::InFlight;
+        Ok(Step::Send(req))
     }
 }
