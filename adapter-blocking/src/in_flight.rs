@@ -3,24 +3,24 @@
 //! beyond it a call waits for a slot, so connections, sockets and buffers stay bounded
 //! however many threads call.
 
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::{Condvar, Mutex};
 
 /// A counting gate: [`InFlight::enter`] waits while `max` requests are out.
+///
+/// The count is an atomic: a call takes and frees its slot without a lock (8 threads
+/// took the gate's mutex twice per call before, a lock every call contended for).
+/// Only a caller that must wait locks, and a freed slot signals only when one waits
+/// (the condvar's notify is a system call even with nobody waiting: strace, 34,981
+/// futex calls per 8,000 calls vs raw ureq's 26,920).
 #[derive(Debug)]
 pub(crate) struct InFlight {
-    state: Mutex<Gate>,
+    out: AtomicUsize,
+    /// Callers waiting for a slot (counted before they check, under `lock`).
+    waiting: AtomicUsize,
+    lock: Mutex<()>,
     freed: Condvar,
     max: usize,
-}
-
-#[derive(Debug, Default)]
-struct Gate {
-    /// Requests out.
-    out: usize,
-    /// Callers waiting for a slot. A slot is signalled only when one waits: the
-    /// condvar's notify is a system call even with nobody waiting (one per request,
-    /// strace: 34,981 futex calls per 8,000 calls vs raw ureq's 26,920).
-    waiting: usize,
 }
 
 /// One request's slot; leaving frees it.
@@ -29,36 +29,47 @@ pub(crate) struct Slot<'a>(&'a InFlight);
 impl InFlight {
     pub(crate) fn new(max: usize) -> Self {
         Self {
-            state: Mutex::new(Gate::default()),
+            out: AtomicUsize::new(0),
+            waiting: AtomicUsize::new(0),
+            lock: Mutex::new(()),
             freed: Condvar::new(),
             max: max.max(1),
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Gate> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    /// Takes a slot if one is free.
+    fn try_take(&self) -> bool {
+        self.out
+            .fetch_update(SeqCst, SeqCst, |n| (n < self.max).then_some(n + 1))
+            .is_ok()
     }
 
     /// Waits for a free slot and takes it.
     pub(crate) fn enter(&self) -> Slot<'_> {
-        let mut gate = self.lock();
-        while gate.out >= self.max {
-            gate.waiting += 1;
-            gate = self.freed.wait(gate).unwrap_or_else(|p| p.into_inner());
-            gate.waiting -= 1;
+        while !self.try_take() {
+            let mut guard = self.lock.lock().unwrap_or_else(|p| p.into_inner());
+            // Counted before the check: a slot freed after it sees the waiter and
+            // signals under the lock, which this caller holds until it waits.
+            self.waiting.fetch_add(1, SeqCst);
+            while self.out.load(SeqCst) >= self.max {
+                guard = self.freed.wait(guard).unwrap_or_else(|p| p.into_inner());
+            }
+            self.waiting.fetch_sub(1, SeqCst);
         }
-        gate.out += 1;
         Slot(self)
+    }
+
+    #[cfg(test)]
+    fn out(&self) -> usize {
+        self.out.load(SeqCst)
     }
 }
 
 impl Drop for Slot<'_> {
     fn drop(&mut self) {
-        let mut gate = self.0.lock();
-        gate.out = gate.out.saturating_sub(1);
-        let waiting = gate.waiting > 0;
-        drop(gate);
-        if waiting {
+        self.0.out.fetch_sub(1, SeqCst);
+        if self.0.waiting.load(SeqCst) > 0 {
+            let _guard = self.0.lock.lock().unwrap_or_else(|p| p.into_inner());
             self.0.freed.notify_one();
         }
     }
@@ -81,7 +92,7 @@ mod tests {
             })
         };
         // The waiter cannot be in while the only slot is out: wait until it waits.
-        while gate.lock().waiting == 0 {
+        while gate.waiting.load(SeqCst) == 0 {
             std::thread::yield_now();
         }
         assert!(rx.try_recv().is_err());
@@ -89,6 +100,6 @@ mod tests {
         rx.recv_timeout(std::time::Duration::from_secs(10))
             .expect("the waiter got the slot");
         waiter.join().expect("joined");
-        assert_eq!(gate.lock().out, 0);
+        assert_eq!(gate.out(), 0);
     }
 }
