@@ -40,6 +40,7 @@ pub use reqwest;
 pub mod ai;
 mod data;
 mod event_stream;
+mod in_flight;
 mod reqwest_request;
 mod services;
 mod streaming;
@@ -75,7 +76,7 @@ pub struct Client {
     /// Requests on the wire at once, at most `transport.max_concurrent_requests`:
     /// beyond it a call waits for a permit, so connections, sockets and buffers stay
     /// bounded however many tasks call.
-    in_flight: std::sync::Arc<tokio::sync::Semaphore>,
+    in_flight: std::sync::Arc<in_flight::InFlight>,
     /// The gateway's origin, parsed once: its requests' URLs are built from it.
     origin: Option<std::sync::Arc<reqwest_request::Origin>>,
     /// Exchanges completed, counted until `warming`.
@@ -214,10 +215,7 @@ impl Client {
             state: std::sync::Arc::new(state),
             http,
             own_http,
-            in_flight: std::sync::Arc::new(tokio::sync::Semaphore::new(
-                t.max_concurrent_requests
-                    .clamp(1, tokio::sync::Semaphore::MAX_PERMITS),
-            )),
+            in_flight: std::sync::Arc::new(in_flight::InFlight::new(t.max_concurrent_requests)),
             transport: t,
             origin,
             exchanges: Default::default(),
@@ -439,11 +437,7 @@ impl Client {
         stream_body: &mut Option<reqwest::Response>,
     ) -> Result<HttpResponse, TransportError> {
         // Held for the exchange (an event stream's, until its head is in).
-        let _permit = self
-            .in_flight
-            .acquire()
-            .await
-            .map_err(|e| TransportError::new(TransportErrorKind::Other, e))?;
+        let _slot = self.in_flight.enter().await;
         let event_stream = request.extensions().get::<EventStreamResponse>().is_some();
         let stream_response =
             event_stream || request.extensions().get::<StreamedResponse>().is_some();
