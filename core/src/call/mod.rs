@@ -764,7 +764,12 @@ impl<O: Operation> Call<O> {
         let Some(api) = self.spec.as_ref().map(RequestSpec::api) else {
             return;
         };
-        if !response.status().is_success() || check_status(api, response, now).is_err() {
+        // Auth answers change the session (and their 2xx bodies are searched for error
+        // envelopes): read under the lock only, not searched twice.
+        if api.is_auth()
+            || !response.status().is_success()
+            || check_status(api, response, now).is_err()
+        {
             return;
         }
         let Phase::Responded(response, received_at) =
