@@ -3,23 +3,19 @@
 //! beyond it a call waits for a slot, so connections, sockets and buffers stay bounded
 //! however many tasks call.
 //!
-//! The count is an atomic: a call takes and frees its slot without a lock. (tokio's
-//! `Semaphore` locks its waiter list on every release, a lock the runtime's workers
-//! contended for on every call.) Only a caller that must wait registers with a
-//! `Notify`, and a freed slot notifies only when one waits.
+//! The count is the core's (no lock per call: tokio's `Semaphore` locks its waiter
+//! list on every release, a lock the runtime's workers contended for on every call);
+//! a caller that must wait registers with a `Notify`, and a freed slot notifies only
+//! when one waits.
 
-use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
-
+use cloudbase_core::in_flight::InFlightCount;
 use tokio::sync::Notify;
 
-/// A counting gate: [`InFlight::enter`] waits while `max` requests are out.
+/// A counting gate: [`InFlight::enter`] waits while every slot is out.
 #[derive(Debug)]
 pub(crate) struct InFlight {
-    out: AtomicUsize,
-    /// Callers waiting for a slot (counted before they check).
-    waiting: AtomicUsize,
+    count: InFlightCount,
     freed: Notify,
-    max: usize,
 }
 
 /// One request's slot; dropping it frees the slot.
@@ -29,42 +25,28 @@ pub(crate) struct Slot<'a>(&'a InFlight);
 impl InFlight {
     pub(crate) fn new(max: usize) -> Self {
         Self {
-            out: AtomicUsize::new(0),
-            waiting: AtomicUsize::new(0),
+            count: InFlightCount::new(max),
             freed: Notify::new(),
-            max: max.max(1),
         }
-    }
-
-    /// Takes a slot if one is free.
-    fn try_take(&self) -> bool {
-        self.out
-            .fetch_update(SeqCst, SeqCst, |n| (n < self.max).then_some(n + 1))
-            .is_ok()
     }
 
     /// Waits for a free slot and takes it. Cancel-safe: a dropped wait takes nothing.
     pub(crate) async fn enter(&self) -> Slot<'_> {
-        if self.try_take() {
+        if self.count.try_take() {
             return Slot(self);
         }
-        self.waiting.fetch_add(1, SeqCst);
+        self.count.start_waiting();
         let _counted = Waiting(self);
         loop {
             // Registered before the check: a slot freed after it notifies this wait.
             let freed = self.freed.notified();
             tokio::pin!(freed);
             freed.as_mut().enable();
-            if self.try_take() {
+            if self.count.try_take() {
                 return Slot(self);
             }
             freed.await;
         }
-    }
-
-    #[cfg(test)]
-    fn out(&self) -> usize {
-        self.out.load(SeqCst)
     }
 }
 
@@ -73,14 +55,13 @@ struct Waiting<'a>(&'a InFlight);
 
 impl Drop for Waiting<'_> {
     fn drop(&mut self) {
-        self.0.waiting.fetch_sub(1, SeqCst);
+        self.0.count.stop_waiting();
     }
 }
 
 impl Drop for Slot<'_> {
     fn drop(&mut self) {
-        self.0.out.fetch_sub(1, SeqCst);
-        if self.0.waiting.load(SeqCst) > 0 {
+        if self.0.count.release() {
             self.0.freed.notify_one();
         }
     }
@@ -101,7 +82,7 @@ mod tests {
             })
         };
         // Yield until the waiter waits; it cannot be in while the only slot is out.
-        while gate.waiting.load(SeqCst) == 0 {
+        while gate.count.waiting() == 0 {
             tokio::task::yield_now().await;
         }
         assert!(!waiter.is_finished());
@@ -110,8 +91,8 @@ mod tests {
             .await
             .expect("the waiter got the slot")
             .expect("joined");
-        assert_eq!(gate.out(), 0);
-        assert_eq!(gate.waiting.load(SeqCst), 0);
+        assert_eq!(gate.count.out(), 0);
+        assert_eq!(gate.count.waiting(), 0);
     }
 
     #[tokio::test]
@@ -120,10 +101,10 @@ mod tests {
         let first = gate.enter().await;
         // Polled once (no slot: pending), then dropped.
         assert!(futures_util::FutureExt::now_or_never(gate.enter()).is_none());
-        assert_eq!(gate.waiting.load(SeqCst), 0);
+        assert_eq!(gate.count.waiting(), 0);
         drop(first);
-        assert_eq!(gate.out(), 0);
+        assert_eq!(gate.count.out(), 0);
         let _again = gate.enter().await;
-        assert_eq!(gate.out(), 1);
+        assert_eq!(gate.count.out(), 1);
     }
 }

@@ -61,6 +61,7 @@ pub mod events;
 pub mod expiry;
 pub mod functions;
 pub mod ids;
+pub mod in_flight;
 pub mod models;
 pub mod rdb;
 pub mod request;
