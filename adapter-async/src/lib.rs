@@ -528,7 +528,7 @@ impl Client {
         // hyper's pool takes the connection back from a task of its own once the body
         // has ended; a caller's next call that checks out before that task ran finds
         // no idle connection and opens one (kept, but a handshake spent). A pool
-        // filling from cold — 64 tasks started together — opened 65–111 connections
+        // filling from cold — 64 tasks started together — opened 67–111 connections
         // that way instead of 64 (bench/). Yielding twice lets the connection's task
         // (which sees the body end) and then the pool's run first: 64 in 4 of 4
         // runs (once: 64–65). Only while the pool fills: once it has spares the race

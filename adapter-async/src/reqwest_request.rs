@@ -10,8 +10,9 @@
 //!
 //! Setting a path and query still parses them (~3.4k instructions); most calls
 //! repeat a URL (the same function, the same query), so recent ones are kept in
-//! [`RECENT_URLS`] slots and cloned (~0.3k). A slot is chosen from the key's length
-//! and last bytes, not a full hash (SipHash over the path cost ~0.8k a call): two
+//! [`RECENT_URLS`] slots and cloned (the whole conversion: 4.2k → 1.1k instructions a
+//! call, callgrind `rest-hand`). A slot is chosen from the key's length and last
+//! bytes, not a full hash (SipHash over the path cost ~0.2k a call): two
 //! keys that share a slot take turns, and a key is always compared whole.
 
 use std::sync::Mutex;
