@@ -30,8 +30,22 @@ impl InFlight {
         }
     }
 
-    /// Waits for a free slot and takes it. Cancel-safe: a dropped wait takes nothing.
-    pub(crate) async fn enter(&self) -> Slot<'_> {
+    /// Waits for a free slot and takes it. Cancel-safe: a dropped wait takes nothing
+    /// (a slot taken at once is held by the future, and freed with it).
+    ///
+    /// A free slot is taken at once; only a caller that must wait builds the waiting
+    /// future, boxed, so the common path adds a few bytes to the exchange's future.
+    pub(crate) fn enter(&self) -> impl Future<Output = Slot<'_>> {
+        let taken = self.count.try_take().then(|| Slot(self));
+        async move {
+            match taken {
+                Some(slot) => slot,
+                None => Box::pin(self.wait()).await,
+            }
+        }
+    }
+
+    async fn wait(&self) -> Slot<'_> {
         if self.count.try_take() {
             return Slot(self);
         }

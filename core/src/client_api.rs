@@ -349,12 +349,15 @@ macro_rules! __client_operation_methods {
         $( $(#[$doc])* pub fn $name(&$s $(, $arg: $ty)*) -> Result<$out, $crate::Error> { $s.execute($op) } )*
     };
     (async; $( $(#[$doc:meta])* fn $name:ident [$s:tt] ($($arg:ident : $ty:ty),*) -> $out:ty => $op:expr; )*) => {
-        $( $(#[$doc])* pub async fn $name(&$s $(, $arg: $ty)*) -> Result<$out, $crate::Error> { $s.execute($op).await } )*
+        // The call bound first: an operation left as a temporary of the awaiting
+        // statement would stay in this future beside the call's own copy.
+        $( $(#[$doc])* pub async fn $name(&$s $(, $arg: $ty)*) -> Result<$out, $crate::Error> { let call = $s.execute($op); call.await } )*
     };
 }
 
 /// Expands to the convenience methods inside an adapter's `impl Client`, which must
-/// have `fn execute(&self, op)` and a `state: SharedState` field. Blocking:
+/// have `fn execute(&self, op)` and a `state: SharedState` field (the call is bound
+/// before it is awaited, so the operation is not kept twice in the future). Blocking:
 /// `client_methods!(,)`; async: `client_methods!(async, .await)`.
 #[macro_export]
 #[doc(hidden)]
@@ -365,19 +368,22 @@ macro_rules! client_methods {
         /// Calls cloud function `name` with `data` (not retried after it may have
         /// reached the server; use `execute` with `CallFunction::idempotent` for that).
         pub $($async)? fn call_function<T: $crate::serde::Serialize + ?Sized>(&self, name: &str, data: &T) -> Result<$crate::functions::FunctionResult, $crate::Error> {
-            self.execute($crate::functions::CallFunction::new(name)?.data(data)?) $($await)*
+            let call = self.execute($crate::functions::CallFunction::new(name)?.data(data)?);
+            call $($await)*
         }
 
         /// Signs in with a custom-login ticket minted by your server (`SIGNED_IN`).
         pub $($async)? fn sign_in_with_custom_ticket(&self, ticket: impl Into<$crate::Secret>) -> Result<$crate::Credentials, $crate::Error> {
-            self.execute($crate::auth::SignInWithCustomTicket::new(ticket)) $($await)*
+            let call = self.execute($crate::auth::SignInWithCustomTicket::new(ticket));
+            call $($await)*
         }
 
         /// Signs in with a ticket from `get_ticket` (e.g. a call to your server, the
         /// JS SDK's `setCustomSignFunc`); its error is returned as an input error and
         /// nothing is sent.
         pub $($async)? fn sign_in_with_custom_ticket_from<E: std::fmt::Display>(&self, get_ticket: impl FnOnce() -> Result<String, E>) -> Result<$crate::Credentials, $crate::Error> {
-            self.execute($crate::auth::SignInWithCustomTicket::from_source(get_ticket())?) $($await)*
+            let call = self.execute($crate::auth::SignInWithCustomTicket::from_source(get_ticket())?);
+            call $($await)*
         }
 
         /// Verifies a user's access token (the bearer a web or mobile client sent)
@@ -388,7 +394,8 @@ macro_rules! client_methods {
         /// `backend` feature.
         #[cfg(feature = "backend")]
         pub $($async)? fn verify_access_token(&self, token: &str) -> Result<$crate::backend::VerifiedClaims, $crate::Error> {
-            self.execute($crate::backend::VerifyAccessToken::new(token)) $($await)*
+            let call = self.execute($crate::backend::VerifyAccessToken::new(token));
+            call $($await)*
         }
 
         /// Verifies access tokens with these keys from now on, never fetching

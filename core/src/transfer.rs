@@ -106,9 +106,13 @@ impl fmt::Debug for Transfer {
 }
 
 impl Transfer {
-    /// Nothing streamed.
-    pub fn new() -> Self {
-        Self::default()
+    /// Nothing streamed. `const`, so a driver can keep one in a `static`.
+    pub const fn new() -> Self {
+        Self {
+            source: None,
+            sink: None,
+            progress: None,
+        }
     }
 
     /// Sends `source` as the streamed body.

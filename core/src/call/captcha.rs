@@ -92,7 +92,7 @@ impl<O: Operation> Call<O> {
     ) -> Step<O::Output> {
         match state.captcha_solver() {
             Some(solver) => {
-                self.pending_solve = Some((solver, challenge.clone()));
+                self.pending_solve = Some(Box::new((solver, challenge.clone())));
                 self.phase = Phase::Captcha(Box::new(CaptchaFlow::Solving(challenge)));
                 Step::Sleep(now)
             }
@@ -103,7 +103,7 @@ impl<O: Operation> Call<O> {
     /// Runs the solver the flow is waiting for, if any: app code, so the caller runs
     /// this outside the client's lock. Whether there was one.
     pub(crate) fn solve_pending(&mut self) -> bool {
-        match self.pending_solve.take() {
+        match self.pending_solve.take().map(|pending| *pending) {
             Some((solver, challenge)) => {
                 self.captcha_answer = Some(solver.solve(&challenge));
                 true

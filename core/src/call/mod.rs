@@ -157,8 +157,10 @@ pub struct Call<O: Operation> {
     captcha_token: Option<Secret>,
     /// A captcha answer was already met with the captcha flow.
     captcha_tried: bool,
-    /// A challenge for the solver, which [`ActiveCall`] runs outside the lock.
-    pending_solve: Option<(Arc<dyn CaptchaSolver>, CaptchaChallenge)>,
+    /// A challenge for the solver, which [`ActiveCall`] runs outside the lock. Boxed:
+    /// rare, and the async adapter keeps every call's state in one allocation that
+    /// should stay within glibc's per-thread cache (1,032 bytes).
+    pending_solve: Option<Box<(Arc<dyn CaptchaSolver>, CaptchaChallenge)>>,
     /// The solver's answer.
     captcha_answer: Option<Option<String>>,
     /// The shared store was read before this call's first user-token request.
