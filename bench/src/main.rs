@@ -382,15 +382,16 @@ fn ratio_row(
     }
 }
 
-fn throughput_row(what: &'static str, ours: f64, base: f64, goal: &'static str, min: f64) -> Row {
-    let ratio = ours / base;
+/// A throughput row: medians of each side, and the median of the per-round ratios
+/// (see [`throughput`]).
+fn throughput_row(what: &'static str, m: &Measured, goal: &'static str, min: f64) -> Row {
     Row {
         what,
-        ours: format!("{ours:.0} req/s"),
-        baseline: format!("{base:.0} req/s"),
-        ratio,
+        ours: format!("{:.0} req/s", m.ours),
+        baseline: format!("{:.0} req/s", m.baseline),
+        ratio: m.ratio,
         goal,
-        met: ratio >= min,
+        met: m.ratio >= min,
     }
 }
 
@@ -410,6 +411,8 @@ where
 struct Measured {
     ours: f64,
     baseline: f64,
+    /// The median of each round's ours / baseline (both runs of a round back to back).
+    ratio: f64,
     ours_connections: usize,
     baseline_connections: usize,
 }
@@ -417,6 +420,12 @@ struct Measured {
 /// Requests per second of `rounds` alternating runs (the first, on a cold pool,
 /// included), medians; connections counted at the server around each run.
 /// `BENCH_SIDE=ours` or `raw` runs one side only (for profiles).
+///
+/// The ratio is the median of the rounds' own ratios, not the ratio of the medians:
+/// this machine drifts between slow and fast phases lasting seconds, longer than a
+/// round, so comparing two runs seconds apart cancels the drift that comparing
+/// medians of all runs keeps. Which side runs first alternates by round, so neither
+/// always gets the warmer caches.
 fn throughput(
     rounds: usize,
     mut ours: impl FnMut() -> f64,
@@ -425,28 +434,49 @@ fn throughput(
     let side = std::env::var("BENCH_SIDE").unwrap_or_default();
     let (mut a, mut b) = (Vec::new(), Vec::new());
     let (mut ca, mut cb) = (0, 0);
-    for _ in 0..=rounds {
+    let mut run_ours = |a: &mut Vec<f64>| {
         if side != "raw" {
             let before = server::connections();
             a.push(ours());
             ca += server::connections() - before;
         }
+    };
+    let mut run_baseline = |b: &mut Vec<f64>| {
         if side != "ours" {
             let before = server::connections();
             b.push(baseline());
             cb += server::connections() - before;
         }
+    };
+    for round in 0..=rounds {
+        if round % 2 == 0 {
+            run_ours(&mut a);
+            run_baseline(&mut b);
+        } else {
+            run_baseline(&mut b);
+            run_ours(&mut a);
+        }
     }
     // The first run warms caches and the pool: its time is left out of the medians.
-    let med = |mut v: Vec<f64>| {
-        if v.len() > 1 {
-            v.remove(0);
+    let warm = |v: &[f64]| v.get(1..).unwrap_or_default().to_vec();
+    let (a, b) = (warm(&a), warm(&b));
+    let med = |v: Vec<f64>| if v.is_empty() { f64::NAN } else { median(v) };
+    let ratios: Vec<f64> = a.iter().zip(&b).map(|(x, y)| x / y).collect();
+    // `BENCH_ROUNDS=1` shows every round (to judge the spread behind a median).
+    if std::env::var_os("BENCH_ROUNDS").is_some() {
+        for (i, r) in ratios.iter().enumerate() {
+            eprintln!(
+                "round {}: ours {:.0} / baseline {:.0} = {r:.3}",
+                i + 1,
+                a[i],
+                b[i]
+            );
         }
-        if v.is_empty() { f64::NAN } else { median(v) }
-    };
+    }
     Measured {
         ours: med(a),
         baseline: med(b),
+        ratio: med(ratios),
         ours_connections: ca,
         baseline_connections: cb,
     }
@@ -546,6 +576,13 @@ fn adapter_rows(rounds: usize, total: usize, part: &dyn Fn(&str) -> bool) -> Vec
             .user_agent("cloudbase-rust/0.1.0")
             .build()
             .expect("reqwest");
+        {
+            let f1 = ours.call_function("echo", &input);
+            eprintln!(
+                "SIZE ours call_function future: {}",
+                std::mem::size_of_val(&f1)
+            );
+        }
         let ours_task = task((ours.clone(), input.clone()), |(ours, input)| async move {
             let r = ours.call_function("echo", &input).await.expect("call");
             black_box(r.json::<Echo>().expect("typed"));
@@ -576,8 +613,7 @@ fn adapter_rows(rounds: usize, total: usize, part: &dyn Fn(&str) -> bool) -> Vec
         );
         rows.push(throughput_row(
             "async adapter vs reqwest (64 concurrent)",
-            m.ours,
-            m.baseline,
+            &m,
             "≥ 0.97×",
             0.97,
         ));
@@ -608,7 +644,7 @@ fn adapter_rows(rounds: usize, total: usize, part: &dyn Fn(&str) -> bool) -> Vec
                 || run_async(rest_ours.clone()),
                 || run_async(baseline.clone()),
             );
-            throughput_row(what, m.ours, m.baseline, goal, min)
+            throughput_row(what, &m, goal, min)
         };
         // `rest-pg` / `rest-hand` run only the first postgrest row / the reqwest 0.12
         // row (for one-sided profiles).
@@ -676,15 +712,24 @@ fn adapter_rows(rounds: usize, total: usize, part: &dyn Fn(&str) -> bool) -> Vec
         // Blocking adapter vs raw ureq, 8 threads.
         const THREADS: usize = 8;
         let blocking = cloudbase_blocking::Client::new(config()).expect("client");
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .max_redirects(0)
-            // The same timeouts as the adapter's (per phase; see adapter-blocking).
-            .timeout_connect(Some(Duration::from_secs(10)))
-            .timeout_send_request(Some(Duration::from_secs(60)))
-            .timeout_send_body(Some(Duration::from_secs(60)))
-            .timeout_recv_response(Some(Duration::from_secs(60)))
-            .timeout_recv_body(Some(Duration::from_secs(60)))
+        // The same timeouts as the adapter's (per phase; see adapter-blocking).
+        let agent_config = || {
+            ureq::Agent::config_builder()
+                .http_status_as_error(false)
+                .max_redirects(0)
+                .timeout_connect(Some(Duration::from_secs(10)))
+                .timeout_send_request(Some(Duration::from_secs(60)))
+                .timeout_send_body(Some(Duration::from_secs(60)))
+                .timeout_recv_response(Some(Duration::from_secs(60)))
+                .timeout_recv_body(Some(Duration::from_secs(60)))
+        };
+        // ureq's default pool keeps 3 idle connections per host; the adapter keeps 64
+        // (`TransportOptions`), so it reconnects less. Both baselines are reported:
+        // on loopback a reconnect is cheap and the smaller pool is a little faster.
+        let agent: ureq::Agent = agent_config().build().into();
+        let agent_our_pool: ureq::Agent = agent_config()
+            .max_idle_connections_per_host(64)
+            .max_idle_connections(256)
             .build()
             .into();
         let run_threads = |f: &(dyn Fn() + Sync)| {
@@ -704,7 +749,7 @@ fn adapter_rows(rounds: usize, total: usize, part: &dyn Fn(&str) -> bool) -> Vec
             let r = blocking.call_function("echo", &input).expect("call");
             black_box(r.json::<Echo>().expect("typed"));
         };
-        let raw_call = || {
+        let raw_call_on = |agent: &ureq::Agent| {
             let mut resp = agent
                 .post(&fn_url)
                 .header("x-sdk-version", "cloudbase-rust/0.1.0")
@@ -718,6 +763,8 @@ fn adapter_rows(rounds: usize, total: usize, part: &dyn Fn(&str) -> bool) -> Vec
             let bytes = resp.body_mut().read_to_vec().expect("body");
             black_box(serde_json::from_slice::<Echo>(&bytes).expect("typed"));
         };
+        let raw_call = || raw_call_on(&agent);
+        let raw_call_our_pool = || raw_call_on(&agent_our_pool);
         let m = throughput(
             rounds,
             || run_threads(&ours_call),
@@ -725,8 +772,7 @@ fn adapter_rows(rounds: usize, total: usize, part: &dyn Fn(&str) -> bool) -> Vec
         );
         rows.push(throughput_row(
             "blocking adapter vs ureq (8 threads)",
-            m.ours,
-            m.baseline,
+            &m,
             "≥ 0.97×",
             0.97,
         ));
@@ -734,6 +780,17 @@ fn adapter_rows(rounds: usize, total: usize, part: &dyn Fn(&str) -> bool) -> Vec
             "connections, blocking (cold pool, then warm)",
             &m,
             rounds + 1,
+        ));
+        let m = throughput(
+            rounds,
+            || run_threads(&ours_call),
+            || run_threads(&raw_call_our_pool),
+        );
+        rows.push(throughput_row(
+            "blocking adapter vs ureq with our pool size (64 idle per host)",
+            &m,
+            "≥ 0.97×",
+            0.97,
         ));
     }
     rows
@@ -870,10 +927,12 @@ fn main() {
     if cfg!(debug_assertions) {
         eprintln!("note: a debug build; run with --release for figures worth reporting");
     }
+    // 21 throughput rounds: single runs here spread ±10% (tokio's and the kernel's
+    // scheduling differ run to run), so 7 left the median a few % from run to run.
     let (samples, rounds, total) = if quick {
         (5, 3, 2_000)
     } else {
-        (21, 7, 20_000)
+        (21, 21, 20_000)
     };
     let mut rows = Vec::new();
     if only("core") {
@@ -894,7 +953,7 @@ fn main() {
         rows.extend(adapter_rows(rounds, total, &|p| all || only(p)));
     }
     if only("streams") {
-        rows.extend(streams::stream_rows(rounds * 6));
+        rows.extend(streams::stream_rows(if quick { 18 } else { 42 }));
     }
     if only("memory") {
         rows.extend(memory_rows());

@@ -29,8 +29,7 @@ fn decode_row(rounds: usize) -> Row {
     let m = crate::throughput(rounds, ours, hand);
     crate::throughput_row(
         "stream decode (core): 10,000 events vs hand SSE split",
-        m.ours,
-        m.baseline,
+        &m,
         "≥ 0.95×",
         0.95,
     )
@@ -99,8 +98,7 @@ pub(crate) fn stream_rows(rounds: usize) -> Vec<Row> {
     let m = crate::throughput(rounds, ours_async, raw_async);
     rows.push(crate::throughput_row(
         "stream: async, 10,000 events vs reqwest + hand SSE",
-        m.ours,
-        m.baseline,
+        &m,
         "≥ 0.95×",
         0.95,
     ));
@@ -148,8 +146,7 @@ pub(crate) fn stream_rows(rounds: usize) -> Vec<Row> {
     let m = crate::throughput(rounds, ours_blocking, raw_blocking);
     rows.push(crate::throughput_row(
         "stream: blocking, 10,000 events vs ureq + hand SSE",
-        m.ours,
-        m.baseline,
+        &m,
         "≥ 0.95×",
         0.95,
     ));
