@@ -576,13 +576,6 @@ fn adapter_rows(rounds: usize, total: usize, part: &dyn Fn(&str) -> bool) -> Vec
             .user_agent("cloudbase-rust/0.1.0")
             .build()
             .expect("reqwest");
-        {
-            let f1 = ours.call_function("echo", &input);
-            eprintln!(
-                "SIZE ours call_function future: {}",
-                std::mem::size_of_val(&f1)
-            );
-        }
         let ours_task = task((ours.clone(), input.clone()), |(ours, input)| async move {
             let r = ours.call_function("echo", &input).await.expect("call");
             black_box(r.json::<Echo>().expect("typed"));
