@@ -103,7 +103,7 @@ impl ClientState {
     pub fn random_hex(&mut self, bytes: usize) -> String {
         let mut b = vec![0u8; bytes];
         self.rng.fill_bytes(&mut b);
-        b.iter().map(|x| format!("{x:02x}")).collect()
+        crate::ids::hex(&b)
     }
 
     /// The configuration.

@@ -11,7 +11,8 @@ fn uuid_v4_bytes(rng: &mut dyn RngCore) -> [u8; 16] {
     b
 }
 
-fn hex(bytes: &[u8]) -> String {
+/// `bytes` as lower-case hex.
+pub(crate) fn hex(bytes: &[u8]) -> String {
     // A table, not `write!` per byte: this runs for every request.
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut s = String::with_capacity(bytes.len() * 2);
@@ -24,7 +25,14 @@ fn hex(bytes: &[u8]) -> String {
 
 /// 32 lower-case hex digits in UUID v4 shape without dashes: the auth `x-request-id`.
 pub fn request_id_hex(rng: &mut dyn RngCore) -> String {
-    hex(&uuid_v4_bytes(rng))
+    // Into a fixed buffer, checked once (as `request_id_uuid`): runs per auth request.
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = [0u8; 32];
+    for (pair, b) in out.chunks_exact_mut(2).zip(uuid_v4_bytes(rng)) {
+        pair[0] = DIGITS[usize::from(b >> 4)];
+        pair[1] = DIGITS[usize::from(b & 0x0f)];
+    }
+    std::str::from_utf8(&out).map_or_else(|_| String::new(), str::to_owned)
 }
 
 /// A dashed 8-4-4-4-12 UUID v4: the gateway `X-Request-Id`.
