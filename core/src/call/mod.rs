@@ -97,7 +97,8 @@ pub(crate) struct Outgoing {
     server_token: Option<Secret>,
 }
 
-enum Phase {
+/// Where a call is. `T` is the operation's output, held by `Read`.
+enum Phase<T> {
     Ready,
     InFlight,
     Responded(HttpResponse, SystemTime),
@@ -125,9 +126,10 @@ enum Phase {
         forced: bool,
     },
     Captcha(Box<CaptchaFlow>),
-    /// The answer was read outside the lock ([`Call::read_outside_lock`]); the
-    /// result waits in `Call::read`.
-    Read,
+    /// The answer was read outside the lock ([`Call::read_outside_lock`]); its
+    /// result (here, not a field of the call: a call's state stays within one
+    /// small allocation in the async adapter).
+    Read(Result<T, Error>),
     Finished,
 }
 
@@ -138,7 +140,7 @@ pub struct Call<O: Operation> {
     spec: Option<RequestSpec>,
     request_id: Option<String>,
     attempt: u32,
-    phase: Phase,
+    phase: Phase<O::Output>,
     /// The session token the last request carried, if it carried one.
     sent_token: Option<Secret>,
     /// A token rejection was already answered with a refresh and a replay.
@@ -165,8 +167,6 @@ pub struct Call<O: Operation> {
     captcha_answer: Option<Option<String>>,
     /// The shared store was read before this call's first user-token request.
     store_checked: bool,
-    /// The result of an answer read outside the lock.
-    read: Option<Result<O::Output, Error>>,
 }
 
 impl<O: Operation> fmt::Debug for Call<O> {
@@ -241,7 +241,6 @@ impl<O: Operation> Call<O> {
             pending_solve: None,
             captcha_answer: None,
             store_checked: false,
-            read: None,
         }
     }
 
@@ -500,13 +499,7 @@ impl<O: Operation> Call<O> {
                         return Some(step);
                     }
                 }
-                Phase::Read => {
-                    let result = self
-                        .read
-                        .take()
-                        .unwrap_or(Err(Error::Internal("an answer read twice")));
-                    return Some(self.finish(result));
-                }
+                Phase::Read(result) => return Some(self.finish(result)),
             }
         }
     }
@@ -789,8 +782,7 @@ impl<O: Operation> Call<O> {
                     attempt = self.attempt,
                     "response read outside the lock"
                 );
-                self.read = Some(result);
-                self.phase = Phase::Read;
+                self.phase = Phase::Read(result);
             }
             Detached::NeedsState(response) => self.phase = Phase::Responded(response, at),
         }
@@ -800,13 +792,12 @@ impl<O: Operation> Call<O> {
     /// the client's state is left to change (no refresh slot held, no error to
     /// recover from), so the driver need not take the lock again.
     pub fn finished_outside_lock(&mut self) -> Option<Step<O::Output>> {
-        if !matches!(self.phase, Phase::Read)
-            || self.own_ticket.is_some()
-            || !matches!(self.read, Some(Ok(_)))
-        {
+        if !matches!(self.phase, Phase::Read(Ok(_))) || self.own_ticket.is_some() {
             return None;
         }
-        let result = self.read.take()?;
+        let Phase::Read(result) = std::mem::replace(&mut self.phase, Phase::Finished) else {
+            return None;
+        };
         Some(self.finish(result))
     }
 
