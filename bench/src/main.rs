@@ -785,6 +785,19 @@ fn adapter_rows(rounds: usize, total: usize, part: &dyn Fn(&str) -> bool) -> Vec
             "≥ 0.97×",
             0.97,
         ));
+        // The pool size alone: ureq as it comes against ureq with the adapter's pool,
+        // neither side ours (what the first blocking row's baseline gains from it).
+        let m = throughput(
+            rounds,
+            || run_threads(&raw_call),
+            || run_threads(&raw_call_our_pool),
+        );
+        rows.push(throughput_row(
+            "reference: ureq (3 idle per host) vs ureq with 64 idle",
+            &m,
+            "none (the pool's effect)",
+            0.0,
+        ));
     }
     rows
 }
