@@ -758,11 +758,10 @@ fn adapter_rows(rounds: usize, total: usize, part: &dyn Fn(&str) -> bool) -> Vec
         };
         let raw_call = || raw_call_on(&agent);
         let raw_call_our_pool = || raw_call_on(&agent_our_pool);
-        let m = throughput(
-            rounds,
-            || run_threads(&ours_call),
-            || run_threads(&raw_call),
-        );
+        let compare = |a: &(dyn Fn() + Sync), b: &(dyn Fn() + Sync)| {
+            throughput(rounds, || run_threads(a), || run_threads(b))
+        };
+        let m = compare(&ours_call, &raw_call);
         rows.push(throughput_row(
             "blocking adapter vs ureq (8 threads)",
             &m,
@@ -774,27 +773,17 @@ fn adapter_rows(rounds: usize, total: usize, part: &dyn Fn(&str) -> bool) -> Vec
             &m,
             rounds + 1,
         ));
-        let m = throughput(
-            rounds,
-            || run_threads(&ours_call),
-            || run_threads(&raw_call_our_pool),
-        );
         rows.push(throughput_row(
             "blocking adapter vs ureq with our pool size (64 idle per host)",
-            &m,
+            &compare(&ours_call, &raw_call_our_pool),
             "≥ 0.97×",
             0.97,
         ));
         // The pool size alone: ureq as it comes against ureq with the adapter's pool,
         // neither side ours (what the first blocking row's baseline gains from it).
-        let m = throughput(
-            rounds,
-            || run_threads(&raw_call),
-            || run_threads(&raw_call_our_pool),
-        );
         rows.push(throughput_row(
             "reference: ureq (3 idle per host) vs ureq with 64 idle",
-            &m,
+            &compare(&raw_call, &raw_call_our_pool),
             "none (the pool's effect)",
             0.0,
         ));
