@@ -309,9 +309,10 @@ pub struct StreamedBytes(pub u64);
 /// The per-attempt values the shared builder needs.
 pub(crate) struct Envelope<'a> {
     pub config: &'a Config,
-    pub device_id: &'a str,
-    /// `device_id` as a header value, when the client built it once.
-    pub device_id_header: Option<&'a HeaderValue>,
+    /// The client's device id as the `x-device-id` value (built once per client;
+    /// `None` only if it were not a valid header value, which the config's and the
+    /// generator's alphabets rule out).
+    pub device_id: Option<&'a HeaderValue>,
     pub request_id: &'a str,
     pub user_token: Option<&'a Secret>,
     /// The admin token obtained with server credentials, if the config has them.
@@ -465,11 +466,10 @@ pub(crate) fn build(spec: &RequestSpec, env: &Envelope<'_>) -> Result<HttpReques
         RequestIdStyle::None => {}
     }
     if spec.api.is_auth() {
-        let device_id = match env.device_id_header {
-            Some(value) => value.clone(),
-            None => header_value("x-device-id", env.device_id)?,
-        };
-        headers.insert(X_DEVICE_ID, device_id);
+        let device_id = env
+            .device_id
+            .ok_or_else(|| BuildError::InvalidHeader("x-device-id".to_owned()))?;
+        headers.insert(X_DEVICE_ID, device_id.clone());
     }
     if let Some(token) = bearer {
         let v = token
@@ -511,6 +511,11 @@ pub(crate) fn build(spec: &RequestSpec, env: &Envelope<'_>) -> Result<HttpReques
     Ok(request)
 }
 
+/// The device id the request-shape tests send.
+#[cfg(test)]
+static DEVICE_ID_FOR_TEST: HeaderValue =
+    HeaderValue::from_static("0123456789abcdef0123456789abcdef");
+
 /// The final request an operation sends from a fresh `demo-env` client with
 /// Publishable Key `pk` (for unit tests of request shapes).
 #[cfg(test)]
@@ -525,8 +530,7 @@ pub(crate) fn request_for_test<O: crate::operation::Operation>(op: &O) -> HttpRe
     let spec = op.request(&cx).expect("builds");
     let envelope = Envelope {
         config: &config,
-        device_id: "d",
-        device_id_header: None,
+        device_id: Some(&DEVICE_ID_FOR_TEST),
         request_id: "r",
         user_token: None,
         server_token: None,
@@ -548,8 +552,7 @@ mod tests {
     fn env<'a>(config: &'a Config, token: Option<&'a Secret>) -> Envelope<'a> {
         Envelope {
             config,
-            device_id: "0123456789abcdef0123456789abcdef",
-            device_id_header: None,
+            device_id: Some(&DEVICE_ID_FOR_TEST),
             request_id: "fedcba9876543210fedcba9876543210",
             user_token: token,
             server_token: None,

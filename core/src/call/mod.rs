@@ -90,9 +90,7 @@ pub enum Step<T> {
 /// the request can be built outside it (see [`Call::send_with`]).
 pub(crate) struct Outgoing {
     config: Arc<crate::config::Config>,
-    /// Only when the client has no prebuilt `x-device-id` value.
-    device_id: Option<String>,
-    device_id_header: Option<http::HeaderValue>,
+    device_id: Option<http::HeaderValue>,
     user_token: Option<Secret>,
     server_token: Option<Secret>,
 }
@@ -892,11 +890,7 @@ impl<O: Operation> Call<O> {
         }
         Outgoing {
             config: state.config.clone(),
-            device_id: match &state.device_id_header {
-                Some(_) => None,
-                None => Some(state.device_id.clone()),
-            },
-            device_id_header: state.device_id_header.clone(),
+            device_id: state.device_id_header.clone(),
             user_token: state.session.credentials().map(|c| c.access_token.clone()),
             server_token: state.server_token.as_ref().map(|t| t.access_token.clone()),
         }
@@ -914,8 +908,7 @@ impl<O: Operation> Call<O> {
         let server_token = outgoing.server_token.as_ref();
         let envelope = Envelope {
             config: &outgoing.config,
-            device_id: outgoing.device_id.as_deref().unwrap_or_default(),
-            device_id_header: outgoing.device_id_header.as_ref(),
+            device_id: outgoing.device_id.as_ref(),
             request_id,
             user_token,
             server_token,
