@@ -11,45 +11,49 @@ fn uuid_v4_bytes(rng: &mut dyn RngCore) -> [u8; 16] {
     b
 }
 
+/// A byte's two lower-case hex digits (a table, not `write!` per byte: ids are drawn
+/// for every request).
+fn hex_digits(b: u8) -> [u8; 2] {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    [DIGITS[usize::from(b >> 4)], DIGITS[usize::from(b & 0x0f)]]
+}
+
+/// Digits (and dashes) written into a buffer, as a string. The strict check is a
+/// fraction of `from_utf8_lossy`'s chunk walk, and only ASCII was written, so it
+/// never falls back.
+fn ascii_string(out: &[u8]) -> String {
+    std::str::from_utf8(out).map_or_else(|_| String::new(), str::to_owned)
+}
+
 /// `bytes` as lower-case hex.
 pub(crate) fn hex(bytes: &[u8]) -> String {
-    // A table, not `write!` per byte: this runs for every request.
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(char::from(DIGITS[usize::from(b >> 4)]));
-        s.push(char::from(DIGITS[usize::from(b & 0x0f)]));
+    let mut out = vec![0u8; bytes.len().saturating_mul(2)];
+    for (pair, b) in out.chunks_exact_mut(2).zip(bytes) {
+        pair.copy_from_slice(&hex_digits(*b));
     }
-    s
+    ascii_string(&out)
 }
 
 /// 32 lower-case hex digits in UUID v4 shape without dashes: the auth `x-request-id`.
 pub fn request_id_hex(rng: &mut dyn RngCore) -> String {
-    // Into a fixed buffer, checked once (as `request_id_uuid`): runs per auth request.
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    // A fixed buffer, one string at the end (this runs per auth request).
     let mut out = [0u8; 32];
     for (pair, b) in out.chunks_exact_mut(2).zip(uuid_v4_bytes(rng)) {
-        pair[0] = DIGITS[usize::from(b >> 4)];
-        pair[1] = DIGITS[usize::from(b & 0x0f)];
+        pair.copy_from_slice(&hex_digits(b));
     }
-    std::str::from_utf8(&out).map_or_else(|_| String::new(), str::to_owned)
+    ascii_string(&out)
 }
 
 /// A dashed 8-4-4-4-12 UUID v4: the gateway `X-Request-Id`.
 pub fn request_id_uuid(rng: &mut dyn RngCore) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     // Where each byte's two digits go: dashes sit at 8, 13, 18 and 23.
     const AT: [usize; 16] = [0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34];
-    let bytes = uuid_v4_bytes(rng);
     // Bytes first, one string at the end: pushing chars one by one cost twice as much.
     let mut out = [b'-'; 36];
-    for (b, at) in bytes.iter().zip(AT) {
-        out[at] = DIGITS[usize::from(b >> 4)];
-        out[at + 1] = DIGITS[usize::from(b & 0x0f)];
+    for (b, at) in uuid_v4_bytes(rng).into_iter().zip(AT) {
+        out[at..at + 2].copy_from_slice(&hex_digits(b));
     }
-    // Only ASCII digits and dashes were written, so this never falls back; the strict
-    // check is a fraction of `from_utf8_lossy`'s (which walked the chunks).
-    std::str::from_utf8(&out).map_or_else(|_| String::new(), str::to_owned)
+    ascii_string(&out)
 }
 
 /// A 32-hex device id, as the JS SDK generates when none is stored.
